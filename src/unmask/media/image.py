@@ -1,0 +1,221 @@
+"""Decode still and animated images with Pillow, within limits, keeping their raw headers."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import numpy as np
+from PIL import ExifTags, Image, ImageOps, ImageSequence, IptcImagePlugin, UnidentifiedImageError
+
+from unmask.errors import CorruptMediaError, LimitExceededError, UnsupportedFormatError
+from unmask.media.limits import Limits
+from unmask.media.sampling import sample_indices
+from unmask.media.types import Frame, ImageHeaders
+
+try:  # HEIC/HEIF through the maintained pillow-heif plugin; AVIF is built into Pillow >= 11.2.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - optional
+    pass
+
+# We enforce our own pixel limit (Limits.max_pixels) on the header size before any pixel is
+# decoded, so Pillow's global bomb check is replaced by ours rather than doubled.
+Image.MAX_IMAGE_PIXELS = None
+
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+
+
+def decode_image(
+    data: bytes, limits: Limits, n_frames: int | None, fps: float | None, deadline: float
+) -> tuple[list[Frame], ImageHeaders, dict[str, Any]]:
+    """Decode `data`; returns frames (one for a still image, a sample for an animation),
+    the headers and facts about the file (format, size, animation timing)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise UnsupportedFormatError(
+            "the file looks like an image but no decoder recognised it",
+            "convert it to JPEG or PNG and try again",
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptMediaError(f"the image header is damaged ({exc})", _REDOWNLOAD) from None
+
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise CorruptMediaError("the image says it has no pixels", _REDOWNLOAD)
+    if width * height > limits.max_pixels:
+        raise LimitExceededError(
+            f"the image is {width} x {height} = {width * height / 1e6:.0f} megapixels, above the "
+            f"limit of {limits.max_pixels / 1e6:.0f} megapixels (a decompression-bomb guard)",
+            "if you trust this file, raise the limit with --max-pixels",
+        )
+
+    headers = _headers(image)
+    total = getattr(image, "n_frames", 1) or 1
+    # Multi-frame JPEG (MPO) and TIFF hold extra pictures (previews, pages), not motion: only
+    # GIF, WebP and APNG animations are sampled like videos; the others show their first frame.
+    animated = (
+        image.format in _ANIMATED_FORMATS
+        and bool(getattr(image, "is_animated", False))
+        and total > 1
+    )
+    facts: dict[str, Any] = {"format": image.format or "", "width": width, "height": height}
+    try:
+        if not animated:
+            image.load()
+            upright = ImageOps.exif_transpose(image) or image
+            frames = [Frame(0, 0.0, _to_rgb(upright))]
+            facts["width"], facts["height"] = upright.size
+            return frames, headers, facts
+        frames, durations = _decode_animation(image, total, limits, n_frames, fps, deadline)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        message = str(exc)
+        if "truncated" in message:
+            raise CorruptMediaError(
+                "the image is truncated: the file ends before the picture does", _REDOWNLOAD
+            ) from None
+        raise CorruptMediaError(f"the image data is damaged ({message})", _REDOWNLOAD) from None
+    facts.update(
+        animated=True,
+        frame_count=total,
+        duration_s=sum(durations) / 1000.0,
+        fps=(1000.0 * total / sum(durations)) if sum(durations) > 0 else None,
+    )
+    return frames, _replace_animated(headers), facts
+
+
+_ANIMATED_FORMATS = {"GIF", "WEBP", "PNG"}
+_REDOWNLOAD = "the file may be damaged or incomplete: download or copy it again from its source"
+
+
+def _decode_animation(
+    image: Image.Image,
+    total: int,
+    limits: Limits,
+    n_frames: int | None,
+    fps: float | None,
+    deadline: float,
+) -> tuple[list[Frame], list[float]]:
+    import time
+
+    durations: list[float] = []
+    for frame in ImageSequence.Iterator(image):
+        durations.append(float(frame.info.get("duration", 100) or 100))
+    starts = np.concatenate([[0.0], np.cumsum(durations)[:-1]]) / 1000.0
+    wanted = sample_indices(total, starts[-1] + durations[-1] / 1000.0, n_frames, fps, limits)
+    wanted_set = set(wanted)
+    frames: list[Frame] = []
+    for index, frame in enumerate(ImageSequence.Iterator(image)):
+        if time.monotonic() > deadline:
+            break
+        if index in wanted_set:
+            frames.append(Frame(index, float(starts[index]), _to_rgb(frame)))
+        if index >= wanted[-1]:
+            break
+    return frames, durations
+
+
+def _replace_animated(headers: ImageHeaders) -> ImageHeaders:
+    from dataclasses import replace
+
+    return replace(headers, animated=True)
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    """RGB uint8; transparency is composited on white, 16-bit and float images are rescaled."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        low, high = float(array.min()), float(array.max())
+        scaled = (array - low) / (high - low) * 255.0 if high > low else np.zeros_like(array)
+        image = Image.fromarray(scaled.astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+
+
+def _headers(image: Image.Image) -> ImageHeaders:
+    info = image.info
+    return ImageHeaders(
+        exif=_exif(image),
+        xmp=_xmp(image),
+        iptc=_iptc(image),
+        icc_profile=info.get("icc_profile") or None,
+        text_chunks=_text_chunks(image),
+        jpeg_quantization={
+            int(k): [int(v) for v in table]
+            for k, table in (getattr(image, "quantization", None) or {}).items()
+        },
+        jpeg_app_segments=[(marker, len(body)) for marker, body in getattr(image, "applist", [])],
+        photoshop_irb=any(
+            marker == "APP13" and body.startswith(b"Photoshop 3.0")
+            for marker, body in getattr(image, "applist", [])
+        ),
+        comment=_text(info.get("comment")),
+    )
+
+
+def _exif(image: Image.Image) -> dict[str, Any]:
+    try:
+        exif = image.getexif()
+        tags: dict[str, Any] = {ExifTags.TAGS.get(k, f"0x{k:04x}"): v for k, v in exif.items()}
+        for key, value in exif.get_ifd(_EXIF_IFD).items():
+            tags[ExifTags.TAGS.get(key, f"0x{key:04x}")] = value
+        gps = exif.get_ifd(_GPS_IFD)
+        if gps:
+            tags["GPSInfo"] = {ExifTags.GPSTAGS.get(k, f"0x{k:04x}"): v for k, v in gps.items()}
+        else:
+            tags.pop("GPSInfo", None)
+        tags.pop("ExifOffset", None)
+        return tags
+    except Exception:  # malformed EXIF is common and must never stop a scan
+        return {}
+
+
+def _xmp(image: Image.Image) -> str | None:
+    raw = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if raw is None and hasattr(image, "tag_v2"):
+        raw = image.tag_v2.get(700)  # TIFF XMLPacket
+    return _text(raw)
+
+
+def _iptc(image: Image.Image) -> dict[str, Any]:
+    try:
+        records = IptcImagePlugin.getiptcinfo(image) or {}
+    except Exception:
+        return {}
+    result: dict[str, Any] = {}
+    for (record, dataset), value in records.items():
+        values = value if isinstance(value, list) else [value]
+        texts = [_text(v) for v in values]
+        result[f"{record}:{dataset}"] = texts[0] if len(texts) == 1 else texts
+    return result
+
+
+def _text_chunks(image: Image.Image) -> dict[str, str]:
+    chunks: dict[str, str] = {}
+    try:
+        text = getattr(image, "text", None) or {}
+    except Exception:
+        text = {}
+    for key, value in {**image.info, **text}.items():
+        if key in ("xmp", "XML:com.adobe.xmp", "icc_profile", "exif", "comment"):
+            continue
+        if isinstance(value, str):
+            chunks[str(key)] = value
+    return chunks
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)

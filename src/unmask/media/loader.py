@@ -1,0 +1,168 @@
+"""The one way to open a file: check it, sniff it, decode it within limits."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import time
+from pathlib import Path
+
+from unmask.errors import (
+    EmptyFileError,
+    LimitExceededError,
+    UnreadableFileError,
+    UnsupportedFormatError,
+)
+from unmask.media.image import decode_image
+from unmask.media.limits import Limits
+from unmask.media.sniff import SNIFF_BYTES, sniff
+from unmask.media.types import Media
+
+# The UUID of the C2PA manifest box in ISO BMFF files (C2PA spec 2.1, section 11.3.4).
+_C2PA_BMFF_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
+_MAX_TOP_LEVEL_BOXES = 10_000
+_CHUNK = 1 << 20
+
+
+def open_media(
+    path: str | os.PathLike[str],
+    limits: Limits | None = None,
+    *,
+    n_frames: int | None = None,
+    fps: float | None = None,
+    deadline: float | None = None,
+    display_name: str | None = None,
+) -> Media:
+    """Open and decode one file.
+
+    Images are decoded whole (animated ones are sampled like videos); videos are sampled:
+    `n_frames` evenly spread (default 32) or `fps` frames per second. Raises an
+    `UnmaskError` subclass with a plain message and hint for anything that cannot be read.
+    """
+    limits = limits or Limits()
+    deadline = deadline or time.monotonic() + limits.time_budget_s
+    file = Path(path)
+    name = display_name or str(path)
+    try:
+        size = file.stat().st_size
+        if file.is_dir():
+            raise UnreadableFileError("this is a folder, not a file", "pass the files inside it")
+        with file.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        raise UnreadableFileError("no such file", "check the path") from None
+    except PermissionError:
+        raise UnreadableFileError("permission denied", "check the file's permissions") from None
+    except OSError as exc:
+        raise UnreadableFileError(f"the file could not be read ({exc.strerror})") from None
+    if size == 0 or not head:
+        raise EmptyFileError("the file is empty (0 bytes)", "the download or copy probably failed")
+    if size > limits.max_file_bytes:
+        raise LimitExceededError(
+            f"the file is {size / 1024**3:.1f} GiB, above the {limits.max_file_bytes / 1024**3:.1f}"
+            " GiB limit",
+            "raise it with --max-file-size if you mean to scan it",
+        )
+    kind = sniff(head)
+    if kind.family == "unknown":
+        raise UnsupportedFormatError(
+            f"this is {kind.description}, not a picture or video unmask can read",
+            "supported: JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC, AVIF images; MP4, MOV, MKV, "
+            "WebM and AVI videos",
+        )
+
+    if kind.family == "image":
+        if size > limits.max_image_file_bytes:
+            raise LimitExceededError(
+                f"the image file is {size / 1024**2:.0f} MiB, above the "
+                f"{limits.max_image_file_bytes / 1024**2:.0f} MiB limit for images",
+                "raise it with --max-file-size if you mean to scan it",
+            )
+        data = file.read_bytes()
+        frames, headers, facts = decode_image(data, limits, n_frames, fps, deadline)
+        animated = bool(facts.get("animated"))
+        return Media(
+            path=name,
+            kind="video" if animated else "image",
+            format=facts["format"] or kind.format,
+            mime=kind.mime,
+            size_bytes=size,
+            sha256=hashlib.sha256(data).hexdigest(),
+            width=facts["width"],
+            height=facts["height"],
+            frames=frames,
+            duration_s=facts.get("duration_s"),
+            fps=facts.get("fps"),
+            frame_count=facts.get("frame_count"),
+            raw=data,
+            image_headers=headers,
+            has_c2pa_manifest=_image_has_c2pa(data, kind.format),
+        )
+
+    from unmask.media.video import decode_video  # PyAV loads FFmpeg: only when needed
+
+    frames, container, facts = decode_video(str(file), limits, n_frames, fps, deadline)
+    warnings = []
+    if len(frames) < facts["wanted"]:
+        warnings.append(
+            f"only {len(frames)} of {facts['wanted']} sampled frames could be decoded; "
+            "the video is probably truncated"
+        )
+    return Media(
+        path=name,
+        kind="video",
+        format=kind.format,
+        mime=kind.mime,
+        size_bytes=size,
+        sha256=_sha256_file(file),
+        width=facts["width"],
+        height=facts["height"],
+        frames=frames,
+        duration_s=facts["duration_s"],
+        fps=facts["fps"],
+        frame_count=facts["frame_count"],
+        video_container=container,
+        has_c2pa_manifest=kind.format in ("mp4", "mov") and _bmff_has_c2pa(file),
+        warnings=warnings,
+    )
+
+
+def _sha256_file(file: Path) -> str:
+    digest = hashlib.sha256()
+    with file.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _image_has_c2pa(data: bytes, image_format: str) -> bool:
+    """A C2PA manifest store is a JUMBF box labelled "c2pa" (JPEG APP11, PNG caBX, BMFF uuid)."""
+    if image_format == "PNG" and b"caBX" in data:
+        return True
+    return b"jumb" in data and b"c2pa" in data
+
+
+def _bmff_has_c2pa(file: Path) -> bool:
+    """Walk the top-level boxes only (bounded), looking for the C2PA uuid box."""
+    with file.open("rb") as handle:
+        end = file.stat().st_size
+        offset = 0
+        for _ in range(_MAX_TOP_LEVEL_BOXES):
+            if offset + 8 > end:
+                return False
+            handle.seek(offset)
+            header = handle.read(32)
+            size, box_type = struct.unpack(">I4s", header[:8])
+            header_len = 8
+            if size == 1 and len(header) >= 16:
+                size = struct.unpack(">Q", header[8:16])[0]
+                header_len = 16
+            elif size == 0:
+                size = end - offset
+            if box_type == b"uuid" and header[header_len : header_len + 16] == _C2PA_BMFF_UUID:
+                return True
+            if size < 8:
+                return False
+            offset += size
+    return False

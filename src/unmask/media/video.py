@@ -1,0 +1,194 @@
+"""Decode sampled video frames with PyAV (FFmpeg), decoding only what the sample needs."""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+
+from unmask.errors import (
+    CorruptMediaError,
+    LimitExceededError,
+    TimeBudgetExceededError,
+    UnsupportedFormatError,
+)
+from unmask.media.limits import Limits
+from unmask.media.sampling import sample_indices
+from unmask.media.types import Frame, VideoContainer
+
+# Frames larger than this (longer side, pixels) are scaled down while converting to RGB: face
+# detection works on at most ~1280 px anyway, and 32 full 4K frames would take 800 MB.
+MAX_VIDEO_FRAME_SIDE = 1920
+# When the next wanted frame is further ahead than this, seek instead of decoding through.
+# Typical GOPs are 1-10 s; a seek lands on the previous keyframe, so for short gaps decoding
+# forward is cheaper than seeking back to a keyframe and decoding forward again.
+SEEK_GAP_S = 2.0
+
+_REDOWNLOAD = "the file may be damaged or incomplete: download or copy it again from its source"
+
+
+def decode_video(
+    path: str, limits: Limits, n_frames: int | None, fps: float | None, deadline: float
+) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
+    try:
+        container = av.open(path, metadata_errors="ignore")
+    except av.error.InvalidDataError:
+        raise CorruptMediaError(
+            "the video container is damaged or not a video FFmpeg can read", _REDOWNLOAD
+        ) from None
+    except av.error.FFmpegError as exc:
+        raise CorruptMediaError(f"the video could not be opened ({exc})", _REDOWNLOAD) from None
+    try:
+        return _decode(container, limits, n_frames, fps, deadline)
+    except av.error.FFmpegError as exc:
+        raise CorruptMediaError(
+            f"no frame of the video could be decoded (FFmpeg said: {exc.strerror or exc})",
+            _REDOWNLOAD + "; a streaming segment without its media parts holds no frames",
+        ) from None
+    finally:
+        container.close()
+
+
+def _decode(
+    container: Any, limits: Limits, n_frames: int | None, fps: float | None, deadline: float
+) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
+    if not container.streams.video:
+        raise UnsupportedFormatError(
+            "the file has no video stream (audio only?)", "unmask scans pictures and videos"
+        )
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > limits.max_pixels:
+        raise LimitExceededError(
+            f"video frames are {width} x {height}, above the {limits.max_pixels / 1e6:.0f} "
+            "megapixel limit",
+            "raise the limit with --max-pixels if you trust this file",
+        )
+    rate = float(stream.average_rate or stream.guessed_rate or 0) or None
+    time_base = stream.time_base or Fraction(1, 1_000_000)
+    start_s = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
+    duration_s = _duration(container, stream, time_base)
+    if duration_s is not None and duration_s > limits.max_duration_s:
+        raise LimitExceededError(
+            f"the video lasts {duration_s / 60:.0f} min, above the limit of "
+            f"{limits.max_duration_s / 60:.0f} min",
+            "cut out the part to check, or raise the limit with --max-duration",
+        )
+    total = int(stream.frames or 0)
+    if total <= 0 and duration_s and rate:
+        total = max(1, round(duration_s * rate))
+    if total <= 0:
+        total, duration_s = _count_frames(container, stream, deadline)
+        rate = rate or (total / duration_s if duration_s else 25.0)
+    if not rate:
+        rate = total / duration_s if duration_s else 25.0
+    duration_s = duration_s or total / rate
+
+    wanted = sample_indices(total, duration_s, n_frames, fps, limits)
+    times = [start_s + i / rate for i in wanted]
+    frames = _decode_at(container, stream, times, rate, start_s, deadline)
+    if not frames:
+        raise CorruptMediaError("no frame of the video could be decoded", _REDOWNLOAD)
+    meta = {k: str(v) for k, v in (container.metadata or {}).items()}
+    audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+    info = VideoContainer(
+        format_name=container.format.name,
+        metadata=meta,
+        video_codec=stream.codec_context.name,
+        stream_metadata={k: str(v) for k, v in (stream.metadata or {}).items()},
+        audio_codec=audio,
+        bit_rate=int(container.bit_rate) if container.bit_rate else None,
+    )
+    facts = {
+        "width": width,
+        "height": height,
+        "duration_s": duration_s,
+        "fps": rate,
+        "frame_count": total,
+        "wanted": len(wanted),
+        "start_s": start_s,
+    }
+    return frames, info, facts
+
+
+def _duration(container: Any, stream: Any, time_base: Fraction) -> float | None:
+    if stream.duration:
+        return float(stream.duration * time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _count_frames(container: Any, stream: Any, deadline: float) -> tuple[int, float | None]:
+    """Count frames by demuxing packets (no decoding) when the container does not say."""
+    count, last = 0, None
+    for packet in container.demux(stream):
+        if time.monotonic() > deadline:
+            raise TimeBudgetExceededError(
+                "the video took too long to read", "raise the limit with --time-budget"
+            )
+        if packet.pts is not None:
+            count += 1
+            last = float(packet.pts * packet.time_base) if packet.time_base else None
+    container.seek(0)
+    return count, last
+
+
+def _decode_at(
+    container: Any, stream: Any, times: list[float], rate: float, start_s: float, deadline: float
+) -> list[Frame]:
+    half_frame = 0.5 / rate
+    frames: list[Frame] = []
+    decoder = None
+    position = -math.inf
+    for target in times:
+        if decoder is None or target - position > SEEK_GAP_S:
+            try:
+                container.seek(int(target / stream.time_base), stream=stream, backward=True)
+            except av.error.FFmpegError:
+                if decoder is None:  # unseekable: decode from the start
+                    container.seek(0)
+            decoder = container.decode(stream)
+        try:
+            frame = _next_at_or_after(
+                decoder, target, half_frame, deadline, len(frames), len(times)
+            )
+        except av.error.FFmpegError:
+            if not frames:
+                raise
+            break  # damaged data after some good frames: keep what was decoded
+        if frame is None:
+            break  # end of stream (a truncated file ends early)
+        position = float(frame.time)
+        index = round((position - start_s) * rate)
+        frames.append(Frame(index, position - start_s, _rgb(frame)))
+    return frames
+
+
+def _next_at_or_after(
+    decoder: Any, target: float, half_frame: float, deadline: float, done: int, wanted: int
+) -> Any:
+    """Decode forward to the first frame at (or within half a frame of) `target`."""
+    for frame in decoder:
+        if time.monotonic() > deadline:
+            raise TimeBudgetExceededError(
+                f"decoding stopped after {done} of {wanted} sampled frames: the per-file time "
+                "budget ran out",
+                "sample fewer frames (without --fps), or raise --time-budget",
+            )
+        if frame.time is not None and float(frame.time) + half_frame >= target:
+            return frame
+    return None
+
+
+def _rgb(frame: Any) -> np.ndarray:
+    width, height = frame.width, frame.height
+    scale = min(1.0, MAX_VIDEO_FRAME_SIDE / max(width, height))
+    if scale < 1.0:
+        width, height = round(width * scale) // 2 * 2, round(height * scale) // 2 * 2
+    return frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
