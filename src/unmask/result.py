@@ -158,3 +158,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 6)
     return value
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema that every `ScanResult.to_dict()` satisfies."""
+    import json
+    from importlib.resources import files
+
+    text = files("unmask").joinpath("schema/scan-result.schema.json").read_text("utf-8")
+    return dict(json.loads(text))

@@ -1,0 +1,151 @@
+"""One pass over one file: decode, find faces, run every detector, decide the verdict.
+
+Produces the `ScanResult` that every consumer reads. Any problem with the input becomes an
+error entry in the result, never an exception, so a batch always goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from unmask import __version__
+from unmask.config import ScanConfig
+from unmask.detectors.base import Detector, ScanContext, create_detector, detector_names
+from unmask.errors import TimeBudgetExceededError, UnmaskError
+from unmask.faces import FaceDetector, crop_face, track_faces
+from unmask.media import Media, open_media
+from unmask.result import FaceTrack, MediaSummary, ScanError, ScanResult
+from unmask.verdict import decide
+
+log = logging.getLogger(__name__)
+
+FACE_DETECTION_CHECK = "faces (MTCNN face detector, see unmask/models/mtcnn.md)"
+
+
+class Scanner:
+    """Holds the loaded models and detectors; scan as many files as you like with one."""
+
+    def __init__(self, config: ScanConfig | None = None) -> None:
+        self.config = config or ScanConfig()
+        names = self.config.detectors or tuple(detector_names())
+        self.detectors: list[Detector] = [create_detector(name) for name in names]
+        self._faces: FaceDetector | None = None
+
+    @property
+    def face_detector(self) -> FaceDetector:
+        if self._faces is None:
+            self._faces = FaceDetector()
+        return self._faces
+
+    def scan(self, path: str | Path, display_name: str | None = None) -> ScanResult:
+        """Scan one file. Never raises for a bad input: the result carries the error."""
+        name = display_name or str(path)
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        clock = time.monotonic()
+        deadline = clock + self.config.limits.time_budget_s
+        result = ScanResult(path=name, tool_version=__version__, started_at=started, elapsed_s=0)
+        try:
+            media = open_media(
+                path,
+                self.config.limits,
+                n_frames=self.config.frames,
+                fps=self.config.fps,
+                deadline=deadline,
+                display_name=name,
+            )
+            result.sha256 = media.sha256
+            result.media = _summary(media)
+            self._analyse(media, result, deadline)
+        except UnmaskError as exc:
+            result.error = ScanError(exc.code, exc.message, exc.hint)
+        except MemoryError:
+            result.error = ScanError(
+                "out_of_memory",
+                "the file needed more memory than this computer has",
+                "lower --max-pixels or sample fewer frames",
+            )
+        except Exception as exc:  # a bug of ours must not stop a batch or lose other results
+            log.debug("internal error while scanning %s", name, exc_info=True)
+            result.error = ScanError(
+                "internal_error",
+                f"unmask failed on this file ({type(exc).__name__}: {exc})",
+                "please report this as a bug, with the file if you can share it",
+            )
+        result.elapsed_s = round(time.monotonic() - clock, 3)
+        return result
+
+    def scan_many(self, paths: Iterable[Path]) -> Iterator[ScanResult]:
+        for path in paths:
+            yield self.scan(path)
+
+    def find_faces(self, media: Media, deadline: float | None = None) -> list[FaceTrack]:
+        """Detect faces in every sampled frame and link them into tracks."""
+        per_frame = []
+        for frame in media.frames:
+            _check(deadline, "finding faces")
+            per_frame.append((frame, self.face_detector.detect(frame.rgb)))
+        return track_faces(per_frame)
+
+    def _analyse(self, media: Media, result: ScanResult, deadline: float) -> None:
+        tracks = self.find_faces(media, deadline)
+        context = ScanContext(media=media, tracks=tracks)
+        if any(d.scope == "face" for d in self.detectors):
+            context.crops = self._crops(media, tracks)
+        checks = [FACE_DETECTION_CHECK]
+        for detector in self.detectors:
+            _check(deadline, f"running the {detector.name} check")
+            try:
+                findings = detector.analyse(context)
+            except Exception as exc:  # one failing check must not hide the others' findings
+                log.debug("detector %s failed on %s", detector.name, media.path, exc_info=True)
+                assert result.media is not None
+                result.media.warnings.append(
+                    f"the {detector.name} check failed on this file ({type(exc).__name__}: {exc})"
+                )
+                continue
+            checks.append(f"{detector.name}: {detector.covers}")
+            if not self.config.keep_maps:
+                for finding in findings:
+                    finding.maps = {}
+            result.findings.extend(findings)
+        result.faces = tracks
+        result.verdict = decide(result.findings, tracks, checks)
+
+    def _crops(self, media: Media, tracks: list[FaceTrack]) -> dict:
+        frames = {frame.index: frame for frame in media.frames}
+        return {
+            (track.track_id, d.frame_index): crop_face(
+                frames[d.frame_index].rgb, d.box, self.config.face_margin, self.config.crop_size
+            )
+            for track in tracks
+            for d in track.detections
+        }
+
+
+def _check(deadline: float | None, doing: str) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeBudgetExceededError(
+            f"the per-file time budget ran out while {doing}",
+            "raise it with --time-budget, or sample fewer frames",
+        )
+
+
+def _summary(media: Media) -> MediaSummary:
+    return MediaSummary(
+        kind=media.kind,
+        format=media.format,
+        mime=media.mime,
+        size_bytes=media.size_bytes,
+        width=media.width,
+        height=media.height,
+        duration_s=media.duration_s,
+        fps=media.fps,
+        frame_count=media.frame_count,
+        frames_sampled=len(media.frames),
+        sample_times_s=[frame.time_s for frame in media.frames],
+        warnings=list(media.warnings),
+    )
