@@ -228,3 +228,19 @@ def _remux(source: Path, target: Path) -> None:
                 continue
             packet.stream = stream
             dst.mux(packet)
+
+
+def test_c2pa_presence_matches_the_conformance_files(shared_data: Path):
+    """Every file whose source expects a valid or invalid manifest has one embedded; every file
+    expected to have none has none (text mentioning "c2pa" in XMP does not count)."""
+    import csv
+
+    rows = list(csv.DictReader((shared_data / "c2pa" / "expected.csv").open()))
+    checked = 0
+    for row in rows:
+        if row["expected_state"] not in ("valid", "invalid", "none"):
+            continue
+        media = open_media(shared_data / "c2pa" / row["file"])
+        assert media.has_c2pa_manifest == (row["expected_state"] != "none"), row["file"]
+        checked += 1
+    assert checked >= 30

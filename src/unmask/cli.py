@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import click
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -29,101 +27,117 @@ EXIT_CODES_HELP = (
     "2 at least one input could not be read (takes precedence over 1); 64 wrong usage."
 )
 
-app = typer.Typer(
-    name="unmask",
-    help=(
-        "Find out whether a picture or video of a person was manipulated, prove it, report it "
-        "and stop it spreading. Everything runs on this computer; nothing is uploaded."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-
 _out = Console()
 _err = Console(stderr=True)
 
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"unmask {__version__}")
-        raise typer.Exit()
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    """Unmask: identify, verify, report and prevent deepfakes."""
-
-
-Paths = Annotated[
-    list[str],
-    typer.Argument(help="Files or folders (searched recursively); '-' reads standard input."),
-]
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="unmask")
+def app() -> None:
+    """Find out whether a picture or video of a person was manipulated, prove it, report it
+    and stop it spreading. Everything runs on this computer; nothing is uploaded."""
 
 
 @app.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--jsonl", "as_jsonl", is_flag=True, help="Print one JSON line per file, as each finishes."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write results to this file (JSON; JSON Lines if it ends in .jsonl).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="With -o FILE.jsonl: skip files already in FILE, append the rest.",
+)
+@click.option(
+    "--maps",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each detector's maps (error levels, noise) as PNGs into this folder.",
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(min=1),
+    default=DEFAULT_SAMPLE_FRAMES,
+    show_default=True,
+    help="Frames sampled evenly from each video.",
+)
+@click.option(
+    "--fps",
+    type=click.FloatRange(min=0.01),
+    help="Sample this many frames per second instead of --frames.",
+)
+@click.option("--detectors", help="Comma-separated detectors to run (default: all).")
+@click.option(
+    "--max-pixels",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=Limits.max_pixels / 1e6,
+    show_default=True,
+    help="Largest image or video frame, in megapixels (decompression-bomb guard).",
+)
+@click.option(
+    "--max-file-size",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=Limits.max_file_bytes / 1024**2,
+    show_default=True,
+    help="Largest file, in MiB (images are also capped at 200 MiB).",
+)
+@click.option(
+    "--max-duration",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=Limits.max_duration_s,
+    show_default=True,
+    help="Longest video, in seconds.",
+)
+@click.option(
+    "--max-frames",
+    type=click.IntRange(min=1),
+    default=Limits.max_frames,
+    show_default=True,
+    help="Most frames sampled from one video.",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=Limits.time_budget_s,
+    show_default=True,
+    help="Seconds one file may take before it is given up with an error entry.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def scan(
-    paths: Paths,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    as_jsonl: Annotated[
-        bool, typer.Option("--jsonl", help="Print one JSON line per file, as each finishes.")
-    ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Write results to this file (JSON; JSON Lines if it ends in .jsonl).",
-        ),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option(help="With -o FILE.jsonl: skip files already in FILE and append the rest."),
-    ] = False,
-    maps: Annotated[
-        Path | None,
-        typer.Option(help="Write each detector's maps (error levels, noise) as PNGs here."),
-    ] = None,
-    frames: Annotated[
-        int, typer.Option(min=1, help="Frames sampled evenly from each video.")
-    ] = DEFAULT_SAMPLE_FRAMES,
-    fps: Annotated[
-        float | None,
-        typer.Option(min=0.01, help="Sample this many frames per second instead of --frames."),
-    ] = None,
-    detectors: Annotated[
-        str | None, typer.Option(help="Comma-separated detectors to run (default: all).")
-    ] = None,
-    max_pixels: Annotated[
-        float, typer.Option(help="Largest image or frame, in megapixels (decompression guard).")
-    ] = Limits.max_pixels / 1e6,
-    max_file_size: Annotated[
-        float, typer.Option(help="Largest file, in MiB (images are capped at 200 MiB).")
-    ] = Limits.max_file_bytes / 1024**2,
-    max_duration: Annotated[
-        float, typer.Option(help="Longest video, in seconds.")
-    ] = Limits.max_duration_s,
-    max_frames: Annotated[
-        int, typer.Option(min=1, help="Most frames sampled from one video.")
-    ] = Limits.max_frames,
-    time_budget: Annotated[
-        float, typer.Option(help="Seconds one file may take before it is given up.")
-    ] = Limits.time_budget_s,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    paths: tuple[str, ...],
+    as_json: bool,
+    as_jsonl: bool,
+    output: Path | None,
+    resume: bool,
+    maps: Path | None,
+    frames: int,
+    fps: float | None,
+    detectors: str | None,
+    max_pixels: float,
+    max_file_size: float,
+    max_duration: float,
+    max_frames: int,
+    time_budget: float,
+    quiet: bool,
 ) -> None:
     """Scan pictures and videos: faces, metadata and forensic traces, and a verdict.
 
-    Shows a readable report by default. Results are written as each file finishes, so an
-    interrupted batch loses nothing (and --resume carries on where it stopped).
+    PATH is a file, a folder (searched recursively) or '-' for standard input. Shows a readable
+    report by default. Results are written as each file finishes, so an interrupted batch loses
+    nothing (and --resume carries on where it stopped).
     """
     if as_json and as_jsonl:
-        raise typer.BadParameter("choose one of --json and --jsonl")
+        raise click.UsageError("choose one of --json and --jsonl")
     if resume and (output is None or output.suffix != ".jsonl"):
-        raise typer.BadParameter("--resume needs -o FILE.jsonl")
+        raise click.UsageError("--resume needs -o FILE.jsonl")
     max_file_bytes = int(max_file_size * 1024**2)
     limits = Limits(
         max_pixels=int(max_pixels * 1e6),
@@ -145,12 +159,12 @@ def scan(
     try:
         scanner = Scanner(config)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise click.BadParameter(str(exc), param_hint="--detectors") from None
     try:
-        items = input_list.expand(paths, max_file_bytes)
+        items = input_list.expand(list(paths), max_file_bytes)
     except UnmaskError as exc:
         _err.print(f"[red]error:[/red] {exc.message}; {exc.hint}")
-        raise typer.Exit(EXIT_UNREADABLE) from None
+        sys.exit(EXIT_UNREADABLE)
 
     jsonl = as_jsonl or (output is not None and output.suffix == ".jsonl")
     done = _already_done(output) if resume and output is not None else set()
@@ -189,7 +203,7 @@ def scan(
                 progress.advance(task)
     except KeyboardInterrupt:
         _err.print(f"[yellow]interrupted after {len(results)} of {len(items)} files[/yellow]")
-        raise typer.Exit(130) from None
+        sys.exit(130)
     finally:
         input_list.cleanup(items)
         if sink is not None and sink is not sys.stdout:
@@ -208,27 +222,42 @@ def scan(
             print_table(_out, results)
         if output is not None:
             _out.print(f"results written to {output}")
-    if maps is not None and not (as_json or as_jsonl):
-        _out.print(f"maps written to {maps}/")
-    raise typer.Exit(_exit_code(results))
+        if maps is not None:
+            _out.print(f"maps written to {maps}/")
+    sys.exit(_exit_code(results))
 
 
 @app.command(epilog="Exit codes: 0 done; 2 the input could not be read; 64 wrong usage.")
+@click.argument("path")
+@click.option(
+    "--crops",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each face crop as a PNG into this folder.",
+)
+@click.option(
+    "--margin",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULT_FACE_MARGIN,
+    show_default=True,
+    help="Crop margin added on each side, as a fraction of the face box.",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(16, 2048),
+    default=DEFAULT_CROP_SIZE,
+    show_default=True,
+    help="Crop size in pixels.",
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(min=1),
+    default=DEFAULT_SAMPLE_FRAMES,
+    show_default=True,
+    help="Frames sampled evenly from a video.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def faces(
-    path: Annotated[str, typer.Argument(help="A picture or video.")],
-    crops: Annotated[
-        Path | None, typer.Option(help="Write each face crop as a PNG into this folder.")
-    ] = None,
-    margin: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Crop margin per side, as a fraction.")
-    ] = DEFAULT_FACE_MARGIN,
-    size: Annotated[
-        int, typer.Option(min=16, max=2048, help="Crop size in pixels.")
-    ] = DEFAULT_CROP_SIZE,
-    frames: Annotated[
-        int, typer.Option(min=1, help="Frames sampled evenly from a video.")
-    ] = DEFAULT_SAMPLE_FRAMES,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    path: str, crops: Path | None, margin: float, size: int, frames: int, as_json: bool
 ) -> None:
     """Find the faces in a picture or video: boxes, five landmarks, tracks across frames."""
     from dataclasses import asdict
@@ -250,7 +279,7 @@ def faces(
             _err.print(f"[red]{path}: could not be read:[/red] {exc.message}")
             if exc.hint:
                 _err.print(f"what to do: {exc.hint}")
-        raise typer.Exit(EXIT_UNREADABLE) from None
+        sys.exit(EXIT_UNREADABLE)
     tracks = scanner.find_faces(media)
     if crops is not None:
         crops.mkdir(parents=True, exist_ok=True)
@@ -279,10 +308,15 @@ def faces(
 
 
 def _already_done(output: Path) -> set[str]:
-    """Paths already recorded in a JSON Lines file (a partial last line is ignored)."""
+    """Paths already recorded in a JSON Lines file. A partial last line (an interrupted write)
+    is cut off, so that the lines appended next stay whole."""
     done: set[str] = set()
     if not output.exists():
         return done
+    data = output.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with output.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
     for line in output.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             done.add(json.loads(line)["path"])
@@ -302,15 +336,14 @@ def _exit_code(results: list[ScanResult]) -> int:
 def main() -> None:
     """Console entry point: usage errors exit with 64 so that 2 keeps its documented meaning."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = app.main(standalone_mode=False)
     except click.exceptions.Abort:
         _err.print("aborted")
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

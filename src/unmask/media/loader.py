@@ -137,10 +137,78 @@ def _sha256_file(file: Path) -> str:
 
 
 def _image_has_c2pa(data: bytes, image_format: str) -> bool:
-    """A C2PA manifest store is a JUMBF box labelled "c2pa" (JPEG APP11, PNG caBX, BMFF uuid)."""
-    if image_format == "PNG" and b"caBX" in data:
-        return True
-    return b"jumb" in data and b"c2pa" in data
+    """Is a C2PA manifest store embedded where the C2PA spec puts it? JPEG: an APP11 segment
+    holding a JUMBF box labelled "c2pa"; PNG: a caBX chunk; WebP: a C2PA chunk; HEIF/AVIF: the
+    C2PA uuid box. Text that merely mentions "c2pa" (e.g. in XMP) does not count."""
+    if image_format == "JPEG":
+        return _jpeg_has_c2pa(data)
+    if image_format == "PNG":
+        return _png_has_chunk(data, b"caBX")
+    if image_format == "WEBP":
+        return _riff_has_chunk(data, b"C2PA")
+    if image_format in ("HEIF", "AVIF"):
+        return _bmff_boxes_have_c2pa(data)
+    return False
+
+
+def _jpeg_has_c2pa(data: bytes) -> bool:
+    offset = 2
+    while offset + 4 <= len(data) and data[offset] == 0xFF:
+        marker = data[offset + 1]
+        if marker == 0xDA:  # start of scan: no more metadata segments
+            return False
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            offset += 2
+            continue
+        length = struct.unpack(">H", data[offset + 2 : offset + 4])[0]
+        body = data[offset + 4 : offset + 2 + length]
+        if marker == 0xEB and b"jumb" in body[:64] and b"c2pa" in body[:128]:
+            return True
+        offset += 2 + length
+    return False
+
+
+def _png_has_chunk(data: bytes, wanted: bytes) -> bool:
+    offset = 8
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if kind == wanted:
+            return True
+        if kind == b"IEND":
+            return False
+        offset += 12 + length
+    return False
+
+
+def _riff_has_chunk(data: bytes, wanted: bytes) -> bool:
+    offset = 12
+    while offset + 8 <= len(data):
+        kind, length = struct.unpack("<4sI", data[offset : offset + 8])
+        if kind == wanted:
+            return True
+        offset += 8 + length + (length & 1)
+    return False
+
+
+def _bmff_boxes_have_c2pa(data: bytes) -> bool:
+    offset = 0
+    for _ in range(_MAX_TOP_LEVEL_BOXES):
+        if offset + 8 > len(data):
+            return False
+        size, box_type = struct.unpack(">I4s", data[offset : offset + 8])
+        header_len = 8
+        if size == 1 and offset + 16 <= len(data):
+            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
+            header_len = 16
+        elif size == 0:
+            size = len(data) - offset
+        uuid = data[offset + header_len : offset + header_len + 16]
+        if box_type == b"uuid" and uuid == _C2PA_BMFF_UUID:
+            return True
+        if size < 8:
+            return False
+        offset += size
+    return False
 
 
 def _bmff_has_c2pa(file: Path) -> bool:
