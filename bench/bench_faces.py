@@ -20,9 +20,7 @@ from PIL import Image
 
 from unmask.faces import FaceDetector
 
-DATA = Path(
-    os.environ.get("UNMASK_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+DATA = Path(os.environ.get("UNMASK_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 REAL = DATA / "faces" / "real"
 PHOTOS_512 = [
     "deepface__tests__unit__dataset__img1.jpg",
