@@ -1,0 +1,179 @@
+"""`unmask scan` and `unmask faces` as a user runs them: output, files written, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from media_factory import EXAMPLE, gradient, png_bomb, truncated, write_video
+from PIL import Image
+
+from unmask.result import json_schema
+
+
+def unmask(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI as a user would, with a wide terminal so tables do not wrap."""
+    run = subprocess.run(
+        [sys.executable, "-m", "unmask.cli", *args],
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    return subprocess.CompletedProcess(
+        run.args, run.returncode, run.stdout.decode(), run.stderr.decode()
+    )
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "good.jpg").write_bytes(EXAMPLE.read_bytes())
+    Image.fromarray(gradient()).save(folder / "nested" / "landscape.png")
+    (folder / "empty.jpg").write_bytes(b"")
+    truncated(EXAMPLE, folder / "cut.jpg", keep=0.3)
+    (folder / "notes.txt").write_text("not a picture\n")
+    png_bomb(folder / "nested" / "bomb.png")
+    return folder
+
+
+def test_demo_example_shows_faces_findings_and_an_honest_verdict():
+    run = unmask("scan", str(EXAMPLE))
+    assert run.returncode == 0, run.stderr
+    assert "Faces: 1" in run.stdout
+    assert "no face-manipulation model ran" in run.stdout
+    assert "metadata/" in run.stdout and "forensics/" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_a_mixed_folder_gives_one_entry_per_file_and_exit_code_2(mixed_folder: Path):
+    run = unmask("scan", str(mixed_folder), "--json")
+    assert run.returncode == 2
+    document = json.loads(run.stdout)
+    by_name = {Path(r["path"]).name: r for r in document["results"]}
+    assert set(by_name) == {
+        "good.jpg",
+        "landscape.png",
+        "empty.jpg",
+        "cut.jpg",
+        "notes.txt",
+        "bomb.png",
+    }
+    assert by_name["good.jpg"]["error"] is None and len(by_name["good.jpg"]["faces"]) == 1
+    assert by_name["landscape.png"]["error"] is None
+    assert by_name["empty.jpg"]["error"]["code"] == "empty_file"
+    assert by_name["cut.jpg"]["error"]["code"] == "corrupt_media"
+    assert by_name["notes.txt"]["error"]["code"] == "unsupported_format"
+    assert by_name["bomb.png"]["error"]["code"] == "limit_exceeded"
+    for result in document["results"]:
+        jsonschema.validate(result, json_schema())
+        if result["error"]:
+            assert result["error"]["message"] and result["error"]["hint"]
+    assert "Traceback" not in run.stderr
+
+
+def test_the_table_names_each_broken_file_and_what_is_wrong(mixed_folder: Path):
+    run = unmask("scan", str(mixed_folder), "--quiet")
+    assert run.returncode == 2
+    flat = " ".join(run.stdout.split())
+    for name in ("empty.jpg", "cut.jpg", "notes.txt", "bomb.png"):
+        assert name in flat
+    assert "empty" in flat and "truncated" in flat and "megapixels" in flat
+
+
+def test_jsonl_is_written_per_file_and_resume_skips_what_is_done(mixed_folder: Path, tmp_path):
+    out = tmp_path / "results.jsonl"
+    first = unmask("scan", str(mixed_folder / "good.jpg"), "-o", str(out))
+    assert first.returncode == 0
+    assert len(out.read_text().splitlines()) == 1
+    out.write_text(out.read_text() + '{"path": "half a line')  # an interrupted write
+    again = unmask(
+        "scan",
+        str(mixed_folder / "good.jpg"),
+        str(mixed_folder / "empty.jpg"),
+        "-o",
+        str(out),
+        "--resume",
+    )
+    assert again.returncode == 2
+    paths = [
+        json.loads(line)["path"]
+        for line in out.read_text().splitlines()
+        if line.startswith('{"schema')
+    ]
+    assert sorted(Path(p).name for p in paths) == ["empty.jpg", "good.jpg"]
+
+
+def test_video_scan_reports_tracks_and_sampled_frames(tmp_path: Path):
+    video = write_video(tmp_path / "clip.mp4", seconds=2.0)
+    run = unmask("scan", str(video), "--jsonl", "--frames", "8")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    jsonschema.validate(result, json_schema())
+    assert result["media"]["kind"] == "video"
+    assert result["media"]["frames_sampled"] == 8
+
+
+def test_maps_are_written_as_pngs(tmp_path: Path):
+    maps = tmp_path / "maps"
+    run = unmask("scan", str(EXAMPLE), "--maps", str(maps))
+    assert run.returncode == 0, run.stderr
+    written = sorted(p.name for p in maps.glob("*.png"))
+    assert any("ela" in name for name in written), written
+    assert any("noise" in name for name in written), written
+    for path in maps.glob("*.png"):
+        assert Image.open(path).size[0] > 0
+
+
+def test_standard_input_is_scanned(tmp_path: Path):
+    run = unmask("scan", "-", "--json", stdin=EXAMPLE.read_bytes())
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)["results"][0]
+    assert result["path"] == "<stdin>" and len(result["faces"]) == 1
+
+
+def test_ai_generator_png_is_flagged_with_exit_code_1(shared_data: Path):
+    comfy = shared_data / "generated" / "ai" / "ComfyUI_examples__sdturbo__sdxlturbo_example.png"
+    run = unmask("scan", str(comfy), "--json")
+    assert run.returncode == 1, run.stderr
+    verdict = json.loads(run.stdout)["results"][0]["verdict"]
+    assert verdict["label"] == "likely_manipulated"
+    assert "ComfyUI" in verdict["headline"]
+
+
+def test_wrong_usage_exits_64_with_a_message():
+    run = unmask("scan", str(EXAMPLE), "--frames", "0")
+    assert run.returncode == 64
+    assert "frames" in run.stderr
+    unknown = unmask("scan", str(EXAMPLE), "--detectors", "crystal-ball")
+    assert unknown.returncode == 64 and "crystal-ball" in unknown.stderr
+
+
+def test_help_explains_exit_codes_and_limits():
+    run = unmask("scan", "--help")
+    assert run.returncode == 0
+    for words in ("Exit codes", "--max-pixels", "--fps", "--maps", "--resume"):
+        assert words in run.stdout
+
+
+def test_faces_command_prints_boxes_and_writes_crops(tmp_path: Path):
+    crops = tmp_path / "crops"
+    run = unmask("faces", str(EXAMPLE), "--crops", str(crops), "--size", "128")
+    assert run.returncode == 0, run.stderr
+    assert "1 face(s)" in run.stdout
+    written = list(crops.glob("*.png"))
+    assert len(written) == 1 and Image.open(written[0]).size == (128, 128)
+
+
+def test_faces_command_on_a_broken_file_says_so(tmp_path: Path):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    run = unmask("faces", str(empty))
+    assert run.returncode == 2
+    assert "empty" in run.stderr and "Traceback" not in run.stderr
