@@ -10,6 +10,7 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -53,26 +54,26 @@ def write_maps(result: ScanResult, folder: Path) -> list[Path]:
 
 
 def print_details(console: Console, result: ScanResult) -> None:
-    """The full readable view of one result."""
+    """The full readable view of one result; wrapped lines keep their indent."""
+
+    def say(indent: int, *parts: str | Text) -> None:
+        console.print(Padding(Text.assemble(*parts), (0, 0, 0, indent), expand=False))
+
     console.print(Text(result.path, style="bold"))
     if result.error:
-        console.print(Text(f"  could not be scanned: {result.error.message}", style="red"))
+        say(2, Text(f"could not be scanned: {result.error.message}", style="red"))
         if result.error.hint:
-            console.print(f"  what to do: {result.error.hint}")
+            say(2, f"what to do: {result.error.hint}")
         return
     media = result.media
     assert media is not None and result.verdict is not None
-    line = (
-        f"  {media.kind}, {media.format}, {media.width}x{media.height}, {_size(media.size_bytes)}"
-    )
+    line = f"{media.kind}, {media.format}, {media.width}x{media.height}, {_size(media.size_bytes)}"
     if media.kind == "video":
         line += f", {media.duration_s or 0:.1f} s, {media.frames_sampled} frames sampled"
-    console.print(line)
+    say(2, line)
     verdict = result.verdict
-    console.print(
-        Text("  Verdict: ", style="bold") + Text(verdict.headline, VERDICT_STYLE[verdict.label])
-    )
-    console.print(f"  Faces: {len(result.faces)}")
+    say(2, Text("Verdict: ", style="bold"), Text(verdict.headline, VERDICT_STYLE[verdict.label]))
+    say(2, f"Faces: {len(result.faces)}")
     for track in result.faces:
         best = max(track.detections, key=lambda d: d.score)
         x0, y0, x1, y1 = (round(v) for v in best.box)
@@ -84,19 +85,22 @@ def print_details(console: Console, result: ScanResult) -> None:
                 f", seen in {len(track.detections)} of {media.frames_sampled} frames "
                 f"({track.first_time_s:.1f}-{track.last_time_s:.1f} s)"
             )
-        console.print(f"    face {track.track_id}: {where}")
+        say(4, f"face {track.track_id}: {where}")
     if result.findings:
-        console.print("  Findings:")
-    for finding in result.findings:
-        label = Text(f"    [{finding.strength}] ", STRENGTH_STYLE[finding.strength])
-        console.print(
-            label + Text(f"{finding.detector}/{finding.code}: ", "bold") + finding.summary
+        say(2, "Findings:")
+    order = {"strong": 0, "weak": 1, "info": 2}
+    for finding in sorted(result.findings, key=lambda f: order[f.strength]):
+        say(
+            4,
+            Text(f"[{finding.strength}] ", STRENGTH_STYLE[finding.strength]),
+            Text(f"{finding.detector}/{finding.code}: ", "bold"),
+            finding.summary,
         )
     for warning in media.warnings:
-        console.print(Text(f"  warning: {warning}", style="yellow"))
-    console.print("  Not covered by this scan:")
+        say(2, Text(f"warning: {warning}", style="yellow"))
+    say(2, "Not covered by this scan:")
     for item in verdict.not_covered:
-        console.print(f"    - {item}")
+        say(4, f"- {item}")
 
 
 def print_table(console: Console, results: list[ScanResult]) -> None:

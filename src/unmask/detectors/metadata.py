@@ -340,7 +340,7 @@ def _video_findings(media: Media) -> list[Finding]:
     created = tags.get("creation_time") or stream.get("creation_time")
     codec = container.video_codec or None
     summary = (
-        f"{container.format_name} video, {media.width}x{media.height}"
+        f"{media.format.upper()} video, {media.width}x{media.height}"
         + (f", {media.duration_s:.1f} s" if media.duration_s else "")
         + f": codec {codec or 'unknown'}; encoder {encoder or 'not recorded'}; "
         + (f"created {created}." if created else "no creation time.")
