@@ -49,6 +49,10 @@ PAD_FRACTION = 0.3
 """Border added on each side, as a fraction of the longer side, when a first pass finds no
 face: tight crops (LFW, face-recognition sets) show no context around the face, which PNet's
 12x12 windows and the square RNet/ONet crops need."""
+PAD_RETRY_MIN_FACE = 0.25
+"""The padded retry looks only for faces at least this fraction of the picture's shorter side:
+a tightly cropped face fills the picture, and skipping small scales keeps the retry cheap on
+frames that simply show no face."""
 PAD_VALUE = 127
 """Grey level of that border. Mid-grey found 11 of the 21 photos of faces/real that a black
 border missed (all LFW thumbnails); never reflection, which would add mirrored half-faces."""
@@ -119,9 +123,16 @@ class FaceDetector:
     def detect(self, rgb: np.ndarray) -> list[DetectedFace]:
         """All faces in an HxWx3 uint8 RGB picture, highest score first."""
         _validate(rgb)
-        faces = self._detect_downscaled(rgb)
+        h, w = rgb.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+        faces = self._cascade(rgb, self.min_face_size)
         if not faces and self.pad_retry:
             faces = self._detect_padded(rgb)
+        if scale < 1.0:
+            faces = [_rescale(f, w / rgb.shape[1], h / rgb.shape[0]) for f in faces]
         return sorted(faces, key=lambda f: -f.score)
 
     def _detect_padded(self, rgb: np.ndarray) -> list[DetectedFace]:
@@ -129,33 +140,16 @@ class FaceDetector:
         pad = max(1, round(PAD_FRACTION * max(h, w)))
         padded = np.full((h + 2 * pad, w + 2 * pad, 3), PAD_VALUE, dtype=np.uint8)
         padded[pad : pad + h, pad : pad + w] = rgb
-        found = self._detect_downscaled(padded)
-        return [_shift_and_clip(f, pad, w, h) for f in found]
+        min_face = max(self.min_face_size, PAD_RETRY_MIN_FACE * min(h, w))
+        return [_shift_and_clip(f, pad, w, h) for f in self._cascade(padded, min_face)]
 
-    def _detect_downscaled(self, rgb: np.ndarray) -> list[DetectedFace]:
-        h, w = rgb.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
-        if scale >= 1.0:
-            return self._cascade(rgb)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
-        sx, sy = w / size[0], h / size[1]
-        return [
-            DetectedFace(
-                box=(f.box[0] * sx, f.box[1] * sy, f.box[2] * sx, f.box[3] * sy),
-                score=f.score,
-                landmarks=f.landmarks * np.array([sx, sy]),
-            )
-            for f in self._cascade(small)
-        ]
-
-    def _cascade(self, rgb: np.ndarray) -> list[DetectedFace]:
+    def _cascade(self, rgb: np.ndarray, min_face: float) -> list[DetectedFace]:
         t_pnet, t_rnet, t_onet = self.thresholds
         image = Image.fromarray(rgb)
 
         # Boxes below are in the reference implementation's 1-based inclusive pixel
         # coordinates (width = x1 - x0 + 1), which the regression offsets were trained in.
-        boxes = self._propose(image, t_pnet)
+        boxes = self._propose(image, t_pnet, min_face)
         if len(boxes) == 0:
             return []
 
@@ -193,10 +187,10 @@ class FaceDetector:
             )
         return faces
 
-    def _propose(self, image: Image.Image, threshold: float) -> np.ndarray:
+    def _propose(self, image: Image.Image, threshold: float, min_face: float) -> np.ndarray:
         """PNet over the image pyramid: square candidate boxes (N, 4) after NMS and regression."""
         w, h = image.size
-        scale = _PNET_CELL / self.min_face_size
+        scale = _PNET_CELL / min_face
         side = min(h, w) * scale
         found: list[np.ndarray] = []
         level = image
@@ -320,6 +314,16 @@ def _crops(rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
             )
         out[n] = np.asarray(patch)
     return _normalise(out)
+
+
+def _rescale(face: DetectedFace, sx: float, sy: float) -> DetectedFace:
+    """Map a face found in a resized picture back to the original's pixels."""
+    x0, y0, x1, y1 = face.box
+    return DetectedFace(
+        box=(x0 * sx, y0 * sy, x1 * sx, y1 * sy),
+        score=face.score,
+        landmarks=face.landmarks * np.array([sx, sy]),
+    )
 
 
 def _shift_and_clip(face: DetectedFace, pad: int, w: int, h: int) -> DetectedFace:
