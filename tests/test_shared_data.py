@@ -1,0 +1,64 @@
+"""Acceptance checks on the real research media in ../shared/data (skipped where absent)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from unmask.config import ScanConfig
+from unmask.media import open_media
+from unmask.scan import Scanner
+
+
+@pytest.fixture(scope="module")
+def face_scanner() -> Scanner:
+    return Scanner(ScanConfig(detectors=()))
+
+
+def _videos(shared_data: Path) -> list[Path]:
+    with (shared_data / "labels.csv").open() as handle:
+        return [
+            shared_data / row["path"] for row in csv.DictReader(handle) if row["media"] == "video"
+        ]
+
+
+def test_every_shared_video_yields_a_face_track(shared_data: Path, face_scanner: Scanner):
+    """With the default sampling (32 frames), each labelled video has at least one face track."""
+    videos = _videos(shared_data)
+    assert len(videos) >= 90
+    without = []
+    for video in videos:
+        media = open_media(video)
+        assert len(media.frames) == min(32, media.frame_count or 0), video.name
+        if not face_scanner.find_faces(media):
+            without.append(video.name)
+    assert without == []
+
+
+def test_a_face_in_a_video_is_one_track_not_many(shared_data: Path, face_scanner: Scanner):
+    """A single talking person (the DeepFaceLive originals) is followed as one main track."""
+    originals = sorted((shared_data / "videos" / "real").glob("DeepFaceLive*left_original.mp4"))[:5]
+    assert originals
+    for video in originals:
+        media = open_media(video)
+        tracks = face_scanner.find_faces(media)
+        longest = max(len(t.detections) for t in tracks)
+        assert longest >= 0.8 * len(media.frames), video.name
+
+
+def test_every_scan_of_shared_media_gives_a_result_or_a_clear_error(shared_data: Path):
+    """The whole c2pa and generated folders (hostile and odd files included) scan without a
+    crash: each file gets either a verdict or an error with a message and a hint."""
+    scanner = Scanner(ScanConfig(frames=4))
+    files = sorted((shared_data / "c2pa").iterdir()) + sorted(
+        (shared_data / "generated").rglob("*.*")
+    )
+    for path in files:
+        result = scanner.scan(path)
+        if result.error is None:
+            assert result.verdict is not None and result.verdict.headline, path.name
+        else:
+            assert result.error.code != "internal_error", (path.name, result.error.message)
+            assert result.error.message and result.error.hint, path.name
