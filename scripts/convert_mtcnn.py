@@ -4,7 +4,9 @@ One-off script, kept so the shipped files can be rebuilt and checked. It needs t
 onnxruntime, plus the `facenet-pytorch` 2.6.0 wheel installed with `--no-deps` for its weight
 files only (`facenet_pytorch` itself is never imported: it imports torchvision)::
 
-    /work/convenv/bin/python scripts/convert_mtcnn.py
+    python -m venv /tmp/convert && /tmp/convert/bin/pip install torch==2.13.0 onnx onnxruntime \
+        requests tqdm && /tmp/convert/bin/pip install --no-deps facenet-pytorch==2.6.0
+    /tmp/convert/bin/python scripts/convert_mtcnn.py
 
 The network definitions below are written from the state-dict keys and shapes and the MTCNN
 paper (Zhang et al., IEEE SPL 2016). The weights were ported from the original Caffe models,
