@@ -18,7 +18,8 @@ Box = tuple[float, float, float, float]
 """x0, y0, x1, y1 in pixels of the frame, origin at the top left."""
 
 Indication = Literal["none", "editing", "ai_generation", "manipulation"]
-"""What a finding points to: nothing (context), editing software, an AI generator, a manipulated face."""
+"""What a finding points to: nothing (context), editing software, an AI generator, a face
+manipulation."""
 Strength = Literal["info", "weak", "strong"]
 """How much a finding should move a verdict: context only, a weak hint, or strong evidence."""
 VerdictLabel = Literal["likely_manipulated", "no_signs_found", "inconclusive"]

@@ -39,7 +39,7 @@ class Detector(ABC):
 
     @abstractmethod
     def analyse(self, context: ScanContext) -> list[Finding]:
-        """Return this detector's findings for one file (an empty list when it has nothing to say)."""
+        """Return this detector's findings for one file (empty when it has nothing to say)."""
 
 
 _REGISTRY: dict[str, type[Detector]] = {}
