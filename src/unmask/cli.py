@@ -348,3 +348,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+from unmask.provenance.cli import verify  # noqa: E402
+
+app.add_command(verify)

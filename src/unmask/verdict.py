@@ -15,7 +15,8 @@ NO_FACE_MODEL = (
 NOT_COVERED_ALWAYS = [
     "Images generated from scratch leave no metadata trace once re-saved; missing generator "
     "markers say nothing about how an image was made.",
-    "Content Credentials (C2PA) are noted when present but not validated by `unmask scan`.",
+    "Content Credentials (C2PA) are validated in still images (in videos only noted; "
+    "`unmask verify` validates both); a file without them is of unknown origin, not suspect.",
 ]
 
 

@@ -69,4 +69,4 @@ def create_detector(name: str) -> Detector:
 
 def _load_builtin() -> None:
     # Importing the modules runs their @register decorators.
-    from unmask.detectors import forensics, metadata  # noqa: F401
+    from unmask.detectors import forensics, metadata, provenance  # noqa: F401

@@ -1,0 +1,1 @@
+"""Protect your own pictures: signing keys, Content Credentials, a registry of originals."""

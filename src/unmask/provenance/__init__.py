@@ -1,0 +1,1 @@
+"""Content Credentials: reading, validating and explaining C2PA manifests; trust anchors."""

@@ -1,0 +1,197 @@
+"""`unmask verify`: what a file says about where it came from, in plain words."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from unmask.errors import UnmaskError
+from unmask.media.limits import Limits
+
+EXIT_OK = 0
+EXIT_UNREADABLE = 2
+
+STATE_STYLE = {
+    "none": "yellow",
+    "invalid": "bold red",
+    "valid_untrusted": "yellow",
+    "trusted": "green",
+}
+
+_out = Console()
+_err = Console(stderr=True)
+
+
+@click.command(
+    epilog="Exit codes: 0 the file was checked (whatever the answer); 2 it could not be read; "
+    "64 wrong usage."
+)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM file of certificate authorities you trust (repeatable). Added to trust.pem in "
+    "the unmask home folder, which is always used.",
+)
+@click.option(
+    "--originals",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of original photos: find the one this file was made from and show what "
+    "changed (boxes, difference map). Without it, your registry of protected originals is used.",
+)
+@click.option(
+    "--diff",
+    "diff_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With an original found: write the difference map (PNG) with the changed regions boxed.",
+)
+@click.option(
+    "--thumbnail",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the thumbnail embedded in the Content Credentials to this file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def verify(
+    path: Path,
+    trust_files: tuple[Path, ...],
+    originals: Path | None,
+    diff_out: Path | None,
+    thumbnail: Path | None,
+    as_json: bool,
+) -> None:
+    """Check where PATH came from: Content Credentials (C2PA), invisible watermarks, and
+    (with --originals or your registry) the original it was made from.
+
+    Content Credentials end in one of four states: no credentials (origin unknown, not a sign
+    of manipulation), invalid (a named check failed, e.g. assertion.dataHash.mismatch: the
+    content changed after signing), valid but the signer is not on your trust list, or trusted.
+    Nothing is sent anywhere: remote credentials and online look-ups are never fetched.
+    """
+    from unmask.provenance.credentials import extract_thumbnail, read_credentials
+    from unmask.provenance.trust import load_trust_anchors
+
+    document: dict[str, Any] = {"path": str(path)}
+    try:
+        _check_readable(path)
+        trust = load_trust_anchors(list(trust_files))
+        report = read_credentials(path, trust_pem=trust)
+    except UnmaskError as exc:
+        _fail(path, exc, as_json)
+        return
+    document["content_credentials"] = report.to_dict()
+    extras = _extra_checks(path, originals, diff_out)
+    document.update(extras)
+
+    if thumbnail is not None and report.active_manifest and report.active_manifest.thumbnail:
+        thumbnail.write_bytes(extract_thumbnail(path, report.active_manifest.thumbnail))
+    if as_json:
+        print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    else:
+        _print(path, report, extras)
+        if thumbnail is not None:
+            if report.active_manifest and report.active_manifest.thumbnail:
+                _out.print(f"thumbnail written to {thumbnail}")
+            else:
+                _out.print("no thumbnail in the credentials")
+    sys.exit(EXIT_OK)
+
+
+def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> dict[str, Any]:
+    """Watermarks and find-the-original, added by their own modules where installed."""
+    return {}
+
+
+def _check_readable(path: Path) -> None:
+    from unmask.errors import UnreadableFileError
+
+    if not path.is_file():
+        raise UnreadableFileError("no such file", "check the path")
+    if path.stat().st_size > Limits.max_file_bytes:
+        raise UnreadableFileError(
+            "the file is larger than unmask reads", "see `unmask scan --max-file-size`"
+        )
+
+
+def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:
+    if as_json:
+        error = {"code": exc.code, "message": exc.message, "hint": exc.hint}
+        print(json.dumps({"path": str(path), "error": error}, indent=2))
+    else:
+        _err.print(f"[red]{escape(str(path))}: could not be checked:[/red] {escape(exc.message)}")
+        if exc.hint:
+            _err.print(f"what to do: {escape(exc.hint)}")
+    sys.exit(EXIT_UNREADABLE)
+
+
+def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
+    style = STATE_STYLE[report.state]
+    _out.print(f"[bold]{escape(str(path))}[/bold]")
+    _out.print(f"Content Credentials: [{style}]{escape(report.headline)}[/{style}]")
+    _out.print(f"  {escape(report.explanation)}")
+    if report.remote_url:
+        _out.print(f"  points to: {escape(report.remote_url)} (not fetched)")
+    for failure in report.failures:
+        _out.print(
+            f"  [red]failed[/red] {failure.code} in {escape(failure.where)}: {failure.meaning}"
+        )
+    for note in report.unchecked:
+        _out.print(f"  [dim]not checked[/dim] {note.code}: {escape(note.meaning)}")
+    manifest = report.active_manifest
+    if manifest is not None:
+        rows = [
+            ("signed by", manifest.signer, manifest.signer_organization),
+            ("signed at", manifest.signed_at or "no trusted timestamp", None),
+            ("made with", manifest.claim_generator, None),
+            ("title", manifest.title, manifest.format),
+            ("author", ", ".join(manifest.authors) or None, None),
+        ]
+        for label, value, extra in rows:
+            if value:
+                suffix = f" ({extra})" if extra else ""
+                _out.print(f"  {label}: {escape(str(value))}{escape(suffix)}")
+        for action in manifest.actions:
+            source = action.digital_source_type or ""
+            source = source.rsplit("/", 1)[-1]
+            parts = [action.action]
+            if source:
+                parts.append(f"source: {source}")
+            if action.software_agent:
+                parts.append(f"by {action.software_agent}")
+            if action.when:
+                parts.append(f"at {action.when}")
+            _out.print(f"  action: {escape(', '.join(parts))}")
+        if manifest.ai_generation == "generated":
+            _out.print("  [bold red]declared generated by AI[/bold red] (trainedAlgorithmicMedia)")
+        elif manifest.ai_generation == "composite":
+            _out.print("  [bold red]declared partly generated by AI[/bold red] (composite)")
+        if manifest.training_mining:
+            uses = ", ".join(
+                f"{k.split('.')[-1]}: {v}" for k, v in manifest.training_mining.items()
+            )
+            _out.print(f"  AI training and mining: {escape(uses)}")
+        if manifest.ingredients:
+            _out.print("  made from:")
+            _print_ingredients(manifest.ingredients, 2)
+    if report.state == "valid_untrusted" and not report.trust_list_used:
+        _out.print(
+            "  [dim]no trust list given: add --trust CA.pem, or put trusted CAs in trust.pem "
+            "(see `unmask keys show`)[/dim]"
+        )
+
+
+def _print_ingredients(ingredients: list[Any], indent: int) -> None:
+    for ingredient in ingredients:
+        status = "with credentials" if ingredient.has_credentials else "no credentials"
+        if ingredient.failures:
+            status = "[red]credentials failed: " + ", ".join(ingredient.failures) + "[/red]"
+        relation = f"{ingredient.relationship}, " if ingredient.relationship else ""
+        _out.print(" " * indent * 2 + f"- {escape(ingredient.title)} ({escape(relation)}{status})")
+        _print_ingredients(ingredient.ingredients, indent + 1)
