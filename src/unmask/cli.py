@@ -353,3 +353,8 @@ if __name__ == "__main__":
 from unmask.provenance.cli import verify  # noqa: E402
 
 app.add_command(verify)
+
+from unmask.protect.cli import keys, protect  # noqa: E402
+
+app.add_command(protect)
+app.add_command(keys)
