@@ -83,11 +83,11 @@ def verify(
         _check_readable(path)
         trust = load_trust_anchors(list(trust_files))
         report = read_credentials(path, trust_pem=trust)
+        document["content_credentials"] = report.to_dict()
+        extras = _extra_checks(path, originals, diff_out)
     except UnmaskError as exc:
         _fail(path, exc, as_json)
         return
-    document["content_credentials"] = report.to_dict()
-    extras = _extra_checks(path, originals, diff_out)
     document.update(extras)
 
     if thumbnail is not None and report.active_manifest and report.active_manifest.thumbnail:
@@ -105,8 +105,61 @@ def verify(
 
 
 def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> dict[str, Any]:
-    """Watermarks and find-the-original, added by their own modules where installed."""
-    return {}
+    """Checks on the decoded picture: find the original it was made from."""
+    from unmask.errors import UnreadableFileError
+    from unmask.media import open_media
+
+    try:
+        media = open_media(path, n_frames=1)
+    except UnmaskError:
+        # Content Credentials can sit in files unmask does not decode (PDF, SVG, ...).
+        return {}
+    if media.kind != "image" or not media.frames:
+        return {}
+    rgb = media.frames[0].rgb
+    extras: dict[str, Any] = {}
+    if originals is not None and not originals.is_dir():
+        raise UnreadableFileError(f"no such folder: {originals}", "check the --originals path")
+    extras["original"] = _find_original(rgb, originals, diff_out, path)
+    return extras
+
+
+def _find_original(
+    rgb: Any, folder: Path | None, diff_out: Path | None, path: Path
+) -> dict[str, Any]:
+    from PIL import Image
+
+    from unmask.protect.originals import registered_originals
+    from unmask.provenance.original import find_original, image_files, render_difference
+
+    if folder is not None:
+        candidates = [
+            (str(p), None, None) for p in image_files(folder) if p.resolve() != path.resolve()
+        ]
+        searched = f"folder {folder}"
+    else:
+        records = [r for r in registered_originals() if Path(r.path).resolve() != path.resolve()]
+        candidates = [(r.path, None, r.pdq) for r in records]
+        searched = "your registry of protected originals"
+    result: dict[str, Any] = {"searched": searched, "candidates": len(candidates), "found": False}
+    if not candidates:
+        return result
+    match = find_original(rgb, candidates)
+    if match is None:
+        return result
+    result.update(
+        found=True,
+        original=match.original,
+        pdq_distance=match.pdq_distance,
+        matched_points=match.inliers,
+        changed_boxes=[list(b) for b in match.changed_boxes],
+        changed_fraction=round(match.changed_fraction, 4),
+        homography=match.homography,
+    )
+    if diff_out is not None:
+        Image.fromarray(render_difference(rgb, match)).save(diff_out)
+        result["difference_map"] = str(diff_out)
+    return result
 
 
 def _check_readable(path: Path) -> None:
@@ -180,6 +233,7 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
         if manifest.ingredients:
             _out.print("  made from:")
             _print_ingredients(manifest.ingredients, 2)
+    _print_original(extras.get("original"))
     if report.state == "valid_untrusted" and not report.trust_list_used:
         _out.print(
             "  [dim]no trust list given: add --trust CA.pem, or put trusted CAs in trust.pem "
@@ -195,3 +249,30 @@ def _print_ingredients(ingredients: list[Any], indent: int) -> None:
         relation = f"{ingredient.relationship}, " if ingredient.relationship else ""
         _out.print(" " * indent * 2 + f"- {escape(ingredient.title)} ({escape(relation)}{status})")
         _print_ingredients(ingredient.ingredients, indent + 1)
+
+
+def _print_original(original: dict[str, Any] | None) -> None:
+    if original is None or not original["candidates"]:
+        return
+    if not original["found"]:
+        _out.print(
+            f"Original: none of the {original['candidates']} pictures in "
+            f"{escape(original['searched'])} is the one this was made from."
+        )
+        return
+    _out.print(
+        f"Original: [bold]{escape(original['original'])}[/bold] "
+        f"({original['matched_points']} matching points, PDQ distance {original['pdq_distance']})"
+    )
+    boxes = original["changed_boxes"]
+    if not boxes:
+        _out.print("  no region differs beyond re-encoding noise")
+    else:
+        share = original["changed_fraction"] * 100
+        _out.print(
+            f"  [bold red]{len(boxes)} changed region(s)[/bold red], {share:.1f} % of the picture:"
+        )
+        for x0, y0, x1, y1 in boxes[:10]:
+            _out.print(f"    box ({x0}, {y0})-({x1}, {y1})")
+    if original.get("difference_map"):
+        _out.print(f"  difference map written to {escape(original['difference_map'])}")
