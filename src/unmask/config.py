@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from unmask.media.limits import Limits
 
@@ -27,3 +28,6 @@ class ScanConfig:
     crop_size: int = DEFAULT_CROP_SIZE
     keep_maps: bool = False
     """Keep detectors' maps (ELA, noise, heatmaps) in findings, for --maps."""
+    face_swap_model: Path | None = None
+    """Your own face-manipulation checkpoint (an .onnx file with its .json card beside it)
+    instead of the shipped one; the environment variable UNMASK_FACE_SWAP_MODEL does the same."""

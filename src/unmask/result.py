@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Box = tuple[float, float, float, float]
 """x0, y0, x1, y1 in pixels of the frame, origin at the top left."""
@@ -77,6 +77,21 @@ class Finding:
 
 
 @dataclass
+class FaceModelUse:
+    """The face-manipulation model behind a verdict's probability, and its operating point
+    (all read from its model card)."""
+
+    name: str
+    version: str
+    threshold: float
+    """Probability at or above which a face is called likely manipulated."""
+    inconclusive_band: tuple[float, float]
+    """[low, threshold): the probabilities called inconclusive."""
+    false_positive_rate: float | None
+    """Share of held-out real media the model flagged at `threshold`, as measured for its card."""
+
+
+@dataclass
 class Verdict:
     """The answer, in the honest words of DESIGN.md, with reasons and what was not checked."""
 
@@ -87,6 +102,8 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
     checks_run: list[str] = field(default_factory=list)
     not_covered: list[str] = field(default_factory=list)
+    face_model: FaceModelUse | None = None
+    """The face-manipulation model that ran; None when none is installed (schema 1.1)."""
 
 
 @dataclass

@@ -18,6 +18,7 @@ from unmask.detectors.base import Detector, ScanContext, create_detector, detect
 from unmask.errors import TimeBudgetExceededError, UnmaskError
 from unmask.faces import FaceDetector, crop_face, track_faces
 from unmask.media import Media, open_media
+from unmask.models import ModelNotInstalledError
 from unmask.result import FaceTrack, MediaSummary, ScanError, ScanResult
 from unmask.verdict import decide
 
@@ -30,9 +31,20 @@ class Scanner:
     """Holds the loaded models and detectors; scan as many files as you like with one."""
 
     def __init__(self, config: ScanConfig | None = None) -> None:
+        """Load the detectors. A detector whose model is not installed is skipped (and named
+        in `skipped`) unless it was asked for by name; a damaged model raises `ModelError`."""
         self.config = config or ScanConfig()
-        names = self.config.detectors or tuple(detector_names())
-        self.detectors: list[Detector] = [create_detector(name) for name in names]
+        chosen = self.config.detectors
+        names = chosen if chosen is not None else tuple(detector_names())
+        self.detectors: list[Detector] = []
+        self.skipped: dict[str, str] = {}
+        for name in names:
+            try:
+                self.detectors.append(create_detector(name, self.config))
+            except ModelNotInstalledError as exc:
+                if chosen is not None:
+                    raise
+                self.skipped[name] = exc.message
         self._faces: FaceDetector | None = None
 
     @property
@@ -96,6 +108,7 @@ class Scanner:
         if any(d.scope == "face" for d in self.detectors):
             context.crops = self._crops(media, tracks)
         checks = [FACE_DETECTION_CHECK]
+        face_probability, face_model = None, None
         for detector in self.detectors:
             _check(deadline, f"running the {detector.name} check")
             try:
@@ -108,12 +121,21 @@ class Scanner:
                 )
                 continue
             checks.append(f"{detector.name}: {detector.covers}")
+            if detector.card is not None and detector.scope == "face":
+                face_model = detector.card
+                face_probability = detector.face_probability(findings)
             if not self.config.keep_maps:
                 for finding in findings:
                     finding.maps = {}
             result.findings.extend(findings)
         result.faces = tracks
-        result.verdict = decide(result.findings, tracks, checks)
+        result.verdict = decide(
+            result.findings,
+            tracks,
+            checks,
+            face_probability=face_probability,
+            face_model=face_model,
+        )
 
     def _crops(self, media: Media, tracks: list[FaceTrack]) -> dict:
         frames = {frame.index: frame for frame in media.frames}

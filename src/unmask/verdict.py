@@ -1,13 +1,22 @@
 """The one place that turns findings into a verdict, in the honest words of DESIGN.md.
 
 Never "real" or "authentic": a scan can find signs of manipulation, or find none with the
-checks it ran; it cannot prove a file untouched.
+checks it ran; it cannot prove a file untouched. The face model's thresholds come from its card
+(`unmask/models/face_swap.json`), where they were chosen on held-out real media; no threshold is
+written here.
 """
 
 from __future__ import annotations
 
-from unmask.result import FaceTrack, Finding, Verdict
+from typing import TYPE_CHECKING
 
+from unmask.result import FaceModelUse, FaceTrack, Finding, Verdict
+
+if TYPE_CHECKING:
+    from unmask.models import ModelCard
+
+FACE_FINDING = "face_manipulation"
+"""Code of the face model's per-face findings; the verdict reads their fused probability."""
 NO_FACE_MODEL = (
     "Face swaps and reenactments: no face-manipulation model is installed in this version, so "
     "this scan cannot say whether a face was swapped."
@@ -25,50 +34,105 @@ def decide(
     tracks: list[FaceTrack],
     checks_run: list[str],
     face_probability: float | None = None,
+    face_model: ModelCard | None = None,
 ) -> Verdict:
     """Fuse all findings of one file into one verdict.
 
-    `face_probability` is the calibrated manipulation probability of the face model; it is None
-    while no face-manipulation model ran, and the verdict then says so instead of guessing.
+    `face_model` is the card of the face-manipulation model that ran (None when none is
+    installed) and `face_probability` its calibrated file-level probability (None when it found
+    no face to score). The probability is compared with the card's threshold and inconclusive
+    band: at or above the threshold "likely manipulated", inside the band "inconclusive", below
+    it "no signs of manipulation found by these checks".
     """
-    strong = [f for f in findings if f.strength == "strong" and f.indicates != "none"]
-    weak = [f for f in findings if f.strength == "weak" and f.indicates != "none"]
-    reasons = [f.summary for f in strong + weak]
-    not_covered = list(NOT_COVERED_ALWAYS)
-    if face_probability is None:
-        not_covered.insert(0, NO_FACE_MODEL)
+    face = [f for f in findings if f.code == FACE_FINDING]
+    others = [f for f in findings if f.code != FACE_FINDING and f.indicates != "none"]
+    strong = [f for f in others if f.strength == "strong"]
+    weak = [f for f in others if f.strength == "weak"]
+    reasons = [f.summary for f in face] + [f.summary for f in strong + weak]
+    not_covered = _not_covered(face_model)
     if not tracks:
         reasons.append("No face was found, so no check specific to faces could run.")
+    use = _model_use(face_model)
 
-    if strong:
-        kinds = {f.indicates for f in strong}
-        what = "AI-generated" if kinds == {"ai_generation"} else "manipulated"
+    def verdict(label: str, headline: str) -> Verdict:
         return Verdict(
-            label="likely_manipulated",
-            headline=f"Likely {what}: {strong[0].summary}",
+            label=label,  # type: ignore[arg-type]
+            headline=headline,
             probability=face_probability,
             reasons=reasons,
             checks_run=checks_run,
             not_covered=not_covered,
+            face_model=use,
+        )
+
+    scored = face_model is not None and face_probability is not None
+    if scored:
+        assert face_model is not None and face_probability is not None
+        low, threshold = face_model.inconclusive_band
+        if face_probability >= threshold:
+            return verdict("likely_manipulated", _likely_face(face_probability, face_model))
+    if strong:
+        kinds = {f.indicates for f in strong}
+        what = "AI-generated" if kinds == {"ai_generation"} else "manipulated"
+        return verdict("likely_manipulated", f"Likely {what}: {strong[0].summary}")
+    others_found = "found no signs of manipulation" if not weak else "found only weak hints"
+    if face_model is None:
+        return verdict(
+            "inconclusive",
+            "Inconclusive: no face-manipulation model ran. The metadata and forensic "
+            f"checks {others_found}, which does not show that the file is unaltered.",
         )
     if face_probability is None:
-        found = "found no signs of manipulation" if not weak else "found only weak hints"
-        return Verdict(
-            label="inconclusive",
-            headline=(
-                "Inconclusive: no face-manipulation model ran. The metadata and forensic "
-                f"checks {found}, which does not show that the file is unaltered."
-            ),
-            probability=None,
-            reasons=reasons,
-            checks_run=checks_run,
-            not_covered=not_covered,
+        return verdict(
+            "inconclusive",
+            "Inconclusive: no face was found for the face-manipulation model to check. The "
+            f"metadata and forensic checks {others_found}, which does not show that the file "
+            "is unaltered.",
         )
-    return Verdict(
-        label="no_signs_found",
-        headline="No signs of manipulation found by these checks.",
-        probability=face_probability,
-        reasons=reasons,
-        checks_run=checks_run,
-        not_covered=not_covered,
+    if face_probability >= low:
+        return verdict(
+            "inconclusive",
+            f"Inconclusive: the face-manipulation model gives probability {face_probability:.2f}, "
+            f"between the range where it finds no signs (below {low:.2f}) and where it calls a "
+            f"face likely manipulated ({threshold:.2f} and above).",
+        )
+    headline = "No signs of manipulation found by these checks"
+    headline += f" (face-manipulation probability {face_probability:.2f})."
+    if weak:
+        headline += " Some checks found weak hints, listed below."
+    return verdict("no_signs_found", headline)
+
+
+def _likely_face(probability: float, card: ModelCard) -> str:
+    headline = f"A face in this file is likely manipulated (probability {probability:.2f})."
+    rate = card.false_positive_rate
+    if rate is None:
+        return headline + " The model card gives no measured false-positive rate."
+    data = card.evaluated.get("false_positive_data") or "held-out real photos and videos"
+    return headline + (
+        f" At this threshold the model ({card.name} {card.version}) flagged {rate:.1%} of "
+        f"{data} as manipulated, so a real face can occasionally score this high."
+    )
+
+
+def _not_covered(card: ModelCard | None) -> list[str]:
+    if card is None:
+        return [NO_FACE_MODEL, *NOT_COVERED_ALWAYS]
+    model = f"The face-manipulation model ({card.name} {card.version})"
+    items = [f"{model} does not cover: {item}" for item in card.does_not_cover]
+    measured = card.evaluated.get("summary")
+    if isinstance(measured, str) and measured:
+        items.append(f"{model} was measured as follows: {measured}")
+    return items + NOT_COVERED_ALWAYS
+
+
+def _model_use(card: ModelCard | None) -> FaceModelUse | None:
+    if card is None:
+        return None
+    return FaceModelUse(
+        name=card.name,
+        version=card.version,
+        threshold=card.threshold,
+        inconclusive_band=card.inconclusive_band,
+        false_positive_rate=card.false_positive_rate,
     )

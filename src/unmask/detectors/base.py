@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
 from unmask.media.types import Media
 from unmask.result import FaceTrack, Finding
+
+if TYPE_CHECKING:
+    from unmask.config import ScanConfig
+    from unmask.models import ModelCard
 
 Scope = Literal["file", "face"]
 
@@ -36,10 +40,23 @@ class Detector(ABC):
     """"file" detectors read the whole file; "face" detectors read face crops."""
     covers: ClassVar[str]
     """One sentence: what this detector can show, and how it was evaluated."""
+    card: ModelCard | None = None
+    """The model card of a learned detector (calibration, thresholds, limits); None otherwise."""
+
+    @classmethod
+    def from_config(cls, config: ScanConfig) -> Detector:
+        """Build the detector for a scan. Detectors with a model override this to load it, and
+        raise `ModelNotInstalledError` when its file is absent (the scan then skips them)."""
+        return cls()
 
     @abstractmethod
     def analyse(self, context: ScanContext) -> list[Finding]:
         """Return this detector's findings for one file (empty when it has nothing to say)."""
+
+    def face_probability(self, findings: list[Finding]) -> float | None:
+        """A face model's file-level calibrated probability from its own findings; None for
+        every other detector, and when no face was scored."""
+        return None
 
 
 _REGISTRY: dict[str, type[Detector]] = {}
@@ -58,15 +75,20 @@ def detector_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def create_detector(name: str) -> Detector:
+def create_detector(name: str, config: ScanConfig | None = None) -> Detector:
+    """The detector `name`, built for `config`. Raises `ValueError` for an unknown name and
+    `ModelError` (or its `ModelNotInstalledError`) when its model cannot be loaded."""
+    from unmask.config import ScanConfig
+
     _load_builtin()
     try:
-        return _REGISTRY[name]()
+        cls = _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise ValueError(f"unknown detector {name!r}; known detectors: {known}") from None
+    return cls.from_config(config or ScanConfig())
 
 
 def _load_builtin() -> None:
     # Importing the modules runs their @register decorators.
-    from unmask.detectors import forensics, metadata, provenance  # noqa: F401
+    from unmask.detectors import face_swap, forensics, metadata, provenance, watermark  # noqa: F401
