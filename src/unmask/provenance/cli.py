@@ -105,9 +105,12 @@ def verify(
 
 
 def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> dict[str, Any]:
-    """Checks on the decoded picture: find the original it was made from."""
+    """Checks on the decoded picture: invisible watermarks; the original it was made from."""
+    from dataclasses import asdict
+
     from unmask.errors import UnreadableFileError
     from unmask.media import open_media
+    from unmask.watermarks import read_all
 
     try:
         media = open_media(path, n_frames=1)
@@ -117,7 +120,7 @@ def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> 
     if media.kind != "image" or not media.frames:
         return {}
     rgb = media.frames[0].rgb
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"watermarks": [asdict(r) for r in read_all(rgb)]}
     if originals is not None and not originals.is_dir():
         raise UnreadableFileError(f"no such folder: {originals}", "check the --originals path")
     extras["original"] = _find_original(rgb, originals, diff_out, path)
@@ -233,6 +236,14 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
         if manifest.ingredients:
             _out.print("  made from:")
             _print_ingredients(manifest.ingredients, 2)
+    for mark in extras.get("watermarks", []):
+        if mark["found"]:
+            _out.print(
+                f"Watermark: [bold red]{escape(mark['meaning'])}[/bold red] "
+                f"({mark['bits'] - mark['bit_errors']} of {mark['bits']} bits match)"
+            )
+    if extras.get("watermarks") and not any(m["found"] for m in extras["watermarks"]):
+        _out.print("Watermarks: none found (most generators embed none; re-saving removes them)")
     _print_original(extras.get("original"))
     if report.state == "valid_untrusted" and not report.trust_list_used:
         _out.print(

@@ -1,0 +1,58 @@
+"""Invisible watermarks that generators embed, each read by one decoder in a registry.
+
+A decoder takes decoded RGB pixels and says whether its mark is present, with the bit errors
+it tolerated. New schemes (TrustMark, VideoSeal, ...) are one module with one `@register`
+class each, where their weights can be shipped.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WatermarkReading:
+    decoder: str
+    found: bool
+    payload: str | None
+    """The payload as decoded (may contain wrong characters where bits flipped)."""
+    bit_errors: int
+    """Bits that differ from the known payload."""
+    bits: int
+    meaning: str
+    """What the mark says, in plain words."""
+
+
+class WatermarkDecoder(ABC):
+    name: ClassVar[str]
+    meaning: ClassVar[str]
+    """What finding this mark means, e.g. "made by Stable Diffusion"."""
+
+    @abstractmethod
+    def read(self, rgb: np.ndarray) -> WatermarkReading:
+        """Look for the mark in an HxWx3 uint8 RGB picture."""
+
+
+_DECODERS: dict[str, type[WatermarkDecoder]] = {}
+
+
+def register(cls: type[WatermarkDecoder]) -> type[WatermarkDecoder]:
+    if cls.name in _DECODERS and _DECODERS[cls.name] is not cls:
+        raise ValueError(f"two watermark decoders are named {cls.name!r}")
+    _DECODERS[cls.name] = cls
+    return cls
+
+
+def decoders() -> list[WatermarkDecoder]:
+    from unmask.watermarks import stable_diffusion  # noqa: F401  (runs @register)
+
+    return [_DECODERS[name]() for name in sorted(_DECODERS)]
+
+
+def read_all(rgb: np.ndarray) -> list[WatermarkReading]:
+    """Every registered decoder's reading of one picture."""
+    return [decoder.read(rgb) for decoder in decoders()]
