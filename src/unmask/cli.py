@@ -358,3 +358,9 @@ from unmask.protect.cli import keys, protect  # noqa: E402
 
 app.add_command(protect)
 app.add_command(keys)
+
+from unmask.bank.cli import bank_group, hash_command, serve_command  # noqa: E402
+
+app.add_command(hash_command)
+app.add_command(bank_group)
+app.add_command(serve_command)

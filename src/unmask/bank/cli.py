@@ -1,0 +1,394 @@
+"""`unmask hash`, `unmask bank ...` and `unmask serve`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from unmask.errors import UnmaskError
+from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, hash_file, parse_hash
+
+_out = Console()
+_err = Console(stderr=True)
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+EXIT_NO_MATCH = 0
+EXIT_MATCH = 1
+EXIT_ERROR = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+db_option = click.option(
+    "--db",
+    envvar="UNMASK_BANK_URL",
+    help="Bank database URL (default: a SQLite file in ~/.local/share/unmask; "
+    "e.g. postgresql://user@host/db). Also read from $UNMASK_BANK_URL.",
+)
+
+
+def _fail(message: str, hint: str = "") -> None:
+    _err.print(f"[red]error:[/] {message}" + (f"\n  hint: {hint}" if hint else ""))
+    sys.exit(EXIT_ERROR)
+
+
+def friendly(func: F) -> F:
+    """Turn our errors into one clear line and exit status 2, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UnmaskError as exc:
+            _fail(exc.message, exc.hint)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _store(db: str | None) -> Any:
+    from unmask.bank.store import BankStore
+
+    return BankStore(db)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=True,
+        disable=not _err.is_terminal,
+    )
+
+
+@click.command("hash", context_settings=CONTEXT)
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+@friendly
+def hash_command(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Print the hashes of pictures and videos: sha256, md5, pdq (pictures, with quality 0-100)
+    and vpdq (videos, one frame per second), named and encoded as ThreatExchange and HMA
+    expect. Nothing leaves this computer.
+
+    \b
+    Example:
+      unmask hash photo.jpg clip.mp4
+    """
+    failed = False
+    for path in paths:
+        try:
+            hashes = hash_file(path)
+        except UnmaskError as exc:
+            failed = True
+            _err.print(f"[red]error:[/] {path}: {exc.message}")
+            continue
+        if as_json:
+            print(json.dumps(hashes.to_dict()))
+            continue
+        print(path)
+        for name, value in hashes.signals().items():
+            if name == "vpdq":
+                print(f"  vpdq     {len(hashes.vpdq)} frames (use --json for the hash)")
+            elif name == "pdq":
+                print(f"  pdq      {value}  quality {hashes.pdq_quality}")
+            else:
+                print(f"  {name:<8} {value}")
+    if failed:
+        sys.exit(EXIT_ERROR)
+
+
+@click.group("bank", context_settings=CONTEXT)
+def bank_group() -> None:
+    """Share hashes, never pictures: keep banks of hashes of pictures and videos that must
+    not spread, and match files against them.
+
+    \b
+    Example:
+      unmask bank create ncii
+      unmask bank add ncii my-photo.jpg --label ncii
+      unmask bank match upload.jpg          (exit 1 if anything matched)
+    """
+
+
+@bank_group.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What the bank holds and where it came from.")
+@db_option
+@friendly
+def bank_create(name: str, description: str, db: str | None) -> None:
+    """Create an empty bank called NAME."""
+    _store(db).create_bank(name, description)
+    _out.print(f"created bank {name!r}")
+
+
+@bank_group.command("list")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@db_option
+@friendly
+def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> None:
+    """List banks, or the entries of bank NAME."""
+    store = _store(db)
+    if name is None:
+        banks = store.banks()
+        if as_json:
+            print(json.dumps([b.to_dict() for b in banks]))
+            return
+        table = Table("bank", "entries", "enabled", "description")
+        for b in banks:
+            table.add_row(b.name, str(b.entries), "yes" if b.enabled else "no", b.description)
+        _out.print(table)
+        return
+    entries = list(store.entries(name, limit=limit))
+    if as_json:
+        print(json.dumps([e.to_dict() for e in entries]))
+        return
+    table = Table("id", "type", "hash", "quality", "labels", "enabled", "added")
+    for e in entries:
+        shown = e.value if len(e.value) <= 64 else e.value[:61] + "..."
+        table.add_row(
+            str(e.id),
+            e.signal_type,
+            shown,
+            "" if e.quality is None else str(e.quality),
+            ",".join(e.labels),
+            "yes" if e.enabled else "no",
+            e.added_at.strftime("%Y-%m-%d"),
+        )
+    _out.print(table)
+
+
+@bank_group.command("add")
+@click.argument("name")
+@click.argument("items", nargs=-1, required=True, metavar="FILE_OR_HASH...")
+@click.option("--label", "labels", multiple=True, help="Label for the new entries (repeatable).")
+@click.option("--source", default="", help="Where the hashes come from (free text).")
+@click.option("--by", "added_by", default="", help="Who adds them (recorded with each entry).")
+@db_option
+@friendly
+def bank_add(
+    name: str,
+    items: tuple[str, ...],
+    labels: tuple[str, ...],
+    source: str,
+    added_by: str,
+    db: str | None,
+) -> None:
+    """Add pictures, videos or hash strings to bank NAME.
+
+    A file is hashed here and only its hashes are stored (pictures: pdq with crop-robust window
+    hashes, md5, sha256; videos: vpdq, md5, sha256). A hash string is TYPE:HASH
+    (pdq:..., md5:..., sha256:..., vpdq:[...]) or a bare PDQ/MD5 hash.
+    """
+    from unmask.bank.store import NewEntry
+
+    store = _store(db)
+    store.bank(name)
+    new: list[NewEntry] = []
+    with _progress() as progress:
+        task = progress.add_task("hashing", total=len(items))
+        for item in items:
+            if Path(item).exists():
+                h = hash_file(item, window_cuts=BANK_WINDOW_CUTS)
+                src = source or Path(item).name
+                if h.pdq is not None:
+                    new.append(
+                        NewEntry("pdq", h.pdq, h.pdq_quality, list(labels), src, h.pdq_windows)
+                    )
+                if h.vpdq:
+                    new.append(NewEntry("vpdq", h.signals()["vpdq"], None, list(labels), src))
+                new.append(NewEntry("md5", h.md5, None, list(labels), src))
+                new.append(NewEntry("sha256", h.sha256, None, list(labels), src))
+            else:
+                kind, value = parse_hash(item)
+                new.append(NewEntry(kind, value, None, list(labels), source))
+            progress.advance(task)
+    ids = store.add_entries(name, new, added_by)
+    _out.print(f"added {len(ids)} entries to {name!r} (ids {ids[0]}-{ids[-1]})")
+
+
+@bank_group.command("remove")
+@click.argument("name")
+@click.argument("entry_ids", nargs=-1, required=True, type=int, metavar="ENTRY_ID...")
+@click.option("--disable", is_flag=True, help="Keep the entries but never match them.")
+@db_option
+@friendly
+def bank_remove(name: str, entry_ids: tuple[int, ...], disable: bool, db: str | None) -> None:
+    """Remove entries from bank NAME (or --disable them)."""
+    store = _store(db)
+    for entry_id in entry_ids:
+        if disable:
+            store.set_enabled(entry_id, False, name)
+        else:
+            store.remove_entry(entry_id, name)
+    _out.print(f"{'disabled' if disable else 'removed'} {len(entry_ids)} entries")
+
+
+@bank_group.command("export")
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write; .csv gives CSV, anything else JSON Lines.",
+)
+@db_option
+@friendly
+def bank_export(name: str, output: Path, db: str | None) -> None:
+    """Export bank NAME as JSON Lines (all fields, window hashes) or CSV (ThreatExchange
+    signal-type names and hash strings)."""
+    from unmask.bank.transfer import write_csv, write_jsonl
+
+    store = _store(db)
+    writer = write_csv if output.suffix.lower() == ".csv" else write_jsonl
+    with output.open("w", newline="") as handle:
+        n = writer(store.entries(name, windows=True), handle)
+    _out.print(f"wrote {n} entries to {output}")
+
+
+@bank_group.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--create", is_flag=True, help="Create the bank if it does not exist.")
+@click.option("--by", "added_by", default="", help="Who imports them.")
+@db_option
+@friendly
+def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | None) -> None:
+    """Import entries into bank NAME from a .jsonl or .csv file (as `export` writes them; CSV
+    needs the columns signal_type and signal). Nothing is added if any line is bad."""
+    from unmask.bank.store import NotFoundError
+    from unmask.bank.transfer import read_entries
+
+    store = _store(db)
+    try:
+        store.bank(name)
+    except NotFoundError:
+        if not create:
+            raise
+        store.create_bank(name)
+    fmt = "csv" if file.suffix.lower() == ".csv" else "jsonl"
+    with file.open(newline="") as handle:
+        entries = list(read_entries(handle, fmt))
+    ids = store.add_entries(name, entries, added_by) if entries else []
+    _out.print(f"imported {len(ids)} entries into {name!r}")
+
+
+@bank_group.command("match", epilog="Exit codes: 0 no match; 1 at least one match; 2 error.")
+@click.argument("items", nargs=-1, required=True, metavar="FILE_OR_HASH...")
+@click.option("--bank", "banks", multiple=True, help="Only these banks (repeatable).")
+@click.option(
+    "--radius",
+    type=click.IntRange(0, 32),
+    default=31,
+    show_default=True,
+    help="Largest PDQ Hamming distance that counts as a match.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+@db_option
+@friendly
+def bank_match(
+    items: tuple[str, ...], banks: tuple[str, ...], radius: int, as_json: bool, db: str | None
+) -> None:
+    """Match pictures, videos or hash strings against the banks. Pictures are also matched by
+    sub-window hashes, so cropped copies are found. A PDQ match is a lead for a person to
+    review, not proof: different pictures can look alike to PDQ."""
+    from unmask.bank.matching import Matcher, Query
+
+    matcher = Matcher(_store(db), radius=radius)
+    any_match = False
+    for item in items:
+        if Path(item).exists():
+            query = Query.from_file(hash_file(item, window_cuts=QUERY_WINDOW_CUTS))
+        else:
+            query = Query.from_hash(*parse_hash(item))
+        matches = matcher.match(query, set(banks) if banks else None)
+        any_match = any_match or bool(matches)
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "input": item,
+                        "matches": [m.to_dict() for m in matches],
+                        "low_quality": query.low_quality,
+                    }
+                )
+            )
+            continue
+        if not matches:
+            note = " (picture too plain for PDQ: quality < 50)" if query.low_quality else ""
+            _out.print(f"{item}: no match{note}")
+        for m in matches:
+            extra = " via a cropped window" if m.via_window else ""
+            if m.query_match_percent is not None:
+                extra = f" ({m.query_match_percent:.0f} % of frames)"
+            _out.print(
+                f"{item}: [bold]match[/] bank {m.entry.bank!r} entry {m.entry.id} "
+                f"{m.signal_type} distance {m.distance}{extra} labels {','.join(m.entry.labels)}"
+            )
+    sys.exit(EXIT_MATCH if any_match else EXIT_NO_MATCH)
+
+
+@bank_group.group("keys")
+def keys_group() -> None:
+    """API keys for `unmask serve` (scopes: match, write, admin)."""
+
+
+@keys_group.command("create")
+@click.argument("key_name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["match", "write", "admin"]),
+    help="Repeatable.",
+)
+@click.option("--bank", "banks", multiple=True, help="Limit the key to these banks.")
+@db_option
+@friendly
+def keys_create(
+    key_name: str, scopes: tuple[str, ...], banks: tuple[str, ...], db: str | None
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    key = _store(db).create_key(key_name, list(scopes), list(banks) or None)
+    print(key)
+
+
+@keys_group.command("revoke")
+@click.argument("key_name")
+@db_option
+@friendly
+def keys_revoke(key_name: str, db: str | None) -> None:
+    """Revoke an API key."""
+    _store(db).revoke_key(key_name)
+    _out.print(f"revoked {key_name!r}")
+
+
+@click.command("serve", context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@db_option
+@friendly
+def serve_command(host: str, port: int, db: str | None) -> None:
+    """Serve the REST API (hashing, matching, banks) with OpenAPI docs at /docs.
+
+    Every call needs an API key (header X-API-Key); create one with
+    `unmask bank keys create NAME --scope match`."""
+    import uvicorn
+
+    from unmask.server import create_app
+
+    uvicorn.run(create_app(_store(db)), host=host, port=port, log_level="info")

@@ -1,0 +1,256 @@
+"""Match hashes against every bank: PDQ within a radius (with crop-robust window hashes),
+vPDQ by frame-match percentages, SHA-256/MD5 exactly.
+
+The index is built from the store and kept current: `refresh()` (run at most once a second
+before a lookup) loads entries added since the last load into a small side index, and folds
+them into the main index when that grows. Removed and disabled entries are checked against the
+store whenever they are found, so they never match, even before the next rebuild.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from unmask.bank.index import PdqIndex, hex_to_codes
+from unmask.bank.store import BankStore, EntryInfo
+from unmask.hashing import (
+    PDQ_CONFIDENT_MATCH_THRESHOLD,
+    PDQ_QUALITY_THRESHOLD,
+    FileHashes,
+    VpdqFrame,
+    VpdqSignal,
+    signal_type,
+    vpdq_is_match,
+    vpdq_match_percent,
+)
+
+REFRESH_EVERY_S = 1.0
+"""How stale the index may be: new entries become matchable within about this long."""
+SIDE_INDEX_MAX = 50_000
+"""Fold the side index into the main one once it holds this many hashes."""
+
+
+@dataclass
+class Match:
+    """One banked entry a query matched, with what a reviewer needs to judge it."""
+
+    entry: EntryInfo
+    signal_type: str
+    distance: int
+    """Hamming distance for PDQ (smallest over the windows compared); 0 for exact hashes;
+    100 minus the query's frame-match percentage for vPDQ."""
+    query_match_percent: float | None = None
+    compared_match_percent: float | None = None
+    via_window: bool = False
+    """True if only a sub-window hash matched (a cropped copy), not the whole picture."""
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "bank": self.entry.bank,
+            "entry_id": self.entry.id,
+            "signal_type": self.signal_type,
+            "distance": self.distance,
+            "labels": self.entry.labels,
+            "source": self.entry.source,
+            "added_at": self.entry.added_at.isoformat(),
+        }
+        if self.signal_type == "pdq":
+            data["via_window"] = self.via_window
+        if self.query_match_percent is not None:
+            data["query_match_percent"] = round(self.query_match_percent, 1)
+            data["compared_match_percent"] = round(self.compared_match_percent or 0.0, 1)
+        return data
+
+
+@dataclass
+class Query:
+    """Hashes of one thing to look up. Build it from a file's hashes or from hash strings."""
+
+    pdq: list[str] = field(default_factory=list)
+    """The whole-picture PDQ first, then any window hashes."""
+    vpdq: list[VpdqFrame] = field(default_factory=list)
+    exact: list[tuple[str, str]] = field(default_factory=list)
+    """(signal type, hash) for sha256 and md5."""
+    low_quality: bool = False
+
+    @classmethod
+    def from_file(cls, hashes: FileHashes) -> Query:
+        query = cls(exact=[("sha256", hashes.sha256), ("md5", hashes.md5)], vpdq=hashes.vpdq)
+        if hashes.pdq is not None:
+            if (hashes.pdq_quality or 0) < PDQ_QUALITY_THRESHOLD:
+                query.low_quality = True
+            else:
+                query.pdq = [hashes.pdq] + [
+                    h
+                    for h, q in hashes.pdq_windows
+                    if q >= PDQ_QUALITY_THRESHOLD and h != hashes.pdq
+                ]
+        return query
+
+    @classmethod
+    def from_hash(cls, kind: str, value: str) -> Query:
+        sig = signal_type(kind)
+        value = sig.validate(value)
+        if sig.name == "pdq":
+            return cls(pdq=[value])
+        if sig.name == "vpdq":
+            return cls(vpdq=VpdqSignal.parse(value))
+        return cls(exact=[(sig.name, value)])
+
+
+class _PdqSide:
+    """Rows added since the main index was built, searched by brute force."""
+
+    def __init__(self) -> None:
+        self.hashes: list[str] = []
+        self.ids: list[int] = []
+        self.window: list[bool] = []
+
+
+class Matcher:
+    """Every enabled entry of every enabled bank, ready to match. Thread-safe."""
+
+    def __init__(self, store: BankStore, radius: int = PDQ_CONFIDENT_MATCH_THRESHOLD) -> None:
+        self.store = store
+        self.radius = radius
+        self._lock = threading.Lock()
+        self._last_id = 0
+        self._last_refresh = 0.0
+        self._main = PdqIndex(hex_to_codes([]))
+        self._main_window = np.zeros(0, dtype=bool)
+        self._side = _PdqSide()
+        self._exact: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._vpdq: dict[int, list[VpdqFrame]] = {}
+        self._vpdq_frames = PdqIndex(hex_to_codes([]))
+        self._vpdq_dirty = False
+        self.built_at: float | None = None
+        self.refresh(force=True)
+
+    # -- loading --------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """Load entries added since the last refresh (at most once a second unless forced)."""
+        now = time.monotonic()
+        if not force and now - self._last_refresh < REFRESH_EVERY_S:
+            return
+        with self._lock:
+            if not force and now - self._last_refresh < REFRESH_EVERY_S:
+                return
+            self._last_refresh = now
+            rows = self.store.index_rows(self._last_id)
+            for row in rows:
+                self._last_id = max(self._last_id, row.id)
+                if row.signal_type == "pdq":
+                    if row.quality is not None and row.quality < PDQ_QUALITY_THRESHOLD:
+                        continue
+                    self._side.hashes.append(row.value)
+                    self._side.ids.append(row.id)
+                    self._side.window.append(False)
+                    for value, quality in row.windows:
+                        if quality >= PDQ_QUALITY_THRESHOLD and value != row.value:
+                            self._side.hashes.append(value)
+                            self._side.ids.append(row.id)
+                            self._side.window.append(True)
+                elif row.signal_type == "vpdq":
+                    self._vpdq[row.id] = VpdqSignal.parse(row.value)
+                    self._vpdq_dirty = True
+                else:
+                    self._exact[(row.signal_type, row.value)].append(row.id)
+            if len(self._side.hashes) >= SIDE_INDEX_MAX or (force and self._side.hashes):
+                self._fold_side()
+            if self._vpdq_dirty:
+                frames = [
+                    (i, f.pdq)
+                    for i, fs in self._vpdq.items()
+                    for f in fs
+                    if f.quality >= PDQ_QUALITY_THRESHOLD
+                ]
+                self._vpdq_frames = PdqIndex(
+                    hex_to_codes([h for _, h in frames]), np.array([i for i, _ in frames])
+                )
+                self._vpdq_dirty = False
+            self.built_at = time.time()
+
+    def _fold_side(self) -> None:
+        codes = np.concatenate(
+            [
+                self._main.words.astype(">u8").view(np.uint8).reshape(-1, 32),
+                hex_to_codes(self._side.hashes),
+            ]
+        )
+        ids = np.concatenate([self._main.ids, np.array(self._side.ids, dtype=np.int64)])
+        self._main_window = np.concatenate([self._main_window, np.array(self._side.window)])
+        self._main = PdqIndex(codes, ids)
+        self._side = _PdqSide()
+
+    def status(self) -> dict[str, object]:
+        return {
+            "pdq_hashes": len(self._main) + len(self._side.hashes),
+            "pdq_pending": len(self._side.hashes),
+            "vpdq_videos": len(self._vpdq),
+            "exact_hashes": sum(len(v) for v in self._exact.values()),
+            "last_entry_id": self._last_id,
+            "multi_index": self._main.multi_index,
+            "radius": self.radius,
+            "refreshed_at": self.built_at,
+        }
+
+    # -- matching -------------------------------------------------------------------------
+
+    def match(self, query: Query, banks: set[str] | None = None) -> list[Match]:
+        """Matches of one query, best first; only enabled entries of enabled banks (and of
+        `banks`, if given)."""
+        self.refresh()
+        found: dict[int, Match] = {}
+
+        def keep(entry_id: int, match: Match) -> None:
+            old = found.get(entry_id)
+            rank = (match.via_window, match.distance)
+            if old is None or rank < (old.via_window, old.distance):
+                found[entry_id] = match
+
+        raw: list[tuple[int, str, int, bool, float | None, float | None]] = []
+        with self._lock:
+            self._search(query, raw)
+        if not raw:
+            return []
+        live = self.store.get_entries(sorted({r[0] for r in raw}))
+        for entry_id, kind, dist, window, q_pct, c_pct in raw:
+            entry = live.get(entry_id)
+            if entry is None or not entry.enabled:
+                continue
+            if banks is not None and entry.bank not in banks:
+                continue
+            keep(entry_id, Match(entry, kind, dist, q_pct, c_pct, window))
+        return sorted(found.values(), key=lambda m: (m.distance, m.entry.id))
+
+    def _search(
+        self, query: Query, raw: list[tuple[int, str, int, bool, float | None, float | None]]
+    ) -> None:
+        if query.pdq:
+            codes = hex_to_codes(query.pdq)
+            hits = self._main.search(codes, self.radius)
+            for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
+                window = bool(q > 0 or self._main_window[row])
+                raw.append((int(self._main.ids[row]), "pdq", int(dist), window, None, None))
+            if self._side.hashes:
+                side = PdqIndex(hex_to_codes(self._side.hashes))
+                hits = side.search(codes, self.radius)
+                for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
+                    window = bool(q > 0 or self._side.window[row])
+                    raw.append((self._side.ids[row], "pdq", int(dist), window, None, None))
+        for kind, value in query.exact:
+            for entry_id in self._exact.get((kind, value), []):
+                raw.append((entry_id, kind, 0, False, None, None))
+        if query.vpdq:
+            good = [f.pdq for f in query.vpdq if f.quality >= PDQ_QUALITY_THRESHOLD]
+            hits = self._vpdq_frames.search(hex_to_codes(list(dict.fromkeys(good))), self.radius)
+            for entry_id in {int(self._vpdq_frames.ids[r]) for r in hits.row}:
+                q_pct, c_pct = vpdq_match_percent(query.vpdq, self._vpdq[entry_id], self.radius)
+                if vpdq_is_match(q_pct, c_pct):
+                    raw.append((entry_id, "vpdq", round(100 - q_pct), False, q_pct, c_pct))

@@ -1,0 +1,430 @@
+"""Where banked hashes live: one SQLAlchemy store, a SQLite file by default, PostgreSQL by URL.
+
+Every write is one transaction, committed before the call returns, so whatever a caller was
+told was added survives a crash. SQLite runs in WAL mode with synchronous=FULL: a reader never
+blocks the writer, and a committed transaction is on disk before the commit returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, selectinload
+
+from unmask.bank.models import ApiKey, Bank, Entry, EntryWindow
+from unmask.errors import UnmaskError
+from unmask.hashing import PDQ_QUALITY_THRESHOLD, signal_type
+
+BANK_URL_ENV = "UNMASK_BANK_URL"
+SCOPES = ("match", "write", "admin")
+"""match: look hashes up; write: add and remove entries; admin: create and delete banks."""
+
+
+class BankError(UnmaskError):
+    """A bank operation that cannot be done as asked (unknown bank, duplicate name...)."""
+
+
+class NotFoundError(BankError):
+    pass
+
+
+def default_url() -> str:
+    """$UNMASK_BANK_URL, else a SQLite file in the user's data folder."""
+    if os.environ.get(BANK_URL_ENV):
+        return os.environ[BANK_URL_ENV]
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{base / 'unmask' / 'bank.sqlite3'}"
+
+
+@dataclass
+class NewEntry:
+    signal_type: str
+    value: str
+    quality: int | None = None
+    labels: list[str] = field(default_factory=list)
+    source: str = ""
+    windows: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    id: int
+    bank: str
+    signal_type: str
+    value: str
+    quality: int | None
+    labels: list[str]
+    source: str
+    added_at: datetime
+    added_by: str
+    enabled: bool
+    windows: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_dict(self, windows: bool = False) -> dict[str, object]:
+        data: dict[str, object] = {
+            "id": self.id,
+            "bank": self.bank,
+            "signal_type": self.signal_type,
+            "value": self.value,
+            "quality": self.quality,
+            "labels": self.labels,
+            "source": self.source,
+            "added_at": self.added_at.isoformat(),
+            "added_by": self.added_by,
+            "enabled": self.enabled,
+        }
+        if windows and self.windows:
+            data["pdq_windows"] = [f"{h},{q}" for h, q in self.windows]
+        return data
+
+
+@dataclass(frozen=True)
+class BankInfo:
+    id: int
+    name: str
+    description: str
+    enabled: bool
+    created_at: datetime
+    entries: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "enabled": self.enabled,
+            "created_at": self.created_at.isoformat(),
+            "entries": self.entries,
+        }
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    name: str
+    scopes: list[str]
+    banks: list[str] | None
+
+    def may_use(self, bank: str) -> bool:
+        return self.banks is None or bank in self.banks
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the match index needs of an entry."""
+
+    id: int
+    bank_id: int
+    signal_type: str
+    value: str
+    quality: int | None
+    windows: list[tuple[str, int]]
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _on_sqlite_connect(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class BankStore:
+    """Banks, entries and API keys in one database. Opening it applies any pending migration."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        if self.url.startswith("sqlite:///") and not self.url.startswith("sqlite:///:memory:"):
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        if self.url.startswith("postgresql://"):
+            self.url = "postgresql+psycopg://" + self.url.removeprefix("postgresql://")
+        try:
+            self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        except Exception as exc:  # bad URL syntax, missing driver
+            raise BankError(f"cannot use the bank database {url!r}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _on_sqlite_connect)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise BankError(
+                f"cannot open the bank database: {str(exc.orig).strip()}",
+                "check the database URL (--db or $UNMASK_BANK_URL) and that the server runs",
+            ) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- banks ----------------------------------------------------------------------------
+
+    def create_bank(self, name: str, description: str = "") -> BankInfo:
+        name = name.strip()
+        if not name or len(name) > 100 or any(c in name for c in "/\\\n\t"):
+            raise BankError(
+                f"{name!r} is not a usable bank name", "use 1-100 characters, no slashes"
+            )
+        with Session(self.engine) as session:
+            bank = Bank(name=name, description=description)
+            session.add(bank)
+            try:
+                session.commit()
+            except IntegrityError:
+                raise BankError(f"a bank called {name!r} already exists") from None
+            return BankInfo(bank.id, bank.name, bank.description, bank.enabled, bank.created_at, 0)
+
+    def banks(self) -> list[BankInfo]:
+        with Session(self.engine) as session:
+            counts = dict(
+                session.execute(select(Entry.bank_id, func.count()).group_by(Entry.bank_id)).all()
+            )
+            return [
+                BankInfo(b.id, b.name, b.description, b.enabled, b.created_at, counts.get(b.id, 0))
+                for b in session.scalars(select(Bank).order_by(Bank.name))
+            ]
+
+    def bank(self, name: str) -> BankInfo:
+        for info in self.banks():
+            if info.name == name:
+                return info
+        raise NotFoundError(f"no bank called {name!r}", "list banks with `unmask bank list`")
+
+    def _bank_id(self, session: Session, name: str) -> int:
+        bank_id = session.scalar(select(Bank.id).where(Bank.name == name))
+        if bank_id is None:
+            raise NotFoundError(f"no bank called {name!r}", "list banks with `unmask bank list`")
+        return bank_id
+
+    def update_bank(
+        self, name: str, *, description: str | None = None, enabled: bool | None = None
+    ) -> BankInfo:
+        with Session(self.engine) as session:
+            bank = session.get(Bank, self._bank_id(session, name))
+            assert bank is not None
+            if description is not None:
+                bank.description = description
+            if enabled is not None:
+                bank.enabled = enabled
+            session.commit()
+        return self.bank(name)
+
+    def delete_bank(self, name: str) -> None:
+        with Session(self.engine) as session:
+            bank_id = self._bank_id(session, name)
+            entry_ids = select(Entry.id).where(Entry.bank_id == bank_id)
+            session.execute(delete(EntryWindow).where(EntryWindow.entry_id.in_(entry_ids)))
+            session.execute(delete(Entry).where(Entry.bank_id == bank_id))
+            session.execute(delete(Bank).where(Bank.id == bank_id))
+            session.commit()
+
+    # -- entries --------------------------------------------------------------------------
+
+    def add_entries(self, bank: str, items: Sequence[NewEntry], added_by: str = "") -> list[int]:
+        """Add all `items` in one transaction; returns their ids once committed."""
+        rows = []
+        for item in items:
+            kind = signal_type(item.signal_type)
+            rows.append((kind.name, kind.validate(item.value), item))
+        with Session(self.engine) as session:
+            bank_id = self._bank_id(session, bank)
+            entries = []
+            for kind_name, value, item in rows:
+                entry = Entry(
+                    bank_id=bank_id,
+                    signal_type=kind_name,
+                    value=value,
+                    quality=item.quality,
+                    labels=list(item.labels),
+                    source=item.source,
+                    added_by=added_by,
+                    enabled=True,
+                )
+                entry.windows = [EntryWindow(value=h, quality=q) for h, q in item.windows]
+                entries.append(entry)
+            session.add_all(entries)
+            session.commit()
+            return [e.id for e in entries]
+
+    def set_enabled(self, entry_id: int, enabled: bool, bank: str | None = None) -> None:
+        with Session(self.engine) as session:
+            query = update(Entry).where(Entry.id == entry_id)
+            if bank is not None:
+                query = query.where(Entry.bank_id == self._bank_id(session, bank))
+            done = session.execute(query.values(enabled=enabled))
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFoundError(
+                    f"no entry with id {entry_id}" + (f" in {bank!r}" if bank else "")
+                )
+            session.commit()
+
+    def remove_entry(self, entry_id: int, bank: str | None = None) -> None:
+        with Session(self.engine) as session:
+            query = select(Entry).where(Entry.id == entry_id)
+            if bank is not None:
+                query = query.where(Entry.bank_id == self._bank_id(session, bank))
+            entry = session.scalar(query)
+            if entry is None:
+                raise NotFoundError(
+                    f"no entry with id {entry_id}" + (f" in {bank!r}" if bank else "")
+                )
+            session.delete(entry)
+            session.commit()
+
+    def _info(self, entry: Entry, bank_name: str) -> EntryInfo:
+        return EntryInfo(
+            entry.id,
+            bank_name,
+            entry.signal_type,
+            entry.value,
+            entry.quality,
+            list(entry.labels or []),
+            entry.source,
+            entry.added_at,
+            entry.added_by,
+            entry.enabled,
+            [(w.value, w.quality) for w in entry.windows],
+        )
+
+    def entries(
+        self, bank: str, *, limit: int | None = None, offset: int = 0, windows: bool = False
+    ) -> Iterator[EntryInfo]:
+        """Entries of `bank` in the order they were added."""
+        with Session(self.engine) as session:
+            query = (
+                select(Entry)
+                .where(Entry.bank_id == self._bank_id(session, bank))
+                .order_by(Entry.id)
+                .offset(offset)
+                .limit(limit)
+            )
+            if windows:
+                query = query.options(selectinload(Entry.windows))
+            else:
+                query = query.options(selectinload(Entry.windows).load_only(EntryWindow.id))
+            for entry in (
+                session.scalars(query).yield_per(1000) if limit is None else session.scalars(query)
+            ):
+                info = self._info(entry, bank)
+                yield info if windows else EntryInfo(**{**info.__dict__, "windows": []})
+
+    def get_entries(self, ids: Sequence[int]) -> dict[int, EntryInfo]:
+        """Entries by id (any that no longer exist are left out)."""
+        if not ids:
+            return {}
+        with Session(self.engine) as session:
+            query = select(Entry, Bank.name, Bank.enabled).join(Bank).where(Entry.id.in_(list(ids)))
+            out = {}
+            for entry, bank_name, bank_enabled in session.execute(query):
+                info = EntryInfo(
+                    entry.id,
+                    bank_name,
+                    entry.signal_type,
+                    entry.value,
+                    entry.quality,
+                    list(entry.labels or []),
+                    entry.source,
+                    entry.added_at,
+                    entry.added_by,
+                    entry.enabled and bank_enabled,
+                )
+                out[entry.id] = info
+            return out
+
+    def index_rows(self, after_id: int = 0) -> list[IndexRow]:
+        """Entries with id > `after_id` (enabled or not; matches are checked when found)."""
+        with Session(self.engine) as session:
+            entries = session.execute(
+                select(Entry.id, Entry.bank_id, Entry.signal_type, Entry.value, Entry.quality)
+                .where(Entry.id > after_id)
+                .order_by(Entry.id)
+            ).all()
+            windows: dict[int, list[tuple[str, int]]] = {}
+            if entries:
+                for entry_id, value, quality in session.execute(
+                    select(EntryWindow.entry_id, EntryWindow.value, EntryWindow.quality).where(
+                        EntryWindow.entry_id > after_id
+                    )
+                ):
+                    windows.setdefault(entry_id, []).append((value, quality))
+            return [IndexRow(*row, windows.get(row[0], [])) for row in entries]
+
+    def last_entry_id(self) -> int:
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.max(Entry.id))) or 0)
+
+    def count_entries(self) -> int:
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(Entry)) or 0)
+
+    # -- API keys -------------------------------------------------------------------------
+
+    def create_key(
+        self, name: str, scopes: Sequence[str], banks: Sequence[str] | None = None
+    ) -> str:
+        """Create a key and return it; only its SHA-256 is stored, so show it once."""
+        bad = [s for s in scopes if s not in SCOPES]
+        if bad or not scopes:
+            raise BankError(f"unknown scope {bad}", f"scopes are {', '.join(SCOPES)}")
+        if banks:
+            for bank in banks:
+                self.bank(bank)
+        key = "unmask_" + secrets.token_urlsafe(32)
+        with Session(self.engine) as session:
+            session.add(
+                ApiKey(
+                    name=name,
+                    key_hash=_hash_key(key),
+                    scopes=list(scopes),
+                    banks=list(banks) if banks else None,
+                    revoked=False,
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError:
+                raise BankError(f"a key called {name!r} already exists") from None
+        return key
+
+    def check_key(self, key: str) -> KeyInfo | None:
+        with Session(self.engine) as session:
+            row = session.scalar(
+                select(ApiKey).where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked.is_(False))
+            )
+            return None if row is None else KeyInfo(row.name, list(row.scopes), row.banks)
+
+    def keys(self) -> list[KeyInfo]:
+        with Session(self.engine) as session:
+            return [
+                KeyInfo(k.name, list(k.scopes), k.banks)
+                for k in session.scalars(select(ApiKey).where(ApiKey.revoked.is_(False)))
+            ]
+
+    def revoke_key(self, name: str) -> None:
+        with Session(self.engine) as session:
+            done = session.execute(update(ApiKey).where(ApiKey.name == name).values(revoked=True))
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFoundError(f"no key called {name!r}")
+            session.commit()
+
+
+def pdq_is_usable(quality: int | None) -> bool:
+    return quality is None or quality >= PDQ_QUALITY_THRESHOLD

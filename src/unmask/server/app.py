@@ -1,0 +1,28 @@
+"""App factory. Routers are added here and nowhere else; shared state lives on `app.state`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from unmask import __version__
+from unmask.bank.matching import Matcher
+from unmask.bank.store import BankStore
+from unmask.server.errors import install_error_handlers
+from unmask.server.routers import banks, hashing, matching
+
+DESCRIPTION = """Hash pictures and videos, and match them against banks of hashes of content
+that must not spread (PDQ, vPDQ, MD5, SHA-256). Media sent here are hashed in memory and never
+stored. Every call needs an API key in the `X-API-Key` header; keys carry scopes (`match`,
+`write`, `admin`) and may be limited to some banks. Errors always have the shape
+`{"error": {"code": ..., "message": ..., "hint": ...}}`."""
+
+
+def create_app(store: BankStore, matcher: Matcher | None = None) -> FastAPI:
+    app = FastAPI(title="Unmask hash bank", version=__version__, description=DESCRIPTION)
+    app.state.store = store
+    app.state.matcher = matcher or Matcher(store)
+    install_error_handlers(app)
+    app.include_router(hashing.router)
+    app.include_router(matching.router)
+    app.include_router(banks.router)
+    return app

@@ -1,0 +1,65 @@
+"""One error shape for every failure: {"error": {"code", "message", "hint"}}."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from unmask.bank.store import BankError, NotFoundError
+from unmask.errors import UnmaskError
+from unmask.hashing import InvalidHashError
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, hint: str = "") -> None:
+        self.status, self.code, self.message, self.hint = status, code, message, hint
+
+
+def error_body(code: str, message: str, hint: str = "") -> dict[str, object]:
+    return {"error": {"code": code, "message": message, "hint": hint}}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {
+        "description": text,
+        "content": {"application/json": {"example": error_body(code, text)}},
+    }
+    for status, code, text in [
+        (400, "bad_request", "'abc' is not a pdq hash"),
+        (401, "unauthorized", "no API key; send it in the X-API-Key header"),
+        (403, "forbidden", "this key may not use bank 'ncii'"),
+        (404, "not_found", "no bank called 'ncii'"),
+    ]
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.hint), status_code=exc.status)
+
+    @app.exception_handler(UnmaskError)
+    async def _unmask(_: Request, exc: UnmaskError) -> JSONResponse:
+        if isinstance(exc, NotFoundError):
+            status, code = 404, "not_found"
+        elif isinstance(exc, InvalidHashError | BankError):
+            status, code = 400, "bad_request"
+        else:  # unreadable or unsupported media
+            status, code = 400, "unreadable_media"
+        return JSONResponse(error_body(code, exc.message, exc.hint), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+        return JSONResponse(
+            error_body("bad_request", message, "see /docs for the request format"), status_code=400
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
