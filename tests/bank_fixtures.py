@@ -29,8 +29,8 @@ def _postgres_store() -> BankStore:
     return BankStore(f"{base}/{name}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: object) -> BankStore:
+@pytest.fixture(name="store", params=["sqlite", "postgresql"])
+def store_fixture(request: pytest.FixtureRequest, tmp_path: object) -> BankStore:
     if request.param == "sqlite":
         s = BankStore(f"sqlite:///{tmp_path}/bank.sqlite3")
     else:

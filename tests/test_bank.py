@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bank_fixtures import store  # noqa: F401
+from bank_fixtures import store_fixture  # noqa: F401  (the `store` fixture)
 from click.testing import CliRunner
 from PIL import Image
 
@@ -195,7 +195,7 @@ def _variants(rgb: np.ndarray) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def photo_bank(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     photos = [p for p in _photos(shared_data) if min(Image.open(p).size) >= 200]
-    shared, unrelated = photos[:25], photos[25:]
+    shared = photos[:25]
     bank = BankStore(f"sqlite:///{tmp_path_factory.mktemp('bank')}/b.sqlite3")
     bank.create_bank("ncii")
     ids = {}
