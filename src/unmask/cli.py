@@ -76,6 +76,13 @@ def app() -> None:
 )
 @click.option("--detectors", help="Comma-separated detectors to run (default: all).")
 @click.option(
+    "--face-model",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="UNMASK_FACE_SWAP_MODEL",
+    help="Your own face-manipulation model (.onnx, its .json card beside it) instead of the "
+    "shipped one [env: UNMASK_FACE_SWAP_MODEL].",
+)
+@click.option(
     "--max-pixels",
     type=click.FloatRange(min=0.0, min_open=True),
     default=Limits.max_pixels / 1e6,
@@ -121,6 +128,7 @@ def scan(
     frames: int,
     fps: float | None,
     detectors: str | None,
+    face_model: Path | None,
     max_pixels: float,
     max_file_size: float,
     max_duration: float,
@@ -149,7 +157,12 @@ def scan(
     )
     chosen = tuple(name.strip() for name in detectors.split(",")) if detectors else None
     config = ScanConfig(
-        limits=limits, frames=frames, fps=fps, detectors=chosen, keep_maps=maps is not None
+        limits=limits,
+        frames=frames,
+        fps=fps,
+        detectors=chosen,
+        keep_maps=maps is not None,
+        face_swap_model=face_model,
     )
 
     from unmask import inputs as input_list
@@ -160,6 +173,9 @@ def scan(
         scanner = Scanner(config)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--detectors") from None
+    except UnmaskError as exc:  # a model that is missing or damaged
+        _err.print(f"[red]error:[/red] {exc.message}; {exc.hint}")
+        sys.exit(EXIT_UNREADABLE)
     try:
         items = input_list.expand(list(paths), max_file_bytes)
     except UnmaskError as exc:
@@ -364,3 +380,7 @@ from unmask.bank.cli import bank_group, hash_command, serve_command  # noqa: E40
 app.add_command(hash_command)
 app.add_command(bank_group)
 app.add_command(serve_command)
+
+from unmask.eval_command import eval_command  # noqa: E402
+
+app.add_command(eval_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from unmask import __version__
-from unmask.result import SCHEMA_VERSION, ScanResult
+from unmask.result import SCHEMA_VERSION, Finding, ScanResult
 
 VERDICT_STYLE = {
     "likely_manipulated": "bold red",
@@ -23,6 +24,9 @@ VERDICT_STYLE = {
     "no_signs_found": "green",
 }
 STRENGTH_STYLE = {"strong": "bold red", "weak": "yellow", "info": "dim"}
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 64
+"""Most characters in a timeline; longer timelines show the highest value of each stretch."""
 
 
 def json_document(results: list[dict[str, Any]]) -> str:
@@ -74,6 +78,11 @@ def print_details(console: Console, result: ScanResult) -> None:
     verdict = result.verdict
     say(2, Text("Verdict: ", style="bold"), Text(verdict.headline, VERDICT_STYLE[verdict.label]))
     say(2, f"Faces: {len(result.faces)}")
+    face_scores = {
+        f.track_id: f
+        for f in result.findings
+        if f.code == "face_manipulation" and f.track_id is not None
+    }
     for track in result.faces:
         best = max(track.detections, key=lambda d: d.score)
         x0, y0, x1, y1 = (round(v) for v in best.box)
@@ -86,6 +95,9 @@ def print_details(console: Console, result: ScanResult) -> None:
                 f"({track.first_time_s:.1f}-{track.last_time_s:.1f} s)"
             )
         say(4, f"face {track.track_id}: {where}")
+        scored = face_scores.get(track.track_id)
+        if scored is not None:
+            _say_face_probability(say, scored, media.kind == "video")
     if result.findings:
         say(2, "Findings:")
     order = {"strong": 0, "weak": 1, "info": 2}
@@ -106,11 +118,13 @@ def print_details(console: Console, result: ScanResult) -> None:
 def print_table(console: Console, results: list[ScanResult]) -> None:
     """One row a file, for batches."""
     table = Table(show_lines=False)
-    for column in ("File", "Type", "Faces", "Verdict", "Notes"):
-        table.add_column(column, overflow="fold")
+    for column in ("File", "Type", "Faces", "Face prob.", "Verdict", "Notes"):
+        table.add_column(
+            column, overflow="fold", justify="right" if column == "Face prob." else "left"
+        )
     for result in results:
         if result.error:
-            table.add_row(result.path, "-", "-", Text("error", "red"), result.error.message)
+            table.add_row(result.path, "-", "-", "-", Text("error", "red"), result.error.message)
             continue
         assert result.media is not None and result.verdict is not None
         notable = [f.summary for f in result.findings if f.strength != "info"]
@@ -118,10 +132,55 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
             result.path,
             f"{result.media.kind} {result.media.format}",
             str(len(result.faces)),
+            "-" if result.verdict.probability is None else f"{result.verdict.probability:.2f}",
             Text(result.verdict.label.replace("_", " "), VERDICT_STYLE[result.verdict.label]),
             "; ".join(notable[:2]),
         )
     console.print(table)
+
+
+def sparkline(values: list[float], width: int = SPARK_WIDTH) -> str:
+    """Probabilities in [0, 1] as block characters on an absolute scale (▁ = 0, █ = 1), so two
+    timelines compare by eye. Longer series are cut into `width` stretches showing each one's
+    highest value, so a short burst of high scores stays visible."""
+    if not values:
+        return ""
+    if len(values) > width:
+        edges = np.linspace(0, len(values), width + 1).round().astype(int)
+        values = [max(values[a:b]) for a, b in itertools.pairwise(edges)]
+    top = len(SPARK_BARS) - 1
+    return "".join(SPARK_BARS[min(top, max(0, int(v * len(SPARK_BARS))))] for v in values)
+
+
+def _say_face_probability(say: Any, finding: Finding, video: bool) -> None:
+    evidence = finding.evidence
+    low, threshold = evidence.get("inconclusive_band", [None, None])
+    probability = finding.score or 0.0
+    style = STRENGTH_STYLE[finding.strength] if finding.strength != "info" else "green"
+    where = (
+        "likely manipulated"
+        if finding.strength == "strong"
+        else "inconclusive"
+        if finding.strength == "weak"
+        else "no signs found"
+    )
+    line = Text.assemble(
+        "manipulation probability ",
+        Text(f"{probability:.2f}: {where}", style),
+        f" (the model's thresholds: inconclusive from {low:.2f}, likely manipulated from "
+        f"{threshold:.2f})",
+    )
+    say(6, line)
+    frames = evidence.get("frames") or []
+    if video and len(frames) > 1:
+        values = [float(f["probability"]) for f in frames]
+        say(
+            6,
+            "timeline ",
+            Text(sparkline(values), style),
+            f" min {min(values):.2f}, mean {np.mean(values):.2f}, max {max(values):.2f} over "
+            f"{len(values)} frames ({frames[0]['time_s']:.1f}-{frames[-1]['time_s']:.1f} s)",
+        )
 
 
 def _size(size: int) -> str:
