@@ -108,10 +108,10 @@ def _likely_face(probability: float, card: ModelCard) -> str:
     rate = card.false_positive_rate
     if rate is None:
         return headline + " The model card gives no measured false-positive rate."
-    data = card.evaluated.get("false_positive_data") or "held-out real photos and videos"
+    data = card.evaluated.get("false_positive_data") or "held-out unmanipulated photos and videos"
     return headline + (
         f" At this threshold the model ({card.name} {card.version}) flagged {rate:.1%} of "
-        f"{data} as manipulated, so a real face can occasionally score this high."
+        f"{data}, so a face that was not manipulated can occasionally score this high."
     )
 
 

@@ -31,6 +31,10 @@ DEFAULT_THREADS = 1
 MTCNN networks on 512 px images and leaves the other core to decoding (see mtcnn.md)."""
 
 
+MODEL_DIR = Path(str(importlib.resources.files(__package__)))
+"""Where the shipped weights and cards live (inside the installed package)."""
+
+
 class ModelNotInstalledError(ModelError):
     """The shipped model file is absent (not yet trained, or left out of this install)."""
 
@@ -60,7 +64,7 @@ def model_path(name: str, override: str | Path | None = None) -> Path:
             )
         return path
     filename = name if "." in name else f"{name}.onnx"
-    path = Path(str(importlib.resources.files(__package__).joinpath(filename)))
+    path = MODEL_DIR / filename
     if not path.is_file():
         raise ModelNotInstalledError(
             f"model file {filename!r} is missing from {path.parent}",
