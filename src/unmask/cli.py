@@ -362,10 +362,6 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-if __name__ == "__main__":
-    main()
-
-
 from unmask.provenance.cli import verify  # noqa: E402
 
 app.add_command(verify)
@@ -384,3 +380,7 @@ app.add_command(serve_command)
 from unmask.eval_command import eval_command  # noqa: E402
 
 app.add_command(eval_command)
+
+
+if __name__ == "__main__":  # keep last: `python -m unmask.cli` needs every command added above
+    main()
