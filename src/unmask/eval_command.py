@@ -414,6 +414,10 @@ def eval_command(
     the true-positive rate at 1 % and 5 % false positives, expected calibration error (15 bins),
     a ROC curve and a breakdown by method. Never evaluate on the files the model was trained on
     (see --exclude). Interrupted runs resume from OUT/results.jsonl.
+
+    \b
+    Example, face swaps and reenactments against the real media of a label file:
+      unmask eval ../shared/data/labels.csv --manipulation face_swap,reenactment -o eval-out
     """
     from unmask.config import ScanConfig
     from unmask.errors import UnmaskError

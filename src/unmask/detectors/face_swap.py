@@ -105,6 +105,7 @@ class FaceSwapDetector(Detector):
         "Face swaps and reenactments in each face, by a learned model; its card "
         "(unmask/models/face_swap.md) gives how it was evaluated."
     )
+    card: ModelCard
 
     def __init__(self, card: ModelCard, margin: float, crop_size: int) -> None:
         self.card = card
