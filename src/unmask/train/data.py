@@ -1,0 +1,128 @@
+"""Which real faces the detector learns from, and how they are cut out for self-blending.
+
+Rules from ../shared/data/README.md: train on `faces/real`, and if more is needed on frames of
+at most half of the real videos that are not DeepFaceLive halves; keep the DeepFaceLive halves
+and the other real videos for evaluation. We also hold out 15 % of the photos (chosen by a hash
+of the file name, so the split never changes) for calibration and the threshold.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from unmask.errors import UnmaskError
+from unmask.faces import FaceDetector
+from unmask.media import open_media
+from unmask.train.sbi import FaceSample
+
+HELD_OUT_PERCENT = 15
+# Each cached face is a square of twice the face box (room for every crop margin and the
+# blend's shift) at 320 px: the 224 px training crops (1.4x the box) are taken from it without
+# upscaling.
+CACHE_SIDE = 320
+CACHE_CONTEXT = 2.0
+FRAMES_PER_TRAINING_VIDEO = 16
+MIN_FACE_SCORE = 0.9
+MIN_FACE_PX = 40
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[Path]
+    held_out: list[Path]
+    training_videos: list[Path]
+    evaluation_videos: list[Path]
+
+
+def split_data(data: Path) -> Split:
+    """The fixed split of ../shared/data used for training (see the module docstring)."""
+    photos = sorted((data / "faces" / "real").iterdir())
+    train = [p for p in photos if _bucket(p.name) >= HELD_OUT_PERCENT]
+    held_out = [p for p in photos if _bucket(p.name) < HELD_OUT_PERCENT]
+    with (data / "labels.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    real_videos = sorted(
+        data / r["path"] for r in rows if r["media"] == "video" and r["label"] == "real"
+    )
+    others = [v for v in real_videos if not v.name.startswith("DeepFaceLive")]
+    training_videos = others[0::2]  # at most half of the non-DeepFaceLive real videos
+    evaluation_videos = [v for v in real_videos if v not in training_videos]
+    return Split(train, held_out, training_videos, evaluation_videos)
+
+
+def _bucket(name: str) -> int:
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100
+
+
+def face_samples(paths: list[Path], detector: FaceDetector) -> Iterator[tuple[Path, FaceSample]]:
+    """The largest confident face of each photo (or of each of 16 frames of each video), cut out
+    with context, as a FaceSample in the cut-out's coordinates. Unreadable files are skipped."""
+    for path in paths:
+        try:
+            media = open_media(path, n_frames=FRAMES_PER_TRAINING_VIDEO)
+        except UnmaskError:
+            continue
+        for frame in media.frames:
+            faces = [
+                f
+                for f in detector.detect(frame.rgb)
+                if f.score >= MIN_FACE_SCORE and f.size >= MIN_FACE_PX
+            ]
+            if faces:
+                face = max(faces, key=lambda f: f.size)
+                yield path, cut_out(frame.rgb, face.box, np.asarray(face.landmarks))
+
+
+def cut_out(
+    rgb: np.ndarray, box: tuple[float, float, float, float], landmarks: np.ndarray
+) -> FaceSample:
+    """A CACHE_SIDE square around the face, CACHE_CONTEXT times its box, black outside the
+    picture (never mirrored: mirrored padding makes faces a classifier can learn as a shortcut)."""
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * CACHE_CONTEXT
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = cx - side / 2, cy - side / 2
+    scale = CACHE_SIDE / side
+    picture = Image.fromarray(rgb).transform(
+        (CACHE_SIDE, CACHE_SIDE),
+        Image.Transform.EXTENT,
+        (left, top, left + side, top + side),
+        Image.Resampling.BILINEAR,
+        fillcolor=(0, 0, 0),
+    )
+    new_box = ((x0 - left) * scale, (y0 - top) * scale, (x1 - left) * scale, (y1 - top) * scale)
+    new_marks = (np.asarray(landmarks, dtype=np.float32) - [left, top]) * scale
+    return FaceSample(np.asarray(picture), new_box, new_marks)
+
+
+def build_cache(paths: list[Path], detector: FaceDetector, target: Path) -> int:
+    """Detect and cut out faces once; save them as one .npz (images, boxes, landmarks, source)."""
+    images, boxes, marks, sources = [], [], [], []
+    for path, sample in face_samples(paths, detector):
+        images.append(sample.rgb)
+        boxes.append(sample.box)
+        marks.append(sample.landmarks)
+        sources.append(path.name)
+    np.savez(
+        target,
+        images=np.stack(images),
+        boxes=np.asarray(boxes, dtype=np.float32),
+        landmarks=np.stack(marks).astype(np.float32),
+        sources=np.asarray(sources),
+    )
+    return len(images)
+
+
+def load_cache(path: Path) -> list[FaceSample]:
+    data = np.load(path)
+    return [
+        FaceSample(image, tuple(float(v) for v in box), marks)  # type: ignore[arg-type]
+        for image, box, marks in zip(data["images"], data["boxes"], data["landmarks"], strict=True)
+    ]

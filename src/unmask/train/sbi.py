@@ -1,0 +1,170 @@
+"""Self-blended images (SBI): fake faces made from one real face and a slightly altered copy of it.
+
+Method from Shiohara & Yamasaki, "Detecting Deepfakes with Self-Blended Images", CVPR 2022
+(written here from the paper's description, section 3): a *source* copy of a real face is
+changed in colour, brightness and sharpness and shifted/scaled a little; a mask over the face
+region, deformed and blurred, blends the source back into the original (the *target*). The
+pair (original, blend) is labelled (0, 1), and the blend mask is the target of the
+localisation head (as the blending boundary is in Face X-ray, Li et al., CVPR 2020). No
+deepfake generator is needed, so a detector can learn the seams that face swaps leave from
+real faces alone.
+
+Our landmarks are the five MTCNN points (eyes, nose, mouth corners) plus the face box, not the
+68/81 points of the paper, so the face region is drawn from those: an ellipse fitted to the box
+and landmarks, or the hull of the inner face (eyes, nose, mouth) grown outwards, each with
+random deformation.
+
+Everything here is pure NumPy/Pillow so it can be tested without PyTorch.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+# Blend ratios from the SBI paper (section 3.3: "blending ratio r ... from {0.25, 0.5, 0.75,
+# 1, 1, 1}"): full-strength blends are twice as likely as each partial one.
+BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
+# Compression and resizing that shared pictures go through (issue 3: JPEG quality 40-100).
+JPEG_QUALITY_RANGE = (40, 100)
+
+
+@dataclass(frozen=True)
+class FaceSample:
+    """A real face with room around it: the picture, the face box and five landmarks in it."""
+
+    rgb: np.ndarray
+    box: tuple[float, float, float, float]
+    landmarks: np.ndarray  # (5, 2): left eye, right eye, nose, left mouth, right mouth
+
+
+@dataclass(frozen=True)
+class SelfBlend:
+    image: np.ndarray
+    """HxWx3 uint8: the original with the altered copy blended in over the mask."""
+    mask: np.ndarray
+    """HxW float32 in [0, 1]: how much of the altered copy each pixel holds."""
+
+
+def face_mask(sample: FaceSample, rng: np.random.Generator) -> np.ndarray:
+    """A deformed, blurred face-region mask (HxW float32 in [0, 1])."""
+    height, width = sample.rgb.shape[:2]
+    x0, y0, x1, y1 = sample.box
+    face_w, face_h = x1 - x0, y1 - y0
+    canvas = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    if rng.random() < 0.6:
+        # Whole face: an ellipse through the box, its centre pulled to the landmarks' centre.
+        centre = 0.5 * (np.array([(x0 + x1) / 2, (y0 + y1) / 2]) + sample.landmarks.mean(0))
+        radii = np.array([face_w, face_h]) / 2 * rng.uniform(0.75, 1.0, 2)
+        angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+        points = centre + np.stack([np.cos(angles), np.sin(angles)], 1) * radii
+    else:
+        # Inner face: the hull of eyes, nose and mouth, grown outwards towards brows and chin.
+        marks = sample.landmarks
+        centre = marks.mean(0)
+        grown = centre + (marks - centre) * rng.uniform(1.4, 2.0)
+        brows = marks[:2] - np.array([0, face_h * rng.uniform(0.12, 0.22)])
+        chin = marks[3:].mean(0, keepdims=True) + np.array([0, face_h * rng.uniform(0.1, 0.2)])
+        points = _hull(np.concatenate([grown, brows, chin]))
+    jitter = rng.normal(0, 0.03, points.shape) * np.array([face_w, face_h])
+    draw.polygon([tuple(p) for p in (points + jitter)], fill=255)
+    # Erode or dilate a little, then soften the edge: the seam must be learnt at many widths.
+    size = int(rng.choice([3, 5, 7]))
+    canvas = canvas.filter(
+        ImageFilter.MinFilter(size) if rng.random() < 0.5 else ImageFilter.MaxFilter(size)
+    )
+    canvas = canvas.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(1.0, 0.06 * face_w))))
+    mask = np.asarray(canvas, dtype=np.float32) / 255.0
+    return mask / max(float(mask.max()), 1e-6)
+
+
+def alter_source(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The altered copy: colour, brightness and sharpness changes plus a small shift and scale."""
+    image = rgb.astype(np.float32)
+    image = image * rng.uniform(0.9, 1.1, 3) + rng.uniform(-12, 12, 3)  # per-channel colour
+    image = (image - image.mean()) * rng.uniform(0.85, 1.15) + image.mean()  # contrast
+    image = image + rng.uniform(-15, 15)  # brightness
+    picture = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+    if rng.random() < 0.5:  # frequency: soften (down-up sampling) or sharpen
+        factor = rng.uniform(0.4, 0.8)
+        small = picture.resize(
+            (max(1, int(picture.width * factor)), max(1, int(picture.height * factor))),
+            Image.BILINEAR,
+        )
+        picture = small.resize(picture.size, Image.BILINEAR)
+    else:
+        picture = picture.filter(
+            ImageFilter.UnsharpMask(radius=2, percent=int(rng.uniform(50, 150)))
+        )
+    # Small affine change: scale 0.95-1.05 and shift up to 3 % about the centre.
+    scale = rng.uniform(0.95, 1.05)
+    shift = rng.uniform(-0.03, 0.03, 2) * np.array(picture.size)
+    cx, cy = picture.width / 2, picture.height / 2
+    matrix = (
+        1 / scale,
+        0,
+        cx - (cx + shift[0]) / scale,
+        0,
+        1 / scale,
+        cy - (cy + shift[1]) / scale,
+    )
+    picture = picture.transform(picture.size, Image.AFFINE, matrix, Image.BILINEAR, fillcolor=None)
+    return np.asarray(picture)
+
+
+def self_blend(sample: FaceSample, rng: np.random.Generator) -> SelfBlend:
+    """Blend an altered copy of the face into the original over a deformed face mask."""
+    mask = face_mask(sample, rng) * float(rng.choice(BLEND_RATIOS))
+    source = alter_source(sample.rgb, rng).astype(np.float32)
+    target = sample.rgb.astype(np.float32)
+    blended = source * mask[..., None] + target * (1.0 - mask[..., None])
+    return SelfBlend(np.clip(blended + 0.5, 0, 255).astype(np.uint8), mask.astype(np.float32))
+
+
+def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What sharing does to a picture: resizing, blur, noise and JPEG at quality 40-100.
+
+    Applied to real and fake alike, so that compression is never a cue for the label."""
+    picture = Image.fromarray(rgb)
+    if rng.random() < 0.3:
+        factor = rng.uniform(0.5, 0.9)
+        size = picture.size
+        picture = picture.resize(
+            (max(8, int(size[0] * factor)), max(8, int(size[1] * factor))), Image.BILINEAR
+        )
+        picture = picture.resize(size, Image.BILINEAR)
+    if rng.random() < 0.2:
+        picture = picture.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 1.2))))
+    array = np.asarray(picture).astype(np.float32)
+    if rng.random() < 0.2:
+        array = array + rng.normal(0, rng.uniform(1, 6), array.shape)
+    picture = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+    if rng.random() < 0.8:
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=int(rng.integers(*JPEG_QUALITY_RANGE, endpoint=True)))
+        picture = Image.open(buffer).convert("RGB")
+    return np.asarray(picture)
+
+
+def _hull(points: np.ndarray) -> np.ndarray:
+    """Convex hull (Andrew's monotone chain), counter-clockwise."""
+    pts = sorted(map(tuple, points))
+
+    def cross(o: tuple, a: tuple, b: tuple) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[tuple] = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return np.array(lower[:-1] + upper[:-1])

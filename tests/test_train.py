@@ -1,0 +1,103 @@
+"""Self-blended training data and one real training step, on real faces from the shared data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from media_factory import EXAMPLE
+from PIL import Image
+
+from unmask.faces import FaceDetector
+from unmask.train.data import CACHE_SIDE, cut_out, split_data
+from unmask.train.sbi import degrade, face_mask, self_blend
+
+
+@pytest.fixture(scope="module")
+def sample():
+    rgb = np.asarray(Image.open(EXAMPLE).convert("RGB"))
+    face = max(FaceDetector().detect(rgb), key=lambda f: f.score)
+    return cut_out(rgb, face.box, np.asarray(face.landmarks))
+
+
+def test_cut_out_keeps_the_face_centred_with_room_around_it(sample):
+    assert sample.rgb.shape == (CACHE_SIDE, CACHE_SIDE, 3)
+    x0, y0, x1, y1 = sample.box
+    assert abs((x0 + x1) / 2 - CACHE_SIDE / 2) < 2 and abs((y0 + y1) / 2 - CACHE_SIDE / 2) < 2
+    assert (x1 - x0) == pytest.approx(CACHE_SIDE / 2, rel=0.35)
+    inside = (sample.landmarks[:, 0] > x0) & (sample.landmarks[:, 0] < x1)
+    assert inside.all()
+
+
+def test_face_mask_covers_the_face_and_little_else(sample):
+    for seed in range(20):
+        mask = face_mask(sample, np.random.default_rng(seed))
+        assert mask.dtype == np.float32 and mask.min() >= 0 and mask.max() <= 1.0
+        x0, y0, x1, y1 = (int(v) for v in sample.box)
+        inside = mask[y0:y1, x0:x1].sum()
+        assert inside > 0.8 * mask.sum(), seed  # the blend region is the face
+        cx, cy = [int(v) for v in sample.landmarks[2]]  # the nose is always blended
+        assert mask[cy, cx] > 0.5, seed
+
+
+def test_self_blend_changes_the_picture_only_under_the_mask(sample):
+    blend = self_blend(sample, np.random.default_rng(3))
+    difference = np.abs(blend.image.astype(int) - sample.rgb.astype(int)).sum(-1)
+    assert difference[blend.mask > 0.5].mean() > 4  # the face changed
+    assert difference[blend.mask == 0].max() <= 1  # outside the mask nothing did
+
+
+def test_self_blends_differ_with_the_seed_and_repeat_with_it(sample):
+    a = self_blend(sample, np.random.default_rng(1)).image
+    b = self_blend(sample, np.random.default_rng(1)).image
+    c = self_blend(sample, np.random.default_rng(2)).image
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_degrade_keeps_size_and_compresses(sample):
+    out = degrade(sample.rgb, np.random.default_rng(0))
+    assert out.shape == sample.rgb.shape and out.dtype == np.uint8
+
+
+def test_split_keeps_evaluation_people_out_of_training(shared_data: Path):
+    split = split_data(shared_data)
+    assert not set(split.train) & set(split.held_out)
+    assert 0.1 < len(split.held_out) / (len(split.train) + len(split.held_out)) < 0.2
+    assert not any(v.name.startswith("DeepFaceLive") for v in split.training_videos)
+    assert len(split.training_videos) <= len(split.training_videos + split.evaluation_videos) / 2
+    assert not set(split.training_videos) & set(split.evaluation_videos)
+    assert split_data(shared_data) == split  # fixed, not random
+
+
+def test_one_training_step_lowers_the_loss_on_its_batch(sample, tmp_path: Path):
+    torch = pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train.model import FaceSwapNet, export_onnx
+    from unmask.train.trainer import TrainConfig, batch
+
+    torch.manual_seed(0)
+    net = FaceSwapNet(pretrained=True)
+    pixels, labels, masks = batch([sample] * 4, np.arange(4), np.random.default_rng(0))
+    assert pixels.shape == (8, 3, 224, 224) and labels.tolist() == [0, 1] * 4
+    optimiser = torch.optim.AdamW(net.parameters(), lr=TrainConfig().learning_rate * 5)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    losses = []
+    for _ in range(3):
+        logit, mask_logits = net(pixels)
+        loss = loss_fn(logit, labels) + 0.5 * loss_fn(mask_logits, masks)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < losses[0]
+    # The exported network runs on ONNX Runtime and agrees with PyTorch.
+    import onnxruntime
+
+    net.eval()
+    export_onnx(net, tmp_path / "face_swap.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "face_swap.onnx"))
+    logit_onnx, heatmap = session.run(None, {"image": pixels[:2].numpy()})
+    with torch.no_grad():
+        logit_torch = net(pixels[:2])[0].numpy()
+    assert np.allclose(logit_onnx, logit_torch, atol=1e-3)
+    assert heatmap.shape == (2, 7, 7) and heatmap.min() >= 0 and heatmap.max() <= 1
