@@ -65,6 +65,12 @@ def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, thread
     split = split_data(data)
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
+    # Everything the model sees while learning or being calibrated, in labels.csv's form, for
+    # `unmask eval --exclude`: never evaluate on it.
+    seen = split.train + split.held_out + split.training_videos
+    (out / "training_files.txt").write_text(
+        "".join(f"{path.relative_to(data).as_posix()}\n" for path in seen)
+    )
     detector = FaceDetector()
     for name, paths in (
         ("held_out", split.held_out),
