@@ -67,19 +67,7 @@ class MetadataDetector(Detector):
             findings.extend(_video_findings(media))
         else:
             findings.extend(_image_findings(media))
-        if media.has_c2pa_manifest:
-            findings.append(
-                Finding(
-                    detector=NAME,
-                    code="c2pa_manifest_present",
-                    summary=(
-                        "The file carries C2PA Content Credentials; `unmask verify` checks "
-                        "whether they are valid (files without credentials are neither more "
-                        "nor less trustworthy)."
-                    ),
-                    evidence={"c2pa_manifest": True},
-                )
-            )
+        # Content Credentials are the provenance detector's: it validates them.
         return findings
 
 
