@@ -2,7 +2,8 @@
 NumPy brute force, on random PDQ hashes. Measures build time and memory, query latency
 (p50/p99, one query at a time), lookups/s at radius 31 (batches, 2 threads) and recall against
 brute force. Run: .venv/bin/python bench/bench_hashbank.py --sizes 1000000 10000000
-(the threatexchange baseline needs `pip install --no-deps threatexchange`)."""
+(the threatexchange baseline needs `pip install faiss-cpu` and
+`pip install --no-deps threatexchange`)."""
 
 from __future__ import annotations
 
