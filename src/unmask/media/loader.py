@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from unmask.errors import (
     EmptyFileError,
@@ -147,7 +149,7 @@ def _image_has_c2pa(data: bytes, image_format: str) -> bool:
     if image_format == "WEBP":
         return _riff_has_chunk(data, b"C2PA")
     if image_format in ("HEIF", "AVIF"):
-        return _bmff_boxes_have_c2pa(data)
+        return _bmff_boxes_have_c2pa(io.BytesIO(data), len(data))
     return False
 
 
@@ -190,47 +192,29 @@ def _riff_has_chunk(data: bytes, wanted: bytes) -> bool:
     return False
 
 
-def _bmff_boxes_have_c2pa(data: bytes) -> bool:
+def _bmff_has_c2pa(file: Path) -> bool:
+    with file.open("rb") as handle:
+        return _bmff_boxes_have_c2pa(handle, file.stat().st_size)
+
+
+def _bmff_boxes_have_c2pa(handle: BinaryIO, end: int) -> bool:
+    """Walk the top-level ISO BMFF boxes only (bounded), looking for the C2PA uuid box."""
     offset = 0
     for _ in range(_MAX_TOP_LEVEL_BOXES):
-        if offset + 8 > len(data):
+        if offset + 8 > end:
             return False
-        size, box_type = struct.unpack(">I4s", data[offset : offset + 8])
+        handle.seek(offset)
+        header = handle.read(32)
+        size, box_type = struct.unpack(">I4s", header[:8])
         header_len = 8
-        if size == 1 and offset + 16 <= len(data):
-            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
+        if size == 1 and len(header) >= 16:
+            size = struct.unpack(">Q", header[8:16])[0]
             header_len = 16
         elif size == 0:
-            size = len(data) - offset
-        uuid = data[offset + header_len : offset + header_len + 16]
-        if box_type == b"uuid" and uuid == _C2PA_BMFF_UUID:
+            size = end - offset
+        if box_type == b"uuid" and header[header_len : header_len + 16] == _C2PA_BMFF_UUID:
             return True
         if size < 8:
             return False
         offset += size
-    return False
-
-
-def _bmff_has_c2pa(file: Path) -> bool:
-    """Walk the top-level boxes only (bounded), looking for the C2PA uuid box."""
-    with file.open("rb") as handle:
-        end = file.stat().st_size
-        offset = 0
-        for _ in range(_MAX_TOP_LEVEL_BOXES):
-            if offset + 8 > end:
-                return False
-            handle.seek(offset)
-            header = handle.read(32)
-            size, box_type = struct.unpack(">I4s", header[:8])
-            header_len = 8
-            if size == 1 and len(header) >= 16:
-                size = struct.unpack(">Q", header[8:16])[0]
-                header_len = 16
-            elif size == 0:
-                size = end - offset
-            if box_type == b"uuid" and header[header_len : header_len + 16] == _C2PA_BMFF_UUID:
-                return True
-            if size < 8:
-                return False
-            offset += size
     return False
