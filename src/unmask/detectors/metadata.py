@@ -392,8 +392,9 @@ def _video_findings(media: Media) -> list[Finding]:
             detector=NAME,
             code="video_container",
             summary=summary,
-            indicates="editing",
-            strength="weak",
+            # Re-encoding is what every upload goes through: context, not a hint of editing.
+            indicates="editing" if kind == "editor" else "none",
+            strength="weak" if kind == "editor" else "info",
             evidence=evidence,
         )
     )
