@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 from pathlib import Path
 from typing import IO, Any
@@ -116,7 +117,16 @@ def print_details(console: Console, result: ScanResult) -> None:
 
 
 def print_table(console: Console, results: list[ScanResult]) -> None:
-    """One row a file, for batches."""
+    """One row a file, for batches; paths are shown relative to the folder they share."""
+    paths = [r.path for r in results]
+    try:
+        common = os.path.commonpath(paths) if len(paths) > 1 else ""
+    except ValueError:  # absolute and relative paths mixed
+        common = ""
+    if common and all(p != common for p in paths):
+        console.print(f"in {common}{os.sep}")
+    else:
+        common = ""
     table = Table(show_lines=False)
     for column in ("File", "Type", "Faces", "Face prob.", "Verdict", "Notes"):
         table.add_column(
@@ -124,12 +134,19 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
         )
     for result in results:
         if result.error:
-            table.add_row(result.path, "-", "-", "-", Text("error", "red"), result.error.message)
+            table.add_row(
+                _shown(result.path, common),
+                "-",
+                "-",
+                "-",
+                Text("error", "red"),
+                result.error.message,
+            )
             continue
         assert result.media is not None and result.verdict is not None
         notable = [f.summary for f in result.findings if f.strength != "info"]
         table.add_row(
-            result.path,
+            _shown(result.path, common),
             f"{result.media.kind} {result.media.format}",
             str(len(result.faces)),
             "-" if result.verdict.probability is None else f"{result.verdict.probability:.2f}",
@@ -137,6 +154,10 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
             "; ".join(notable[:2]),
         )
     console.print(table)
+
+
+def _shown(path: str, common: str) -> str:
+    return os.path.relpath(path, common) if common else path
 
 
 def sparkline(values: list[float], width: int = SPARK_WIDTH) -> str:
