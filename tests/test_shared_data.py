@@ -62,3 +62,20 @@ def test_every_scan_of_shared_media_gives_a_result_or_a_clear_error(shared_data:
         else:
             assert result.error.code != "internal_error", (path.name, result.error.message)
             assert result.error.message and result.error.hint, path.name
+
+
+def test_no_verdict_ever_calls_a_file_real_or_authentic(shared_data: Path):
+    """DESIGN.md: never say "real" or "authentic", whatever the file."""
+    import re
+
+    scanner = Scanner(ScanConfig(frames=4))
+    files = (
+        sorted((shared_data / "generated").rglob("*.png"))[:6]
+        + sorted((shared_data / "videos" / "real").glob("*.mp4"))[:2]
+        + sorted((shared_data / "c2pa").glob("*.jpg"))[:4]
+    )
+    for path in files:
+        verdict = scanner.scan(path).verdict
+        assert verdict is not None, path.name
+        words = " ".join([verdict.headline, *verdict.reasons, *verdict.not_covered]).lower()
+        assert not re.search(r"\b(real|authentic|genuine)\b", words), (path.name, words)
