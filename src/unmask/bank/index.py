@@ -4,11 +4,19 @@ Multi-index hashing (Norouzi, Punjani & Fleet, "Fast Search in Hamming Space wit
 Hashing", CVPR 2012): cut the 256 bits into 11 chunks of 23 bits. If two hashes are within 31
 bits, then by the pigeonhole principle at least one chunk differs in at most 2 bits
 (11 chunks x 3 bits = 33 > 31). So probing, for each chunk, the 277 keys within 2 bits of the
-query's chunk finds every true match; each candidate is then checked on all 256 bits. With
-random hashes a query at 10 M banked hashes touches ~3,000 buckets and ~3,600 candidates
-instead of 10 M hashes. Each chunk's buckets are a direct-address table (2^23 offsets into a
-sorted list of row numbers), so a probe is two array reads; a batch of queries is probed with a
-few NumPy gathers. Small indexes skip all this and compare against every hash.
+query's chunk finds every true match; each candidate is then checked. With random hashes a
+query at 10 M banked hashes probes ~3,050 buckets and meets ~3,650 candidates instead of 10 M
+hashes. 23 bits is the paper's chunk size, ~log2 N: 16 chunks of 16 bits within 1 bit probe only
+272 buckets but meet ~40,000 candidates; a layout mixing 24-, 23- and 20-bit chunks (~2,900
+probes, ~2,600 candidates) measured no faster, its larger tables costing more per probe.
+
+At that size the time goes to random memory reads, so the layout minimises them. Each chunk's
+buckets are a direct-address table (2^23 + 1 offsets into that chunk's entries, sorted by key);
+a bucket's start and end are neighbours, read together. An entry is 16 bytes: the row number
+and 96 of the hash's bits that lie outside the chunk, so a candidate is screened with one read
+and only the few that pass (true matches and ~4e-4 of the rest) are compared on all 256 bits.
+A batch of queries is probed with a few NumPy gathers. Small indexes skip all this and compare
+against every hash.
 
 Why not FAISS: `IndexBinaryFlat` is exact but scans every hash (~170 lookups/s at 10 M);
 `IndexBinaryMultiHash` with the flips needed for exact radius-31 recall ran at ~640 lookups/s
@@ -30,7 +38,9 @@ PROBE_RADIUS = 2
 MAX_EXACT_RADIUS = CHUNKS * (PROBE_RADIUS + 1) - 1
 BRUTE_FORCE_BELOW = 50_000
 """Below this many hashes, comparing against all of them is as fast and needs no tables."""
-_BATCH = 512
+_BATCH = 64
+"""Queries probed together: enough to amortise NumPy's per-call cost, few enough that a batch's
+probe arrays (~3,000 slots a query) stay in cache."""
 
 
 def hex_to_codes(hashes: list[str]) -> np.ndarray:
@@ -68,11 +78,25 @@ def _flip_masks() -> np.ndarray:
     for r in range(1, PROBE_RADIUS + 1):
         for bits in combinations(range(CHUNK_BITS), r):
             masks.append(sum(1 << b for b in bits))
-    return np.array(masks, dtype=np.uint32)
+    return np.array(masks, dtype=np.intp)
+
+
+def _filter_words() -> np.ndarray:
+    """For each chunk, two of the four 64-bit words that share no bit with it: its candidates
+    are screened on the first word and the top half of the second (96 bits the probe has not
+    already compared)."""
+    pairs = []
+    for j in range(CHUNKS):
+        first, last = j * CHUNK_BITS // 64, (j * CHUNK_BITS + CHUNK_BITS - 1) // 64
+        pairs.append([k for k in range(4) if k not in (first, last)][:2])
+    return np.array(pairs, dtype=np.intp)
 
 
 _MASKS = _flip_masks()
-_TABLE_BASE = (np.arange(CHUNKS, dtype=np.uint32) * ((1 << CHUNK_BITS) + 1)).astype(np.uint32)
+_TABLE_BASE = np.arange(CHUNKS, dtype=np.intp) * ((1 << CHUNK_BITS) + 1)
+_FILTER_WORDS = _filter_words()
+_LOW32 = np.uint64(0xFFFF_FFFF)
+_HIGH32 = ~_LOW32
 
 
 @dataclass(frozen=True)
@@ -97,7 +121,6 @@ class PdqIndex:
         if len(self.ids) != len(codes):
             raise ValueError("ids and codes differ in length")
         self.words = _words(codes)
-        self._columns = [np.ascontiguousarray(self.words[:, k]) for k in range(4)]
         self.multi_index = len(codes) >= BRUTE_FORCE_BELOW
         if self.multi_index:
             self._build_tables()
@@ -107,29 +130,37 @@ class PdqIndex:
 
     @property
     def nbytes(self) -> int:
-        total = 2 * self.words.nbytes + self.ids.nbytes
+        total = self.words.nbytes + self.ids.nbytes
         if self.multi_index:
-            total += self._offsets.nbytes + self._rows.nbytes
+            total += self._offsets.nbytes + self._entries.nbytes
         return total
 
     def _build_tables(self) -> None:
+        """Per chunk, the entries sorted by chunk key and a direct-address table of where each
+        key's bucket starts (see the module docstring)."""
         n = len(self.words)
+        if n >= 2**32:
+            raise ValueError("an index holds fewer than 2^32 hashes (rows are 32-bit)")
         size = (1 << CHUNK_BITS) + 1
         self._offsets = np.empty((CHUNKS, size), dtype=np.int64 if n * CHUNKS > 2**31 else np.int32)
-        self._rows = np.empty((CHUNKS, n), dtype=np.int32)
+        self._entries = np.empty((CHUNKS, n, 2), dtype=np.uint64)
         all_keys = np.empty((n, CHUNKS), dtype=np.uint32)
         for s in range(0, n, 1 << 20):
             all_keys[s : s + (1 << 20)] = _chunk_keys(self.words[s : s + (1 << 20)])
         for j in range(CHUNKS):
             keys = np.ascontiguousarray(all_keys[:, j])
-            order = np.argsort(keys, kind="stable").astype(np.int32)
+            order = np.argsort(keys, kind="stable")
             counts = np.bincount(keys, minlength=1 << CHUNK_BITS)
             self._offsets[j, 0] = j * n
             np.cumsum(counts, out=self._offsets[j, 1:])
             self._offsets[j, 1:] += j * n
-            self._rows[j] = order
+            a, b = _FILTER_WORDS[j]
+            self._entries[j, :, 0] = np.take(self.words[:, a], order)
+            self._entries[j, :, 1] = (np.take(self.words[:, b], order) & _HIGH32) | order.astype(
+                np.uint64
+            )
         self._offsets = self._offsets.reshape(-1)
-        self._rows = self._rows.reshape(-1)
+        self._entries = self._entries.reshape(-1, 2)
 
     def search(self, codes: np.ndarray, radius: int) -> Hits:
         """Every (query, row) pair within `radius` bits (inclusive)."""
@@ -149,34 +180,45 @@ class PdqIndex:
 
     def _search_batch(self, codes: np.ndarray, radius: int, first: int) -> Hits:
         q = _words(codes)
+        empty = np.zeros(0, dtype=np.int64)
         if not self.multi_index or len(self.words) == 0:
             dist = np.zeros((len(q), len(self.words)), dtype=np.int64)
             for k in range(4):
                 dist += np.bitwise_count(q[:, None, k] ^ self.words[None, :, k])
             qi, rows = np.nonzero(dist <= radius)
             return Hits(qi + first, rows.astype(np.int64), dist[qi, rows])
-        keys = _chunk_keys(q)  # (Q, CHUNKS)
-        # Every probe key, offset into its chunk's table (fits in uint32: 11 * (2^23 + 1)).
-        flat = (keys[:, :, None] ^ _MASKS[None, None, :]) + _TABLE_BASE[None, :, None]
-        flat = flat.reshape(-1)
-        starts = np.take(self._offsets, flat)
-        counts = np.take(self._offsets, flat + 1) - starts
+        keys = _chunk_keys(q).astype(np.intp)  # (Q, CHUNKS)
+        # Every probe key, offset into its chunk's table; a bucket's start and end are
+        # neighbours, so both come from one read.
+        flat = ((keys[:, :, None] ^ _MASKS[None, None, :]) + _TABLE_BASE[None, :, None]).reshape(-1)
+        bounds = np.take(self._offsets, np.stack([flat, flat + 1], axis=1))
+        counts = bounds[:, 1] - bounds[:, 0]
         nz = np.flatnonzero(counts)
-        c = counts[nz].astype(np.int64)
-        total = int(c.sum())
-        if total == 0:
-            empty = np.zeros(0, dtype=np.int64)
+        if len(nz) == 0:
             return Hits(empty, empty, empty)
-        ends = np.cumsum(c)
-        pos = np.arange(total, dtype=np.int64) + np.repeat(starts[nz] - (ends - c), c)
-        rows = np.take(self._rows, pos)
-        qi = np.repeat(nz // (CHUNKS * len(_MASKS)), c)
-        dist = np.zeros(total, dtype=np.int64)
-        for k in range(4):
-            dist += np.bitwise_count(np.take(self._columns[k], rows) ^ np.take(q[:, k], qi))
-        rows = rows.astype(np.int64)
-        ok = dist <= radius
-        qi, rows, dist = qi[ok], rows[ok], dist[ok]
-        # A pair found through several chunks is reported once.
+        c = counts[nz]
+        ends = np.cumsum(c, dtype=np.intp)
+        # Which non-empty probe each candidate came from (cheaper than np.repeat for buckets
+        # of one or two entries).
+        seg = np.zeros(int(ends[-1]), dtype=np.intp)
+        seg[ends[:-1]] = 1
+        np.cumsum(seg, out=seg)
+        pos = np.arange(len(seg), dtype=np.intp) + (bounds[nz, 0] - (ends - c))[seg]
+        found = np.take(self._entries, pos, axis=0)
+        # Screen on 96 bits that lie outside the probed chunk: a random non-match passes with
+        # probability ~4e-4 (P[Binomial(96, 1/2) <= 31]); true matches always pass.
+        qc = (nz // len(_MASKS))[seg]  # query * CHUNKS + chunk of each candidate
+        qa = q[:, _FILTER_WORDS[:, 0]].reshape(-1)[qc]
+        qb = q[:, _FILTER_WORDS[:, 1]].reshape(-1)[qc]
+        near = (
+            np.bitwise_count(found[:, 0] ^ qa) + np.bitwise_count((found[:, 1] ^ qb) & _HIGH32)
+            <= radius
+        )
+        qi = qc[near] // CHUNKS
+        rows = (found[near, 1] & _LOW32).astype(np.int64)
+        # A pair found through several chunks is checked and reported once.
         _, first_seen = np.unique(qi * len(self.words) + rows, return_index=True)
-        return Hits(qi[first_seen] + first, rows[first_seen], dist[first_seen])
+        qi, rows = qi[first_seen], rows[first_seen]
+        dist = np.bitwise_count(np.take(self.words, rows, axis=0) ^ q[qi]).sum(axis=1)
+        ok = dist <= radius
+        return Hits(qi[ok] + first, rows[ok], dist[ok].astype(np.int64))
