@@ -289,7 +289,11 @@ class BankStore:
             session.delete(entry)
             session.commit()
 
-    def _info(self, entry: Entry, bank_name: str) -> EntryInfo:
+    @staticmethod
+    def _info(
+        entry: Entry, bank_name: str, *, windows: bool = False, bank_enabled: bool = True
+    ) -> EntryInfo:
+        """An entry as callers see it; `windows` loads its sub-window hashes too."""
         return EntryInfo(
             entry.id,
             bank_name,
@@ -300,8 +304,8 @@ class BankStore:
             entry.source,
             entry.added_at,
             entry.added_by,
-            entry.enabled,
-            [(w.value, w.quality) for w in entry.windows],
+            entry.enabled and bank_enabled,
+            [(w.value, w.quality) for w in entry.windows] if windows else [],
         )
 
     def entries(
@@ -323,8 +327,7 @@ class BankStore:
             for entry in (
                 session.scalars(query).yield_per(1000) if limit is None else session.scalars(query)
             ):
-                info = self._info(entry, bank)
-                yield info if windows else EntryInfo(**{**info.__dict__, "windows": []})
+                yield self._info(entry, bank, windows=windows)
 
     def get_entries(self, ids: Sequence[int]) -> dict[int, EntryInfo]:
         """Entries by id (any that no longer exist are left out)."""
@@ -334,18 +337,7 @@ class BankStore:
             query = select(Entry, Bank.name, Bank.enabled).join(Bank).where(Entry.id.in_(list(ids)))
             out = {}
             for entry, bank_name, bank_enabled in session.execute(query):
-                info = EntryInfo(
-                    entry.id,
-                    bank_name,
-                    entry.signal_type,
-                    entry.value,
-                    entry.quality,
-                    list(entry.labels or []),
-                    entry.source,
-                    entry.added_at,
-                    entry.added_by,
-                    entry.enabled and bank_enabled,
-                )
+                info = self._info(entry, bank_name, bank_enabled=bank_enabled)
                 out[entry.id] = info
             return out
 
