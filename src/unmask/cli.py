@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask import __version__
+from unmask.cli_options import frames_option
 from unmask.config import DEFAULT_CROP_SIZE, DEFAULT_FACE_MARGIN, ScanConfig
 from unmask.errors import UnmaskError
 from unmask.media.limits import Limits
-from unmask.media.sampling import DEFAULT_SAMPLE_FRAMES
 from unmask.result import ScanError, ScanResult
 
 EXIT_OK = 0
@@ -62,13 +62,7 @@ def app() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write each detector's maps (error levels, noise) as PNGs into this folder.",
 )
-@click.option(
-    "--frames",
-    type=click.IntRange(min=1),
-    default=DEFAULT_SAMPLE_FRAMES,
-    show_default=True,
-    help="Frames sampled evenly from each video.",
-)
+@frames_option
 @click.option(
     "--fps",
     type=click.FloatRange(min=0.01),
@@ -264,13 +258,7 @@ def scan(
     show_default=True,
     help="Crop size in pixels.",
 )
-@click.option(
-    "--frames",
-    type=click.IntRange(min=1),
-    default=DEFAULT_SAMPLE_FRAMES,
-    show_default=True,
-    help="Frames sampled evenly from a video.",
-)
+@frames_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def faces(
     path: str, crops: Path | None, margin: float, size: int, frames: int, as_json: bool

@@ -30,8 +30,8 @@ from PIL import Image, ImageDraw, ImageFont
 from rich.console import Console
 from rich.table import Table
 
+from unmask.cli_options import frames_option
 from unmask.evaluation import Metrics, auc, roc_curve, summarise
-from unmask.media.sampling import DEFAULT_SAMPLE_FRAMES
 
 NO_FACE_SCORE = 0.5
 """Score of a file with no face found (SBI's and the DFDC baseline's convention)."""
@@ -385,13 +385,7 @@ def print_report(console: Console, metrics: dict[str, Any]) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Evaluate this .onnx checkpoint (its .json card beside it) instead of the shipped one.",
 )
-@click.option(
-    "--frames",
-    type=click.IntRange(min=1),
-    default=DEFAULT_SAMPLE_FRAMES,
-    show_default=True,
-    help="Frames sampled evenly from each video.",
-)
+@frames_option
 @click.option("--restart", is_flag=True, help="Discard earlier results in OUT and start over.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def eval_command(

@@ -22,6 +22,7 @@ from PIL import Image
 from torch import nn
 
 from unmask.config import DEFAULT_FACE_MARGIN
+from unmask.evaluation import auc
 from unmask.train.model import INPUT_SIZE, FaceSwapNet, export_onnx
 from unmask.train.sbi import FaceSample, degrade, self_blend
 
@@ -194,7 +195,7 @@ def run(
         "temperature": temperature,
         "threshold": threshold,
         "inconclusive_band": [band_low, threshold],
-        "held_out_self_blend_auc": _auc(probabilities, labels),
+        "held_out_self_blend_auc": auc(labels, probabilities),
     }
     (out / "training.json").write_text(json.dumps(summary, indent=2))
     card = {
@@ -223,11 +224,3 @@ def run(
     }
     (out / "face_swap.json").write_text(json.dumps(card, indent=2))
     return summary
-
-
-def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U), ties counted as half."""
-    positives, negatives = scores[labels == 1], scores[labels == 0]
-    greater = (positives[:, None] > negatives[None, :]).sum()
-    ties = (positives[:, None] == negatives[None, :]).sum()
-    return float((greater + 0.5 * ties) / (len(positives) * len(negatives)))
