@@ -16,7 +16,7 @@ from unmask import __version__
 from unmask.config import ScanConfig
 from unmask.detectors.base import Detector, ScanContext, create_detector, detector_names
 from unmask.errors import TimeBudgetExceededError, UnmaskError
-from unmask.faces import FaceDetector, crop_face, track_faces
+from unmask.faces import FaceDetector, crop_face, find_faces
 from unmask.media import Media, open_media
 from unmask.models import ModelNotInstalledError
 from unmask.result import FaceTrack, MediaSummary, ScanError, ScanResult
@@ -96,11 +96,10 @@ class Scanner:
 
     def find_faces(self, media: Media, deadline: float | None = None) -> list[FaceTrack]:
         """Detect faces in every sampled frame and link them into tracks."""
-        per_frame = []
-        for frame in media.frames:
-            _check(deadline, "finding faces")
-            per_frame.append((frame, self.face_detector.detect(frame.rgb)))
-        return track_faces(per_frame)
+        tracks, _ = find_faces(
+            media.frames, self.face_detector, lambda: _check(deadline, "finding faces")
+        )
+        return tracks
 
     def _analyse(self, media: Media, result: ScanResult, deadline: float) -> None:
         tracks = self.find_faces(media, deadline)
