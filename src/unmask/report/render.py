@@ -1,0 +1,72 @@
+"""HTML and PDF from one Jinja2 template per document (WeasyPrint lays the PDF out from the HTML,
+so the two always say the same)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from unmask.errors import UnmaskError
+
+
+class RenderError(UnmaskError):
+    code = "render_error"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("unmask.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["label_words"] = lambda label: str(label).replace("_", " ")
+    env.filters["pct"] = lambda value: "-" if value is None else f"{100 * float(value):.1f} %"
+    return env
+
+
+def render_html(template: str, **context: Any) -> str:
+    return _environment().get_template(template).render(**context)
+
+
+def write_pdf(html_text: str, target: Path, base_folder: Path) -> None:
+    """Lay out `html_text` as a PDF; pictures are read relative to `base_folder` only."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: Pango missing from the system
+        raise RenderError(
+            f"cannot write {target.name}: the PDF renderer is not available ({exc})",
+            "install WeasyPrint's system libraries (Debian: apt install libpango-1.0-0 "
+            "libpangoft2-1.0-0); report.html holds the same report",
+        ) from exc
+    root = base_folder.resolve()
+    fetcher = _package_fetcher(root)
+    HTML(string=html_text, base_url=str(root) + "/", url_fetcher=fetcher).write_pdf(target)
+
+
+def text_document_html(title: str, text: str) -> str:
+    """A plain-text document (a takedown request) as simple printable HTML."""
+    return render_html("text_document.html", title=title, body=text)
+
+
+def _package_fetcher(root: Path) -> Any:
+    """A URL fetcher that loads only files inside `root` (and data: URLs): nothing leaves the
+    machine, and a hostile file name cannot pull other files into a report."""
+    from urllib.parse import unquote, urlparse
+
+    from weasyprint.urls import URLFetcher
+
+    class PackageFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("file:"):
+                path = Path(unquote(urlparse(url).path)).resolve()
+                if not path.is_relative_to(root):
+                    raise ValueError(f"refusing to load {path} into a report")
+            return super().fetch(url, headers)
+
+    return PackageFetcher(allowed_protocols=("file", "data"))
