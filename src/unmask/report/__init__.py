@@ -1,0 +1,1 @@
+"""Evidence packages and takedown requests: `unmask report`."""
