@@ -378,17 +378,92 @@ def keys_revoke(key_name: str, db: str | None) -> None:
 
 
 @click.command("serve", context_settings=CONTEXT)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Files scanned at the same time (scans are CPU-bound).",
+)
+@click.option(
+    "--queue",
+    "queue_size",
+    type=click.IntRange(min=0),
+    default=16,
+    show_default=True,
+    help="Files that may wait for a worker; more are refused with a 'busy' message.",
+)
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Largest file the pages accept.",
+)
+@click.option(
+    "--keep-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60,
+    show_default=True,
+    help="Delete uploads and their results this long after the scan.",
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Frames sampled from each uploaded video.",
+)
+@click.option(
+    "--upload-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the private upload folder is made (default: the system's temporary folder).",
+)
 @db_option
 @friendly
-def serve_command(host: str, port: int, db: str | None) -> None:
-    """Serve the REST API (hashing, matching, banks) with OpenAPI docs at /docs.
+def serve_command(
+    host: str,
+    port: int,
+    workers: int,
+    queue_size: int,
+    max_upload_mb: int,
+    keep_minutes: float,
+    frames: int,
+    upload_dir: Path | None,
+    db: str | None,
+) -> None:
+    """Serve the web pages (check a file, hash bank) and the REST API, with OpenAPI docs at
+    /docs. Files are checked on this computer and deleted after --keep-minutes, on "Delete
+    now", or when the server stops.
 
-    Every call needs an API key (header X-API-Key); create one with
-    `unmask bank keys create NAME --scope match`."""
+    The bank pages and every REST call need an API key; create one with
+    `unmask bank keys create NAME --scope match`.
+
+    \b
+    Example:
+      unmask serve                 (then open http://127.0.0.1:8000/)
+    """
     import uvicorn
 
     from unmask.server import create_app
+    from unmask.server.web import WebConfig
 
-    uvicorn.run(create_app(_store(db)), host=host, port=port, log_level="info")
+    web = WebConfig(
+        workers=workers,
+        queue_size=queue_size,
+        max_upload_bytes=max_upload_mb * 1024**2,
+        retention_s=keep_minutes * 60,
+        frames=frames,
+        upload_dir=upload_dir,
+    )
+    app = create_app(_store(db), web=web)
+    shown = f"[{host}]" if ":" in host else host
+    _out.print(f"Unmask is running at http://{shown}:{port}/  (press Ctrl+C to stop)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _err.print(
+            "[yellow]warning:[/] listening beyond this computer: anyone who can reach this "
+            "address can use the scan pages (the bank needs an API key)."
+        )
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -9,6 +9,7 @@ from unmask.bank.matching import Matcher
 from unmask.bank.store import BankStore
 from unmask.server.errors import install_error_handlers
 from unmask.server.routers import banks, hashing, matching
+from unmask.server.web import WebConfig, install, lifespan
 
 DESCRIPTION = """Hash pictures and videos, and match them against banks of hashes of content
 that must not spread (PDQ, vPDQ, MD5, SHA-256). Media sent here are hashed in memory and never
@@ -17,12 +18,26 @@ stored. Every call needs an API key in the `X-API-Key` header; keys carry scopes
 `{"error": {"code": ..., "message": ..., "hint": ...}}`."""
 
 
-def create_app(store: BankStore, matcher: Matcher | None = None) -> FastAPI:
-    app = FastAPI(title="Unmask hash bank", version=__version__, description=DESCRIPTION)
+def create_app(
+    store: BankStore,
+    matcher: Matcher | None = None,
+    *,
+    web: WebConfig | None = None,
+    pages: bool = True,
+) -> FastAPI:
+    """The REST API and, unless `pages` is False, the web pages (set up by `web`)."""
+    app = FastAPI(
+        title="Unmask hash bank",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan if pages else None,
+    )
     app.state.store = store
     app.state.matcher = matcher or Matcher(store)
     install_error_handlers(app)
     app.include_router(hashing.router)
     app.include_router(matching.router)
     app.include_router(banks.router)
+    if pages:
+        install(app, web)
     return app

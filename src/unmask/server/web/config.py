@@ -1,0 +1,36 @@
+"""The web pages' settings: how many scans at once, how big an upload, how long files stay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# Scans are CPU-bound (decoding, face detection, ONNX Runtime); one at a time keeps a laptop
+# responsive, and a bigger machine can raise it with `unmask serve --workers`.
+DEFAULT_WORKERS = 1
+DEFAULT_QUEUE_SIZE = 16
+"""Files waiting for a worker beyond those being scanned; more are refused with "busy"."""
+DEFAULT_MAX_UPLOAD_BYTES = 500 * 1024**2
+"""Per file. Phone videos of a few minutes fit; the scan's own limits still apply after this."""
+DEFAULT_RETENTION_S = 60 * 60.0
+"""Uploads, previews and results are deleted this long after their scan finished."""
+DEFAULT_FRAMES = 16
+"""Frames sampled from each video: fewer than the command line's default (32) so a page answers
+in seconds on a laptop; the command line scans more when more is needed."""
+MAX_FILES_PER_UPLOAD = 20
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    workers: int = DEFAULT_WORKERS
+    queue_size: int = DEFAULT_QUEUE_SIZE
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    retention_s: float = DEFAULT_RETENTION_S
+    frames: int | None = DEFAULT_FRAMES
+    upload_dir: Path | None = None
+    """Where the private upload folder is made (None: the system's temporary folder)."""
+    max_files: int = MAX_FILES_PER_UPLOAD
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.queue_size < 0 or self.max_upload_bytes < 1:
+            raise ValueError("workers must be >= 1, queue_size >= 0, max_upload_bytes >= 1")

@@ -1,0 +1,165 @@
+"""Pictures on a result page: a preview of the file, face heatmaps and forensic maps, each
+written twice into the job's private folder: sharp, and blurred beyond recognition.
+
+The page only ever loads the blurred file; the sharp one has its own URL, fetched when the user
+presses "Reveal" on that picture. The blurred file is made from a copy at most
+`BLUR_SOURCE_SIDE` pixels across, so no detail exists in it to recover, whatever the browser
+does with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from unmask.config import ScanConfig
+from unmask.errors import UnmaskError
+from unmask.media import open_media
+from unmask.result import ScanResult
+
+PREVIEW_MAX_SIDE = 720
+"""The sharp preview of the file is shrunk to this longest side: enough to recognise it."""
+BLUR_SOURCE_SIDE = 24
+"""The blurred picture is drawn from a copy this many pixels across: a face becomes a few
+coloured blobs, while light, colour and layout (is this my file?) still show."""
+BLUR_SHOWN_SIDE = 360
+BLUR_RADIUS = 6.0
+"""Gaussian radius at the shown size, smoothing away the blocks of the tiny copy."""
+JPEG_QUALITY = 88
+
+Group = Literal["preview", "face", "forensic"]
+
+
+@dataclass(frozen=True)
+class JobImage:
+    name: str
+    title: str
+    caption: str
+    group: Group
+    width: int
+    height: int
+    sharp_file: str
+    blurred_file: str
+    track_id: int | None = None
+
+    @property
+    def sharp_type(self) -> str:
+        return "image/png" if self.sharp_file.endswith(".png") else "image/jpeg"
+
+
+MAP_TEXT: dict[str, tuple[str, str]] = {
+    "ela": (
+        "Error level (ELA)",
+        "How much each area changed when the picture was saved again at JPEG quality 90; "
+        "brighter means more change. Edges and fine texture are always bright: look for a "
+        "region that differs from similar surfaces around it, and read it as a place to look, "
+        "not as proof.",
+    ),
+    "noise": (
+        "Noise level by block",
+        "The camera noise estimated in each block; brighter means noisier. Pasted or generated "
+        "areas can be smoother or noisier than the rest, but focus, exposure and texture change "
+        "noise too.",
+    ),
+    "noise_residual": (
+        "Noise residual",
+        "What remains after removing the picture's content: mostly sensor noise and compression. "
+        "A region with a different grain can be worth a closer look.",
+    ),
+}
+
+
+def blurred(picture: Image.Image) -> Image.Image:
+    """A strongly blurred RGB copy that keeps only colour and layout."""
+    small = picture.convert("RGB")
+    small.thumbnail((BLUR_SOURCE_SIDE, BLUR_SOURCE_SIDE), Image.Resampling.BOX)
+    scale = BLUR_SHOWN_SIDE / max(small.size)
+    shown = small.resize(
+        (max(1, round(small.width * scale)), max(1, round(small.height * scale))),
+        Image.Resampling.BICUBIC,
+    )
+    return shown.filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
+
+
+def write_images(
+    folder: Path, upload: Path, result: ScanResult, config: ScanConfig
+) -> dict[str, JobImage]:
+    """Write the preview, heatmaps and maps of one scanned file; returns them by name."""
+    images: dict[str, JobImage] = {}
+    if result.error is not None:
+        return images
+    preview = _preview(upload, config)
+    if preview is not None:
+        what = "the first sampled frame" if result.media and result.media.kind == "video" else ""
+        caption = f"Your file ({what})." if what else "Your file."
+        images["preview"] = _save(folder, "preview", preview, "Preview", caption, "preview")
+    for finding in result.findings:
+        for map_name, array in finding.maps.items():
+            name = _safe_name(f"{finding.detector}-{map_name}")
+            picture = Image.fromarray(np.asarray(array, dtype=np.uint8))
+            if map_name.startswith("heatmap_track") and finding.track_id is not None:
+                title = f"Face {finding.track_id}: where the model saw signs of blending"
+                caption = (
+                    "The face the model scored highest, overlaid with its heatmap: red areas "
+                    "weighed most towards 'manipulated', blue least."
+                )
+                images[name] = _save(
+                    folder, name, picture, title, caption, "face", finding.track_id
+                )
+            else:
+                title, caption = MAP_TEXT.get(map_name, (map_name.replace("_", " "), ""))
+                images[name] = _save(folder, name, picture, title, caption, "forensic")
+    return images
+
+
+def _preview(upload: Path, config: ScanConfig) -> Image.Image | None:
+    """The picture, or a video's first frame, through the one media loader."""
+    try:
+        media = open_media(upload, config.limits, n_frames=1)
+    except UnmaskError:
+        return None
+    if not media.frames:
+        return None
+    picture = Image.fromarray(media.frames[0].rgb)
+    picture.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
+    return picture
+
+
+def _save(
+    folder: Path,
+    name: str,
+    picture: Image.Image,
+    title: str,
+    caption: str,
+    group: Group,
+    track_id: int | None = None,
+) -> JobImage:
+    photo_like = group != "forensic"
+    sharp_file = f"{name}.jpg" if photo_like else f"{name}.png"
+    if photo_like:
+        picture.convert("RGB").save(folder / sharp_file, quality=JPEG_QUALITY)
+    else:
+        picture.save(folder / sharp_file)
+    blurred_file = f"{name}.blurred.jpg"
+    shown = blurred(picture)
+    shown.save(folder / blurred_file, quality=JPEG_QUALITY)
+    return JobImage(
+        name=name,
+        title=title,
+        caption=caption,
+        group=group,
+        width=picture.width,
+        height=picture.height,
+        sharp_file=sharp_file,
+        blurred_file=blurred_file,
+        track_id=track_id,
+    )
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name)[:80]

@@ -1,0 +1,226 @@
+"""Receive a multipart form straight into a private folder, within size limits.
+
+Files are streamed to disk as they arrive (never held in memory, never spooled to the system's
+shared temporary folder) and the size limit is enforced while reading, so a too-large upload is
+refused as soon as it crosses the limit. Each file's type is then told from its first bytes,
+never from its name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from unmask.media.sniff import SNIFF_BYTES, sniff
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
+MAX_FIELD_BYTES = 1024**2
+"""Largest text field (hash lists pasted into the bank form stay far below this)."""
+MAX_FIELDS = 50
+MULTIPART_OVERHEAD = 64 * 1024
+"""Allowance for part headers and boundaries when checking Content-Length up front."""
+
+
+class UploadError(Exception):
+    """An upload the page refuses, with what to tell the user."""
+
+    def __init__(self, status: int, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.hint = status, message, hint
+
+
+@dataclass
+class ReceivedFile:
+    filename: str
+    """The name the browser sent, cleaned for display."""
+    path: Path
+    size: int = 0
+
+
+@dataclass
+class ReceivedForm:
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    files: list[ReceivedFile] = field(default_factory=list)
+
+    def value(self, name: str, default: str = "") -> str:
+        values = self.fields.get(name)
+        return values[0] if values else default
+
+
+def display_name(raw: str) -> str:
+    """A file name safe to show and log: last path part, no control characters, <= 120 chars."""
+    name = re.split(r"[\\/]", raw)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    return name[:120] or "upload"
+
+
+def describe_size(size: int) -> str:
+    if size >= 1024**2:
+        return f"{size / 1024**2:.0f} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+async def receive_form(
+    request: Request, folder: Path, max_file_bytes: int, max_files: int
+) -> ReceivedForm:
+    """Parse a multipart/form-data request, writing each file part into `folder`.
+
+    Raises `UploadError` (413 too large, 400 malformed or too many parts); the caller removes
+    `folder` either way once it is done with the files."""
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    length = request.headers.get("content-length")
+    if content_type == b"application/x-www-form-urlencoded":  # a form without files
+        if length is not None and length.isdigit() and int(length) > MAX_FIELD_BYTES:
+            raise UploadError(413, "this form is too long")
+        fields = await request.form(max_files=0, max_fields=MAX_FIELDS)
+        form = ReceivedForm()
+        for name, value in fields.multi_items():
+            form.fields.setdefault(name, []).append(str(value))
+        return form
+    if content_type != b"multipart/form-data" or not boundary:
+        if length in (None, "0"):
+            return ReceivedForm()  # an empty form
+        raise UploadError(400, "this form must be sent as multipart/form-data")
+    limit = max_file_bytes * max_files + MULTIPART_OVERHEAD
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise UploadError(413, *_too_large(max_file_bytes, int(length)))
+    reader = _FormReader(folder, max_file_bytes, max_files)
+    parser = MultipartParser(boundary, reader.callbacks(), max_size=limit)
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except UploadError:
+        raise
+    except Exception as exc:  # malformed multipart, client gone
+        raise UploadError(400, "the upload was cut off or malformed; please try again") from exc
+    finally:
+        reader.close()
+    return reader.form
+
+
+def check_media_type(received: ReceivedFile) -> str | None:
+    """None for a picture or video unmask can read; otherwise a sentence saying what it is."""
+    with received.path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    kind = sniff(head)
+    if kind.family != "unknown":
+        return None
+    return (
+        f"“{received.filename}” is {kind.description}, not a picture or video unmask can read "
+        "(JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC, AVIF; MP4, MOV, MKV, WebM, AVI)."
+    )
+
+
+def _too_large(max_bytes: int, size: int | None = None) -> tuple[str, str]:
+    what = f" ({describe_size(size)})" if size is not None else ""
+    return (
+        f"This upload is too large{what}: each file may be up to {describe_size(max_bytes)}.",
+        "Scan a shorter clip, or ask whoever runs this server to raise --max-upload-mb. "
+        "Nothing was kept.",
+    )
+
+
+class _FormReader:
+    """Callbacks for python-multipart's streaming parser."""
+
+    def __init__(self, folder: Path, max_file_bytes: int, max_files: int) -> None:
+        self.form = ReceivedForm()
+        self._folder, self._max_file, self._max_files = folder, max_file_bytes, max_files
+        self._header_field = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._name = ""
+        self._file: ReceivedFile | None = None
+        self._handle: IO[bytes] | None = None
+        self._text = bytearray()
+        self._discard = False
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field_data,
+            "on_header_value": self._header_value_data,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def _part_begin(self) -> None:
+        self._headers, self._file, self._text = {}, None, bytearray()
+        self._discard = False
+
+    def _header_field_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._header_field.lower()] = self._header_value
+        self._header_field, self._header_value = b"", b""
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        if filename is None:
+            if sum(len(v) for v in self.form.fields.values()) >= MAX_FIELDS:
+                raise UploadError(400, "this form has too many fields")
+            return
+        if not filename:  # a file input left empty still sends a part, with no file name
+            self._discard = True
+            return
+        if len(self.form.files) >= self._max_files:
+            raise UploadError(
+                413,
+                f"Too many files at once: up to {self._max_files} per upload.",
+                "Send the rest in a second upload.",
+            )
+        index = len(self.form.files)
+        self._file = ReceivedFile(
+            display_name(filename.decode("utf-8", "replace")), self._folder / f"part-{index}"
+        )
+        fd = os.open(self._file.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._handle = os.fdopen(fd, "wb")
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._discard:
+            return
+        if self._file is None:
+            self._text += data[start:end]
+            if len(self._text) > MAX_FIELD_BYTES:
+                raise UploadError(413, f"the field {self._name!r} is too long")
+            return
+        self._file.size += end - start
+        if self._file.size > self._max_file:
+            raise UploadError(413, *_too_large(self._max_file))
+        assert self._handle is not None
+        self._handle.write(data[start:end])
+
+    def _part_end(self) -> None:
+        if self._discard:
+            return
+        if self._file is None:
+            text = self._text.decode("utf-8", "replace")
+            self.form.fields.setdefault(self._name, []).append(text)
+            return
+        self.close()
+        self.form.files.append(self._file)
+        self._file = None
