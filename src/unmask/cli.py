@@ -373,6 +373,10 @@ from unmask.train.cli import train  # noqa: E402
 
 app.add_command(train)
 
+from unmask.report.cli import report_group  # noqa: E402
+
+app.add_command(report_group)
+
 
 if __name__ == "__main__":  # keep last: `python -m unmask.cli` needs every command added above
     main()

@@ -15,8 +15,8 @@ from PIL import Image, ImageFilter
 
 from unmask.result import ScanResult
 
-BLUR_CELLS = 24
-"""The long side is first reduced to this many pixels: at 24 a face filling the frame is a few
+BLUR_CELLS = 16
+"""The long side is first reduced to this many pixels: at 16 a face filling the frame is a few
 blocks of colour, which keeps the overall colour (to recognise which file it is) and nothing
 else."""
 PREVIEW_SIDE = 480
@@ -33,7 +33,7 @@ def blurred(rgb: np.ndarray) -> Image.Image:
     small = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BOX)
     out_scale = min(1.0, PREVIEW_SIDE / max(w, h)) if max(w, h) > PREVIEW_SIDE else 1.0
     size = (max(1, round(w * out_scale)), max(1, round(h * out_scale)))
-    return small.resize(size, Image.BILINEAR).filter(ImageFilter.GaussianBlur(size[0] / 40))
+    return small.resize(size, Image.BILINEAR).filter(ImageFilter.GaussianBlur(max(size) / 30))
 
 
 def sharp(rgb: np.ndarray) -> Image.Image:
@@ -54,7 +54,7 @@ def face_timelines(result: ScanResult) -> list[TimelineSeries]:
     """Per face track, the face model's probability at each sampled frame."""
     series = []
     for finding in result.findings:
-        timeline = finding.evidence.get("timeline") if finding.code == "face_manipulation" else None
+        timeline = finding.evidence.get("frames") if finding.code == "face_manipulation" else None
         if timeline:
             series.append(
                 TimelineSeries(

@@ -37,7 +37,7 @@ def render_html(template: str, **context: Any) -> str:
 def write_pdf(html_text: str, target: Path, base_folder: Path) -> None:
     """Lay out `html_text` as a PDF; pictures are read relative to `base_folder` only."""
     try:
-        from weasyprint import HTML
+        HTML = _weasyprint_html()
     except (ImportError, OSError) as exc:  # OSError: Pango missing from the system
         raise RenderError(
             f"cannot write {target.name}: the PDF renderer is not available ({exc})",
@@ -47,6 +47,19 @@ def write_pdf(html_text: str, target: Path, base_folder: Path) -> None:
     root = base_folder.resolve()
     fetcher = _package_fetcher(root)
     HTML(string=html_text, base_url=str(root) + "/", url_fetcher=fetcher).write_pdf(target)
+
+
+def _weasyprint_html() -> Any:
+    """WeasyPrint's HTML class, imported without its side effect: importing it sets Pillow's
+    global `ImageFile.LOAD_TRUNCATED_IMAGES = True`, which would make every later decode in this
+    process accept truncated pictures silently (our loader reports them as damaged)."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    from weasyprint import HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return HTML
 
 
 def text_document_html(title: str, text: str) -> str:

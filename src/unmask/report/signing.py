@@ -200,7 +200,7 @@ def check_package(folder: Path, expected_key: Ed25519PublicKey | None = None) ->
                 f"({fingerprint(expected_key)})"
             )
     try:
-        public.verify(base64.b64decode(signature_path.read_bytes(), validate=True), data)
+        public.verify(base64.b64decode(signature_path.read_bytes().strip(), validate=True), data)
         check.signature_valid = True
     except FileNotFoundError:
         check.problems.append(f"{SIGNATURE} is missing: the manifest is not signed")

@@ -1,0 +1,293 @@
+"""`unmask report FILE... -o DIR` and `unmask report verify DIR`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from unmask.cli_options import frames_option
+from unmask.config import ScanConfig
+from unmask.errors import UnmaskError
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+MAX_ZIP_BYTES = 4 << 30
+"""Most bytes a package zip may unpack to when checked (a zip bomb is refused, not unpacked)."""
+
+_out = Console()
+_err = Console(stderr=True)
+
+
+class ReportGroup(click.Group):
+    """`unmask report FILE...` makes a package; `unmask report verify DIR` checks one. Anything
+    that is not a subcommand's name is taken as the files of `unmask report create`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("report", cls=ReportGroup, context_settings=CONTEXT)
+def report_group() -> None:
+    """Make a signed evidence package with ready-to-send takedown requests, or check one.
+
+    \b
+    unmask report clip.mp4 -o evidence --url https://example.com/post/1
+    unmask report verify evidence
+
+    The package holds the scan results, the files' hashes (SHA-256, MD5, PDQ, vPDQ), a report in
+    plain words (HTML and PDF, pictures blurred unless --reveal), a hash-only list for
+    hash-sharing services, and takedown requests (TAKE IT DOWN Act, EU DSA Art. 16, DMCA, a
+    generic platform report). Everything is sealed with this computer's Ed25519 key."""
+
+
+@report_group.command("create", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Folder to write the package into (new or empty) [default: evidence-DATE-TIME].",
+)
+@click.option("--zip", "make_zip", is_flag=True, help="Also write FOLDER.zip of the package.")
+@click.option("--url", "urls", multiple=True, help="Where the media was found (repeatable).")
+@click.option("--found-at", default="", help="When you found it, e.g. 2026-11-20 21:00.")
+@click.option("--notes", default="", help="Anything else to record with the evidence.")
+@click.option(
+    "--answers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON or TOML file answering the takedown questions (see --questions).",
+)
+@click.option(
+    "--ask/--no-ask",
+    default=None,
+    help="Ask the takedown questions here [default: ask when run in a terminal without --answers].",
+)
+@click.option(
+    "--notice",
+    "notices",
+    multiple=True,
+    type=click.Choice(["take_it_down", "dsa", "dmca", "platform"]),
+    help="Which takedown requests to write (repeatable) [default: all four].",
+)
+@click.option("--no-notices", is_flag=True, help="Write no takedown requests.")
+@click.option(
+    "--reveal", is_flag=True, help="Put sharp pictures in the report instead of blurred ones."
+)
+@click.option(
+    "--include-media",
+    is_flag=True,
+    help="Copy the files themselves into the package (by default only their hashes).",
+)
+@click.option("--no-pdf", is_flag=True, help="Skip the PDF files (HTML and text only).")
+@frames_option
+def create_command(
+    paths: tuple[str, ...],
+    output: Path | None,
+    make_zip: bool,
+    urls: tuple[str, ...],
+    found_at: str,
+    notes: str,
+    answers: Path | None,
+    ask: bool | None,
+    notices: tuple[str, ...],
+    no_notices: bool,
+    reveal: bool,
+    include_media: bool,
+    no_pdf: bool,
+    frames: int | None,
+) -> None:
+    """Scan FILE... and write a sealed evidence package."""
+    from rich.progress import Progress
+
+    from unmask.report.package import (
+        PackageOptions,
+        Sighting,
+        build_package,
+        gather,
+    )
+    from unmask.report.takedown import NOTICE_KINDS, Answers, load_answers
+
+    try:
+        files = _existing_files(paths)
+        given = load_answers(answers) if answers else Answers()
+        if ask is None:
+            ask = answers is None and sys.stdin.isatty() and not no_notices
+        if ask:
+            given = _ask(given)
+        target = output or Path(f"evidence-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+        with Progress(console=_err, transient=True, disable=not _err.is_terminal) as progress:
+            task = progress.add_task("scanning", total=len(files))
+
+            def advance(path: Path) -> None:
+                progress.update(task, description=f"scanning {path.name}", advance=1)
+
+            items = gather(files, ScanConfig(frames=frames), on_file=advance)
+            progress.update(task, description="writing the package")
+            built = build_package(
+                items,
+                target,
+                Sighting(urls=list(urls), found_at=found_at, notes=notes),
+                given,
+                PackageOptions(
+                    reveal=reveal,
+                    include_media=include_media,
+                    notices=() if no_notices else (notices or NOTICE_KINDS),
+                    make_zip=make_zip,
+                    pdf=not no_pdf,
+                ),
+            )
+    except UnmaskError as exc:
+        _fail(exc.message, exc.hint)
+    _out.print(f"Evidence package written to [bold]{built.folder}[/] ({len(built.files)} files)")
+    if built.zip_path:
+        _out.print(f"  and zipped to [bold]{built.zip_path}[/]")
+    for item in items:
+        if item.result.error:
+            _out.print(f"  [red]{item.name}: could not be analysed[/]: {item.result.error.message}")
+        elif item.result.verdict:
+            _out.print(f"  {item.name}: {item.result.verdict.headline}")
+    _out.print(f"Sealed with key {built.fingerprint}", soft_wrap=True)
+    _out.print(f"Check it any time with: unmask report verify {built.folder}")
+    if built.incomplete_notices:
+        _err.print(
+            "[yellow]Some takedown requests are incomplete[/] (places marked [TO FILL IN]): "
+            + ", ".join(
+                f"takedown/{kind}.txt ({len(missing)} missing)"
+                for kind, missing in built.incomplete_notices.items()
+            )
+            + ". Complete them by hand, or run again in a terminal to be asked, or with "
+            "--answers FILE."
+        )
+    for warning in built.warnings:
+        _err.print(f"[yellow]warning:[/] {warning}")
+    sys.exit(EXIT_ERROR if any(item.result.error for item in items) else EXIT_OK)
+
+
+@report_group.command("verify", context_settings=CONTEXT)
+@click.argument("package", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The sender's public key (PEM); without it the key in the package is used and its "
+    "fingerprint printed for you to compare.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
+    """Check that no file of an evidence package (folder or .zip) was changed, removed or added
+    since it was sealed, and that the seal's signature holds.
+
+    Exit codes: 0 intact; 1 something was altered, missing or added (each named); 2 error."""
+    from unmask.report.signing import check_package, load_public_key
+
+    try:
+        expected = load_public_key(key) if key else None
+        if package.is_file():
+            with tempfile.TemporaryDirectory(prefix="unmask-verify-") as scratch:
+                folder = _unpack(package, Path(scratch))
+                check = check_package(folder, expected)
+                check.folder = str(package)
+        else:
+            check = check_package(package, expected)
+    except UnmaskError as exc:
+        _fail(exc.message, exc.hint)
+    if as_json:
+        _out.print_json(json.dumps(check.__dict__ | {"ok": check.ok}))
+    elif check.ok:
+        _out.print(
+            f"[green]intact[/]: all {check.files_checked} files match the signed manifest of "
+            f"{check.folder}"
+        )
+        _out.print(f"sealed with key {check.fingerprint}")
+        if check.key_matches is None:
+            _out.print("compare this fingerprint with the one the sender gave you")
+    else:
+        _out.print(f"[red]NOT intact[/]: {check.folder}")
+        for problem in check.problems:
+            _out.print(f"  - {problem}")
+    sys.exit(EXIT_OK if check.ok else EXIT_PROBLEMS)
+
+
+def _existing_files(paths: tuple[str, ...]) -> list[Path]:
+    from unmask.inputs import expand
+
+    if "-" in paths:
+        raise UnmaskError("a report needs files on disk, not standard input", "save it first")
+    files = [item.path for item in expand(list(paths), max_stdin_bytes=0)]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise UnmaskError(f"no such file: {', '.join(missing)}")
+    if not files:
+        raise UnmaskError("the folders given hold no files")
+    return files
+
+
+def _unpack(archive: Path, into: Path) -> Path:
+    """Unpack a package zip safely: no paths outside `into`, no zip bombs."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members = zipped.infolist()
+            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+                raise UnmaskError(f"{archive} unpacks to more than {MAX_ZIP_BYTES >> 30} GiB")
+            for member in members:
+                target = (into / member.filename).resolve()
+                if not target.is_relative_to(into.resolve()):
+                    raise UnmaskError(
+                        f"{archive} holds a path outside the package: {member.filename}"
+                    )
+            zipped.extractall(into)
+    except zipfile.BadZipFile as exc:
+        raise UnmaskError(
+            f"{archive} is not a zip file or is damaged", "give the package folder or its .zip"
+        ) from exc
+    tops = [p for p in into.iterdir()]
+    return tops[0] if len(tops) == 1 and tops[0].is_dir() else into
+
+
+SKIP_UNLESS = {
+    "authority": "acting_for",
+    "original_description": "owns_original",
+    "original_url": "owns_original",
+}
+"""Questions asked only when an earlier answer makes them matter."""
+
+
+def _ask(answers: Any) -> Any:
+    """Fill the takedown answers from questions asked in the terminal (Enter keeps a value)."""
+    from unmask.report.takedown import questions
+
+    _err.print(
+        "A few questions fill in the takedown requests. Press Enter to skip one; skipped "
+        "places are marked [TO FILL IN] for you to complete later."
+    )
+    for name, question, kind in questions():
+        if name in SKIP_UNLESS and not getattr(answers, SKIP_UNLESS[name]):
+            continue
+        current = getattr(answers, name)
+        if kind == "yes_no":
+            setattr(answers, name, click.confirm(question, default=bool(current), err=True))
+        elif kind == "list":
+            question += " (separate several with spaces)"
+            shown = " ".join(current)
+            value = click.prompt(question, default=shown, show_default=bool(shown), err=True)
+            setattr(answers, name, value.split())
+        else:
+            value = click.prompt(question, default=current, show_default=bool(current), err=True)
+            setattr(answers, name, value.strip())
+    return answers
+
+
+def _fail(message: str, hint: str = "") -> None:
+    _err.print(f"[red]error:[/] {message}" + (f"\n  hint: {hint}" if hint else ""))
+    sys.exit(EXIT_ERROR)

@@ -1,0 +1,406 @@
+"""Building an evidence package: scan and hash each file, write the record, the report, the hash
+list and the takedown requests, then seal everything.
+
+Layout of a package (all paths relative to its folder):
+
+    README.txt            what the package is and how to check it
+    evidence.json         the machine-readable record (scan results, hashes, sightings, versions)
+    hashes.csv            hashes only, for hash-sharing services and platforms (no media)
+    report.html / .pdf    the report: plain words first, then the details
+    pictures/             previews and maps (blurred unless --reveal)
+    takedown/             one .txt and one .pdf per takedown request
+    media/                the files themselves, only with --include-media
+    signing-key.pub.pem, manifest.json, manifest.sig   the seal (see `unmask.report.signing`)
+
+The package is written into a hidden folder beside the target and moved into place only when it
+is complete and sealed, so an interrupted run never leaves a half package that looks whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unmask import __version__
+from unmask.config import ScanConfig
+from unmask.errors import UnmaskError
+from unmask.hashing import FileHashes, hash_file, serialise_vpdq
+from unmask.report import pictures
+from unmask.report.render import RenderError, render_html, text_document_html, write_pdf
+from unmask.report.signing import SealingKey, load_or_create_key, seal
+from unmask.report.takedown import (
+    NOTICE_KINDS,
+    NOTICE_TITLES,
+    Answers,
+    EvidenceSummary,
+    missing_elements,
+    render_notice,
+)
+from unmask.result import ScanResult
+
+EVIDENCE_FORMAT = "unmask-evidence/1"
+
+
+class PackageError(UnmaskError):
+    code = "report_error"
+
+
+@dataclass
+class Sighting:
+    """Where and when the person found the media (what she tells us; not checked)."""
+
+    urls: list[str] = field(default_factory=list)
+    found_at: str = ""
+    """When she found it, in her words or ISO 8601."""
+    notes: str = ""
+
+
+@dataclass
+class EvidenceItem:
+    """One file: where it is on disk, what the scan found, and its hashes."""
+
+    path: Path
+    name: str
+    result: ScanResult
+    hashes: FileHashes | None = None
+    hash_error: str | None = None
+
+
+@dataclass
+class PackageOptions:
+    reveal: bool = False
+    """Include sharp previews and maps instead of blurred ones."""
+    include_media: bool = False
+    """Copy the files themselves into media/ (by default only their hashes travel)."""
+    notices: tuple[str, ...] = NOTICE_KINDS
+    make_zip: bool = False
+    pdf: bool = True
+
+
+@dataclass
+class BuiltPackage:
+    folder: Path
+    fingerprint: str
+    files: list[str]
+    zip_path: Path | None = None
+    incomplete_notices: dict[str, list[str]] = field(default_factory=dict)
+    """Notice kind -> the questions still unanswered (their places are marked in the text)."""
+    warnings: list[str] = field(default_factory=list)
+
+
+def gather(
+    paths: Iterable[Path],
+    config: ScanConfig,
+    on_file: Callable[[Path], None] | None = None,
+) -> list[EvidenceItem]:
+    """Scan (keeping maps for the report) and hash each file. Bad files keep their error."""
+    from dataclasses import replace
+
+    from unmask.scan import Scanner
+
+    scanner = Scanner(replace(config, keep_maps=True))
+    items = []
+    for path in paths:
+        if on_file is not None:
+            on_file(path)
+        result = scanner.scan(path)
+        item = EvidenceItem(path=Path(path), name=Path(path).name, result=result)
+        if result.ok:
+            try:
+                item.hashes = hash_file(path)
+            except UnmaskError as exc:
+                item.hash_error = exc.message
+        items.append(item)
+    return items
+
+
+def build_package(
+    items: list[EvidenceItem],
+    out: Path,
+    sighting: Sighting | None = None,
+    answers: Answers | None = None,
+    options: PackageOptions | None = None,
+    key: SealingKey | None = None,
+) -> BuiltPackage:
+    """Write, seal and move into place the evidence package for `items` at `out`."""
+    if not items:
+        raise PackageError("no files to report on")
+    options = options or PackageOptions()
+    sighting = sighting or Sighting()
+    answers = answers or Answers()
+    if not answers.urls and sighting.urls:
+        answers.urls = list(sighting.urls)
+    _check_target(out)
+    key = key or load_or_create_key()
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        built = _write(work, items, sighting, answers, options, key, created_at)
+        seal(work, key, created_at)
+        if out.exists():
+            out.rmdir()  # _check_target allowed only an empty folder
+        os.replace(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    built.folder = out
+    built.files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    if options.make_zip:
+        built.zip_path = zip_package(out)
+    return built
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise PackageError(
+            f"{out} already exists and is not an empty folder",
+            "choose a new folder with -o; an evidence package is never mixed with other files",
+        )
+
+
+def _write(
+    folder: Path,
+    items: list[EvidenceItem],
+    sighting: Sighting,
+    answers: Answers,
+    options: PackageOptions,
+    key: SealingKey,
+    created_at: str,
+) -> BuiltPackage:
+    built = BuiltPackage(folder=folder, fingerprint=key.fingerprint, files=[])
+    (folder / "pictures").mkdir()
+    views = [_item_view(folder, index, item, options) for index, item in enumerate(items, start=1)]
+    if options.include_media:
+        (folder / "media").mkdir()
+        for index, item in enumerate(items, start=1):
+            if item.path.is_file():
+                shutil.copy2(item.path, folder / "media" / f"{index:02d}-{_safe(item.name)}")
+    evidence = _evidence_record(items, views, sighting, options, key, created_at)
+    (folder / "evidence.json").write_text(
+        json.dumps(evidence, indent=2, ensure_ascii=False) + "\n", "utf-8"
+    )
+    _write_hash_list(folder / "hashes.csv", items)
+    summary = EvidenceSummary(
+        files=[(item.name, item.result.sha256 or "") for item in items if item.result.sha256],
+        verdict_lines=[_verdict_line(item) for item in items],
+        analysed_at=created_at,
+        tool=f"Unmask {__version__}",
+        signing_key_fingerprint=key.fingerprint,
+    )
+    notices = _write_notices(folder, options, answers, summary, built)
+    context = {
+        "created_at": created_at,
+        "version": __version__,
+        "fingerprint": key.fingerprint,
+        "items": views,
+        "sighting": sighting,
+        "reveal": options.reveal,
+        "include_media": options.include_media,
+        "notices": notices,
+    }
+    report_html = render_html("report.html", **context)
+    (folder / "report.html").write_text(report_html, "utf-8")
+    (folder / "README.txt").write_text(render_html("README.txt", **context), "utf-8")
+    if options.pdf:
+        try:
+            write_pdf(report_html, folder / "report.pdf", folder)
+            for notice in notices:
+                write_pdf(
+                    text_document_html(notice["title"], notice["text"]),
+                    folder / notice["pdf"],
+                    folder,
+                )
+        except RenderError as exc:
+            built.warnings.append(f"{exc.message}; {exc.hint}")
+    return built
+
+
+def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOptions) -> dict:
+    """What the report template shows for one file; writes its pictures."""
+    result = item.result
+    prefix = f"{index:02d}"
+    view: dict[str, Any] = {
+        "index": index,
+        "name": item.name,
+        "result": result,
+        "hashes": item.hashes,
+        "hash_error": item.hash_error,
+        "preview": None,
+        "maps": [],
+        "timeline_svg": None,
+        "face_scores": {},
+    }
+    if not result.ok:
+        return view
+    render_picture = pictures.sharp if options.reveal else pictures.blurred
+    frame = _preview_frame(item)
+    if frame is not None:
+        name = f"pictures/{prefix}-preview.png"
+        render_picture(frame).save(folder / name)
+        view["preview"] = name
+    for finding in result.findings:
+        for map_name, array in finding.maps.items():
+            name = f"pictures/{prefix}-{_safe(finding.detector)}-{_safe(map_name)}.png"
+            render_picture(np.asarray(array, dtype=np.uint8)).save(folder / name)
+            view["maps"].append({"file": name, "detector": finding.detector, "name": map_name})
+        if finding.code == "face_manipulation" and finding.track_id is not None:
+            view["face_scores"][finding.track_id] = finding
+    model = result.verdict.face_model if result.verdict else None
+    view["timeline_svg"] = pictures.timeline_svg(result, model.threshold if model else None)
+    return view
+
+
+def _preview_frame(item: EvidenceItem) -> np.ndarray | None:
+    """The picture, or for a video the sampled frame where the face model scored highest (the
+    middle sampled frame when no face was scored)."""
+    from unmask.media import open_media
+
+    result = item.result
+    media_summary = result.media
+    if media_summary is None or not item.path.is_file():
+        return None
+    target = None
+    if media_summary.kind == "video" and media_summary.sample_times_s:
+        scored = [
+            (point["probability"], point["time_s"])
+            for finding in result.findings
+            for point in finding.evidence.get("frames", [])
+            if finding.code == "face_manipulation"
+        ]
+        times = media_summary.sample_times_s
+        target = max(scored)[1] if scored else times[len(times) // 2]
+    try:
+        media = open_media(item.path, n_frames=len(media_summary.sample_times_s) or None)
+    except UnmaskError:
+        return None
+    if not media.frames:
+        return None
+    if target is None:
+        return media.frames[0].rgb
+    return min(media.frames, key=lambda f: abs(f.time_s - target)).rgb
+
+
+def _evidence_record(
+    items: list[EvidenceItem],
+    views: list[dict],
+    sighting: Sighting,
+    options: PackageOptions,
+    key: SealingKey,
+    created_at: str,
+) -> dict[str, Any]:
+    models = {}
+    for item in items:
+        verdict = item.result.verdict
+        if verdict and verdict.face_model:
+            models[verdict.face_model.name] = verdict.face_model.version
+    return {
+        "format": EVIDENCE_FORMAT,
+        "created_at": created_at,
+        "tool": {"name": "unmask", "version": __version__},
+        "models": {"face_detector": "mtcnn (unmask/models/mtcnn.md)", **models},
+        "sealing_key": {"algorithm": "Ed25519", "fingerprint": key.fingerprint},
+        "sighting": {
+            "urls": sighting.urls,
+            "found_at": sighting.found_at,
+            "notes": sighting.notes,
+        },
+        "pictures_blurred": not options.reveal,
+        "media_included": options.include_media,
+        "items": [
+            {
+                "file": item.name,
+                "hashes": item.hashes.to_dict() if item.hashes else None,
+                "hash_error": item.hash_error,
+                "pictures": [v for v in [view["preview"]] if v] + [m["file"] for m in view["maps"]],
+                "scan": item.result.to_dict(),
+            }
+            for item, view in zip(items, views, strict=True)
+        ],
+    }
+
+
+def _write_hash_list(path: Path, items: list[EvidenceItem]) -> None:
+    """One row per hash: file, signal type (ThreatExchange names), hash, PDQ quality."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "signal_type", "hash", "quality"])
+        for item in items:
+            if item.hashes is None:
+                if item.result.sha256:
+                    writer.writerow([item.name, "sha256", item.result.sha256, ""])
+                continue
+            hashes = item.hashes
+            writer.writerow([item.name, "sha256", hashes.sha256, ""])
+            writer.writerow([item.name, "md5", hashes.md5, ""])
+            if hashes.pdq is not None:
+                writer.writerow([item.name, "pdq", hashes.pdq, hashes.pdq_quality])
+            if hashes.vpdq:
+                writer.writerow([item.name, "vpdq", serialise_vpdq(hashes.vpdq), ""])
+
+
+def _write_notices(
+    folder: Path,
+    options: PackageOptions,
+    answers: Answers,
+    summary: EvidenceSummary,
+    built: BuiltPackage,
+) -> list[dict[str, str]]:
+    if not options.notices:
+        return []
+    (folder / "takedown").mkdir()
+    notices = []
+    for kind in options.notices:
+        text = render_notice(kind, answers, summary, today=date.today())
+        name = f"takedown/{kind}"
+        (folder / f"{name}.txt").write_text(text, "utf-8")
+        missing = missing_elements(kind, answers)
+        if missing:
+            built.incomplete_notices[kind] = [element.question for element in missing]
+        notices.append(
+            {
+                "kind": kind,
+                "title": NOTICE_TITLES[kind],
+                "text": text,
+                "txt": f"{name}.txt",
+                "pdf": f"{name}.pdf",
+                "missing": ", ".join(element.question for element in missing),
+            }
+        )
+    return notices
+
+
+def _verdict_line(item: EvidenceItem) -> str:
+    result = item.result
+    if result.error:
+        return f"{item.name}: could not be analysed ({result.error.message})."
+    assert result.verdict is not None
+    return f"{item.name}: {result.verdict.headline}"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "file"
+
+
+def zip_package(folder: Path) -> Path:
+    """`folder`.zip holding the package under one top folder, files in sorted order."""
+    target = folder.with_name(folder.name + ".zip")
+    partial = target.with_name(target.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+    os.replace(partial, target)
+    return target

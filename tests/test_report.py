@@ -1,0 +1,372 @@
+"""`unmask report`: the evidence package, its PDF, its seal and `unmask report verify`."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from unmask.cli import app
+from unmask.errors import UnmaskError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "astronaut.jpg"
+DEEPFAKE = "videos/fake/DeepFaceLive__doc__celebs__Tim_Norland__Tim_Norland_0__right_swap.mp4"
+NOTICE_FILES = [
+    f"takedown/{k}.{e}" for k in ("take_it_down", "dsa", "dmca", "platform") for e in ("txt", "pdf")
+]
+ANSWERS = {
+    "full_name": "Jane Example",
+    "email": "jane@example.org",
+    "postal_address": "1 Example Street, Springfield",
+    "phone": "+1 555 0100",
+    "platform": "ExampleTube",
+    "description": "A video in which my face was put on another person's body.",
+    "not_consensual": True,
+    "owns_original": True,
+    "original_description": "My own portrait photo, taken in 2024.",
+}
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keys live in a throw-away Unmask home, shared by every test of this module (one key)."""
+    home = tmp_path_factory.getbasetemp() / "unmask-home"
+    monkeypatch.setenv("UNMASK_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def video_package(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One package for a shared DeepFaceLive swap, built once through the command line."""
+    home = tmp_path_factory.getbasetemp() / "unmask-home"
+    os.environ["UNMASK_HOME"] = str(home)
+    folder = tmp_path_factory.mktemp("package")
+    answers = folder / "answers.json"
+    answers.write_text(json.dumps(ANSWERS))
+    result = run(
+        "report",
+        str(shared_data / DEEPFAKE),
+        "-o",
+        str(folder / "evidence"),
+        "--zip",
+        "--no-ask",
+        "--answers",
+        str(answers),
+        "--url",
+        "https://example.com/watch/123",
+        "--found-at",
+        "2026-11-20 21:00",
+        "--frames",
+        "8",
+    )
+    assert result.exit_code == 0, result.output
+    return folder / "evidence"
+
+
+def test_a_report_on_a_shared_deepfake_video_writes_every_file(
+    video_package: Path, shared_data: Path
+):
+    written = {p.relative_to(video_package).as_posix() for p in video_package.rglob("*")}
+    expected = {
+        "README.txt",
+        "evidence.json",
+        "hashes.csv",
+        "report.html",
+        "report.pdf",
+        "pictures/01-preview.png",
+        "manifest.json",
+        "manifest.sig",
+        "signing-key.pub.pem",
+        *NOTICE_FILES,
+    }
+    assert expected <= written
+    assert video_package.with_name("evidence.zip").is_file()
+    data = (shared_data / DEEPFAKE).read_bytes()
+    evidence = json.loads((video_package / "evidence.json").read_text())
+    item = evidence["items"][0]
+    assert item["hashes"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert item["hashes"]["md5"] == hashlib.md5(data).hexdigest()
+    assert len(item["hashes"]["vpdq"]) >= 2  # one frame hash a second
+    assert item["scan"]["verdict"]["headline"]
+    assert evidence["sighting"]["urls"] == ["https://example.com/watch/123"]
+    assert evidence["sighting"]["found_at"] == "2026-11-20 21:00"
+    assert evidence["tool"]["name"] == "unmask" and evidence["created_at"].endswith("+00:00")
+    assert evidence["pictures_blurred"] is True and evidence["media_included"] is False
+    with (video_package / "hashes.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["signal_type"] for r in rows} == {"sha256", "md5", "vpdq"}
+    assert not any(p.suffix == ".mp4" for p in video_package.rglob("*")), "media only on request"
+
+
+def _sharpness(path: Path) -> float:
+    grey = np.asarray(Image.open(path).convert("L"), dtype=np.float64)
+    return float(np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean())
+
+
+def test_previews_are_blurred_unless_revealed(tmp_path: Path):
+    blurred = tmp_path / "blurred"
+    sharp = tmp_path / "sharp"
+    assert run("report", str(EXAMPLE), "-o", str(blurred), "--no-ask", "--no-pdf").exit_code == 0
+    assert (
+        run("report", str(EXAMPLE), "-o", str(sharp), "--no-ask", "--no-pdf", "--reveal").exit_code
+        == 0
+    )
+    original = _sharpness(EXAMPLE)
+    assert _sharpness(sharp / "pictures/01-preview.png") > 0.5 * original
+    assert _sharpness(blurred / "pictures/01-preview.png") < 0.1 * original
+    maps = sorted((blurred / "pictures").glob("01-forensics-*.png"))
+    assert maps, "forensic maps are part of the report"
+    for blurred_map in maps:
+        sharp_map = sharp / "pictures" / blurred_map.name
+        assert _sharpness(blurred_map) < 0.5 * _sharpness(sharp_map)
+    html = (blurred / "report.html").read_text()
+    assert (
+        "blurred on purpose" in html
+        and "blurred on purpose" not in (sharp / "report.html").read_text()
+    )
+
+
+def _pdf_pages(path: Path) -> list[tuple[str, Image.Image]]:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    pages = []
+    for page in document:
+        text = page.get_textpage().get_text_range()
+        pages.append((text, page.render(scale=200 / 72).to_pil().convert("L")))
+    return pages
+
+
+def _ocr(image: Image.Image, folder: Path) -> str:
+    picture = folder / "page.png"
+    image.save(picture)
+    done = subprocess.run(
+        ["tesseract", str(picture), "-", "--psm", "3"], capture_output=True, text=True, check=True
+    )
+    return " ".join(done.stdout.split())
+
+
+def test_the_pdf_renders_and_its_pages_show_the_verdict_and_the_sha256(
+    video_package: Path, tmp_path: Path
+):
+    evidence = json.loads((video_package / "evidence.json").read_text())
+    sha256 = evidence["items"][0]["hashes"]["sha256"]
+    headline = evidence["items"][0]["scan"]["verdict"]["headline"]
+    pages = _pdf_pages(video_package / "report.pdf")
+    assert len(pages) >= 2
+    for _, image in pages:  # every page renders to a picture with something printed on it
+        assert np.asarray(image).min() < 100
+    text = " ".join(" ".join(t.split()) for t, _ in pages)
+    assert " ".join(headline.split()) in text
+    assert sha256 in text.replace(" ", "").replace("\n", "")
+    assert "Evidence report" in text
+    if shutil.which("tesseract") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("tesseract must be installed in CI (.ci/run installs tesseract-ocr)")
+        pytest.skip("tesseract is not installed: the text was checked in the PDF's text layer")
+    seen = _ocr(pages[0][1], tmp_path)
+    assert "Evidence report" in seen
+    # The headline's words, as a person looking at the page reads them.
+    words = [w.strip(".,:;()") for w in headline.split() if len(w) > 3]
+    found = [w for w in words if w in seen]
+    assert len(found) >= 0.8 * len(words), (words, seen)
+
+
+def test_every_takedown_pdf_renders_with_its_request(video_package: Path):
+    for name in ("take_it_down", "dsa", "dmca", "platform"):
+        text = " ".join(t for t, _ in _pdf_pages(video_package / f"takedown/{name}.pdf"))
+        assert "jane@example.org" in text
+        assert "https://example.com/watch/123" in text.replace("\r", "").replace("\n", "")
+
+
+# --- the seal ---------------------------------------------------------------------------
+
+
+def test_verify_passes_on_the_package_and_on_its_zip(video_package: Path):
+    result = run("report", "verify", str(video_package))
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.output
+    fingerprint = json.loads((video_package / "manifest.json").read_text())["fingerprint"]
+    assert fingerprint in result.output
+    zipped = run("report", "verify", str(video_package.with_name("evidence.zip")))
+    assert zipped.exit_code == 0, zipped.output
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "report.pdf",
+        "report.html",
+        "evidence.json",
+        "hashes.csv",
+        "pictures/01-preview.png",
+        "takedown/take_it_down.txt",
+        "signing-key.pub.pem",
+        "manifest.json",
+    ],
+)
+def test_changing_any_byte_of_any_file_fails_verify_naming_the_file(
+    video_package: Path, tmp_path: Path, name: str
+):
+    copy = tmp_path / "copy"
+    shutil.copytree(video_package, copy)
+    target = copy / name
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    result = run("report", "verify", str(copy))
+    assert result.exit_code == 1
+    assert "NOT intact" in result.output and name in result.output
+
+
+def test_an_added_or_removed_file_fails_verify_naming_it(video_package: Path, tmp_path: Path):
+    added = tmp_path / "added"
+    shutil.copytree(video_package, added)
+    (added / "takedown" / "extra.txt").write_text("slipped in later")
+    result = run("report", "verify", str(added))
+    assert result.exit_code == 1 and "takedown/extra.txt was added" in result.output
+    removed = tmp_path / "removed"
+    shutil.copytree(video_package, removed)
+    (removed / "hashes.csv").unlink()
+    result = run("report", "verify", str(removed))
+    assert result.exit_code == 1 and "hashes.csv is listed in the manifest but missing" in (
+        result.output
+    )
+
+
+def test_a_changed_zip_fails_verify(video_package: Path, tmp_path: Path):
+    source = video_package.with_name("evidence.zip")
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(tampered, "w") as out:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith("hashes.csv"):
+                data = data.replace(b"md5", b"MD5")
+            out.writestr(info, data)
+    result = run("report", "verify", str(tampered))
+    assert result.exit_code == 1 and "hashes.csv was altered" in result.output
+
+
+def test_verify_with_another_key_fails_and_with_the_senders_key_passes(
+    video_package: Path, tmp_path: Path
+):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    other = tmp_path / "other.pem"
+    other.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    result = run("report", "verify", str(video_package), "--key", str(other))
+    assert result.exit_code == 1 and "not with the key you gave" in result.output
+    senders = video_package / "signing-key.pub.pem"
+    assert run("report", "verify", str(video_package), "--key", str(senders)).exit_code == 0
+
+
+def test_the_key_is_made_once_private_and_reused(tmp_path: Path, private_home: Path):
+    first, second = tmp_path / "one", tmp_path / "two"
+    for folder in (first, second):
+        result = run("report", str(EXAMPLE), "-o", str(folder), "--no-ask", "--no-pdf")
+        assert result.exit_code == 0, result.output
+    fingerprints = {
+        json.loads((f / "manifest.json").read_text())["fingerprint"] for f in (first, second)
+    }
+    assert len(fingerprints) == 1
+    key = private_home / "keys" / "evidence-ed25519.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_a_zip_with_a_path_outside_the_package_is_refused(tmp_path: Path):
+    hostile = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        archive.writestr("../../escaped.txt", "x")
+    result = run("report", "verify", str(hostile))
+    assert result.exit_code == 2 and "outside the package" in result.output
+    assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+def test_a_corrupt_file_is_recorded_with_its_error_and_the_rest_is_reported(tmp_path: Path):
+    corrupt = tmp_path / "broken.jpg"
+    corrupt.write_bytes(EXAMPLE.read_bytes()[:2000])
+    folder = tmp_path / "evidence"
+    result = run("report", str(EXAMPLE), str(corrupt), "-o", str(folder), "--no-ask", "--no-pdf")
+    assert result.exit_code == 2, result.output
+    assert "broken.jpg: could not be analysed" in result.output
+    evidence = json.loads((folder / "evidence.json").read_text())
+    assert [i["scan"]["error"] is None for i in evidence["items"]] == [True, False]
+    assert run("report", "verify", str(folder)).exit_code == 0
+
+
+def test_an_existing_folder_with_files_is_never_mixed_into(tmp_path: Path):
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("keep me")
+    result = run("report", str(EXAMPLE), "-o", str(folder), "--no-ask")
+    assert result.exit_code == 2 and "not an empty folder" in result.output
+    assert [p.name for p in folder.iterdir()] == ["mine.txt"]
+    assert not list(tmp_path.glob(".taken.partial-*"))
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path):
+    result = run("report", str(tmp_path / "nothing.mp4"), "-o", str(tmp_path / "e"), "--no-ask")
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_a_video_report_charts_each_faces_probability_over_time(tmp_path: Path, monkeypatch):
+    """With a face model (the colour stand-in: reddish faces score high), the timeline chart
+    draws the face's probability at each sampled frame and the model's threshold."""
+    from face_model_factory import write_model
+    from test_face_swap import write_face_video
+
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "model")))
+    video = write_face_video(tmp_path / "clip.mp4", [(1.3, 0.8, 0.8), (0.8, 0.8, 1.3)])
+    folder = tmp_path / "evidence"
+    result = run("report", str(video), "-o", str(folder), "--no-ask", "--no-pdf", "--frames", "6")
+    assert result.exit_code == 0, result.output
+    html = (folder / "report.html").read_text()
+    assert "<polyline" in html and "threshold 0.70" in html
+    evidence = json.loads((folder / "evidence.json").read_text())
+    timeline = next(
+        f["evidence"]["frames"]
+        for f in evidence["items"][0]["scan"]["findings"]
+        if f["code"] == "face_manipulation"
+    )
+    points = html.split('<polyline points="', 1)[1].split('"', 1)[0].split()
+    assert len(points) == len(timeline) == 6
+    # Reddish first second, bluish second: the line starts high (small y) and ends low.
+    ys = [float(p.split(",")[1]) for p in points]
+    assert ys[0] < ys[-1]
+    assert (folder / "pictures" / "01-face_swap-heatmap_track0.png").is_file()
+
+
+def test_writing_a_pdf_does_not_make_later_scans_accept_truncated_pictures(tmp_path: Path):
+    """WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES when imported; a report must not
+    leave the process scanning damaged files as if they were whole."""
+    from unmask.media import open_media
+    from unmask.report.render import write_pdf
+
+    write_pdf("<p>a page</p>", tmp_path / "page.pdf", tmp_path)
+    corrupt = tmp_path / "cut.jpg"
+    corrupt.write_bytes(EXAMPLE.read_bytes()[:2000])
+    with pytest.raises(UnmaskError, match="truncated"):
+        open_media(corrupt)
