@@ -24,11 +24,11 @@ from unmask.result import ScanResult
 
 PREVIEW_MAX_SIDE = 720
 """The sharp preview of the file is shrunk to this longest side: enough to recognise it."""
-BLUR_SOURCE_SIDE = 24
+BLUR_SOURCE_SIDE = 16
 """The blurred picture is drawn from a copy this many pixels across: a face becomes a few
 coloured blobs, while light, colour and layout (is this my file?) still show."""
 BLUR_SHOWN_SIDE = 360
-BLUR_RADIUS = 6.0
+BLUR_RADIUS = 8.0
 """Gaussian radius at the shown size, smoothing away the blocks of the tiny copy."""
 JPEG_QUALITY = 88
 

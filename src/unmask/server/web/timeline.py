@@ -14,8 +14,8 @@ from markupsafe import Markup
 
 from unmask.result import ScanResult
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 36
+WIDTH, HEIGHT = 640, 236
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 52
 TRACK_COLOURS = ("#b3261e", "#1f5fa8", "#2e7d32", "#8e44ad", "#c75b00", "#00796b")
 
 
@@ -93,14 +93,21 @@ def _draw(chart: TimelineChart) -> str:
     ]
     for p in (0.0, 0.5, 1.0):
         parts.append(_text(LEFT - 6, y(p) + 4, f"{p:.1f}", "end"))
-    parts.append(_text(LEFT, HEIGHT - 16, "0 s", "start"))
-    parts.append(_text(LEFT + plot_w, HEIGHT - 16, f"{chart.duration_s:.1f} s", "end"))
-    parts.append(_text(LEFT + plot_w / 2, HEIGHT - 4, "time in the video", "middle"))
+    axis_y = TOP + plot_h + 16
+    parts.append(_text(LEFT, axis_y, "0 s", "start"))
+    parts.append(_text(LEFT + plot_w, axis_y, f"{chart.duration_s:.1f} s", "end"))
+    parts.append(_text(LEFT + plot_w / 2, axis_y, "time in the video", "middle"))
     parts.append(
         _text(LEFT + plot_w - 4, y(chart.threshold) - 4, "likely manipulated above", "end")
     )
     for n, line in enumerate(chart.timelines):
         colour = TRACK_COLOURS[n % len(TRACK_COLOURS)]
+        legend_x = LEFT + 90 * n
+        parts.append(
+            f'<line x1="{legend_x}" x2="{legend_x + 18}" y1="{HEIGHT - 9}" y2="{HEIGHT - 9}" '
+            f'stroke="{colour}" stroke-width="3"/>'
+        )
+        parts.append(_text(legend_x + 24, HEIGHT - 5, f"face {line.track_id}", "start"))
         coords = " ".join(f"{x(t):.1f},{y(p):.1f}" for t, p in line.points)
         parts.append(
             f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
