@@ -1,0 +1,141 @@
+"""The web pages in a real headless Chromium: upload a deepfake video, read the verdict, see
+blurred previews, reveal one; a corrupt file shows its error while the server keeps answering.
+
+Needs Debian's `chromium` and Playwright's Python package (never its own browser download).
+Skips without them, except under CI (CI=true), where their absence is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from face_model_factory import write_model
+from web_server import serving
+
+from unmask.bank.store import BankStore
+from unmask.config import ScanConfig
+from unmask.scan import Scanner
+from unmask.server import create_app
+from unmask.server.web import WebConfig
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FRAMES = 8
+DEEPFAKE = "videos/fake/DeepFaceLive__doc__celebs__Tim_Norland__Tim_Norland_0__right_swap.mp4"
+"""A short (3.4 s) DeepFaceLive face swap from the shared data (labels.csv: fake, face_swap)."""
+TIMEOUT_MS = 90_000
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required under CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} not found (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright's Python package is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    # The stand-in face model (tests/face_model_factory.py) makes the face panel, heatmaps and
+    # timeline appear whether or not a trained model is installed.
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "model")))
+    store = BankStore(f"sqlite:///{tmp_path}/bank.sqlite3")
+    app = create_app(store, web=WebConfig(frames=FRAMES, upload_dir=tmp_path / "uploads"))
+    with serving(app) as base:
+        yield base
+
+
+def test_a_deepfake_video_in_the_browser_blurred_until_revealed_and_a_corrupt_file(
+    browser: Any, site: str, shared_data: Path, tmp_path: Path
+) -> None:
+    video = shared_data / DEEPFAKE
+    expected = Scanner(ScanConfig(keep_maps=True, frames=FRAMES)).scan(video).verdict
+    assert expected is not None
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto(site + "/")
+    assert "blurred" in page.locator("#what-happens + ul").inner_text()
+    page.set_input_files("#files", str(video))
+    page.get_by_role("button", name="Check these files").click()
+    page.wait_for_url(re.compile(r"/jobs/[\w-]+$"), timeout=TIMEOUT_MS)
+
+    # The verdict, in the scanner's own words.
+    assert page.locator(".verdict .headline").inner_text() == expected.headline
+    assert page.get_by_role("link", name="Create evidence report").is_visible()
+    assert page.locator("svg.timeline circle").count() >= 2
+
+    # Every picture is blurred, and nothing sharp was fetched.
+    pictures = page.locator("figure.picture img")
+    assert pictures.count() >= 3  # preview, face heatmap, noise maps
+    for i in range(pictures.count()):
+        img = pictures.nth(i)
+        assert "blurred" in (img.get_attribute("class") or "")
+        assert not (img.get_attribute("src") or "").endswith("/sharp")
+    assert not [u for u in requested if u.endswith("/sharp")]
+
+    # Reveal one: the sharp picture is fetched from its own URL and shown.
+    first = pictures.first
+    page.get_by_role("button", name="Reveal this picture").first.click()
+    page.wait_for_function(
+        "img => img.src.endsWith('/sharp') && img.complete && img.naturalWidth > 0",
+        arg=first.element_handle(),
+    )
+    assert (first.get_attribute("src") or "").endswith("/sharp")
+    assert "blurred" not in (first.get_attribute("class") or "")
+    assert sum(u.endswith("/sharp") for u in requested) == 1
+    result_url = page.url
+
+    # A corrupt file: a clear error on the page, and the server goes on answering.
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(video.read_bytes()[:4000])
+    error = Scanner(ScanConfig(frames=FRAMES)).scan(broken).error
+    assert error is not None
+    page.goto(site + "/")
+    page.set_input_files("#files", str(broken))
+    page.get_by_role("button", name="Check these files").click()
+    page.wait_for_url(re.compile(r"/jobs/[\w-]+$"), timeout=TIMEOUT_MS)
+    assert page.locator(".verdict.error .headline").inner_text() == error.message
+    assert "What you can do" in page.locator(".verdict.error").inner_text()
+    assert httpx.get(result_url).status_code == 200
+    assert httpx.get(site + "/").status_code == 200
+
+    # Not a picture at all: refused on the upload page itself.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture\n" * 10)
+    page.goto(site + "/")
+    page.set_input_files("#files", str(notes))
+    page.get_by_role("button", name="Check these files").click()
+    page.locator("#upload-status .error-text").wait_for(timeout=TIMEOUT_MS)
+    assert "not a picture or video" in page.locator("#upload-status").inner_text()
+    outside = [u for u in requested if not u.startswith(site)]
+    assert not outside, f"the pages fetched from elsewhere: {outside}"
+    page.close()
