@@ -1,0 +1,101 @@
+"""Screenshots of the main web pages for the README, taken in headless Chromium.
+
+Starts the app on a free local port with a throw-away bank, scans the bundled example
+(`examples/astronaut.jpg`, a public-domain NASA portrait) with the models installed, and saves
+the upload page, its result page (pictures blurred, as every visitor first sees them), the
+result page at phone width and the bank page to docs/screenshots/.
+
+    python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+
+Needs Playwright's Python package and a system Chromium (Debian: chromium); it never
+downloads a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from web_server import serving  # noqa: E402
+
+from unmask.bank.store import BankStore  # noqa: E402
+from unmask.server import create_app  # noqa: E402
+from unmask.server.web import WebConfig  # noqa: E402
+
+EXAMPLE = REPO / "examples" / "astronaut.jpg"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1000, "height": 900}
+PHONE = {"width": 390, "height": 844}
+RESULT_HEIGHT = 1700
+"""The result page is cut at this height: verdict, next steps and the blurred preview."""
+
+
+def shoot(page: Page, path: Path, full: bool = False, height: int | None = None) -> None:
+    if height is not None:
+        size = page.viewport_size or DESKTOP
+        page.screenshot(
+            path=str(path),
+            clip={"x": 0, "y": 0, "width": size["width"], "height": height},
+            full_page=True,
+        )
+    else:
+        page.screenshot(path=str(path), full_page=full)
+    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = BankStore(f"sqlite:///{tmp}/bank.sqlite3")
+        store.create_bank("ncii", "Hashes submitted by people depicted")
+        store.create_bank("reported", "Hashes of content reported to the platform")
+        key = store.create_key("screenshots", ["admin"])
+        app = create_app(store, web=WebConfig(upload_dir=Path(tmp) / "uploads"))
+        with serving(app) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=args.chromium, headless=True, args=FLAGS
+            )
+            page = browser.new_page(viewport=DESKTOP)
+            page.goto(base + "/")
+            shoot(page, args.out / "upload.png")
+
+            page.set_input_files("#files", str(EXAMPLE))
+            page.get_by_role("button", name="Check these files").click()
+            page.wait_for_url(re.compile(r"/jobs/[\w-]+$"), timeout=120_000)
+            page.wait_for_load_state("networkidle")
+            shoot(page, args.out / "result.png", height=RESULT_HEIGHT)
+
+            phone = browser.new_page(viewport=PHONE)
+            phone.goto(page.url)
+            phone.wait_for_load_state("networkidle")
+            shoot(phone, args.out / "result-phone.png")
+
+            page.goto(base + "/bank")
+            page.fill("#api_key", key)
+            page.get_by_role("button", name="Open the bank").click()
+            page.wait_for_url(base + "/bank")
+            shoot(page, args.out / "bank.png", height=DESKTOP["height"])
+            browser.close()
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
