@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from face_model_factory import write_model
@@ -269,6 +270,29 @@ def test_pages_get_html_errors_and_the_api_keeps_its_json_errors(client: TestCli
     assert client.get("/progress?job=unknown").status_code == 404
 
 
+def test_a_bug_behind_a_page_shows_a_plain_page_never_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from unmask.server.web import views
+
+    def broken(_: object) -> None:
+        raise RuntimeError("kaboom-42")
+
+    monkeypatch.setattr(views, "faces", broken)
+    with TestClient(make_app(tmp_path), raise_server_exceptions=False) as client:
+        job_id, _ = scan_one_status(client, "astronaut.jpg", EXAMPLE.read_bytes())
+        page = client.get(f"/jobs/{job_id}")
+        assert page.status_code == 500 and "text/html" in page.headers["content-type"]
+        assert "Unmask failed while answering this page" in page.text
+        assert "Traceback" not in page.text and "kaboom-42" not in page.text
+        assert client.get("/").status_code == 200
+
+
+def scan_one_status(client: TestClient, name: str, data: bytes) -> tuple[str, dict[str, Any]]:
+    job_id = upload(client, (name, data)).json()["jobs"][0]["id"]
+    return job_id, wait_done(client, job_id)
+
+
 # -- bank pages ----------------------------------------------------------------------------
 
 
@@ -307,39 +331,30 @@ def test_bank_pages_need_a_key_then_add_hashes_and_match_them(tmp_path: Path):
 # -- the command -----------------------------------------------------------------------------
 
 
-def test_serve_prints_its_local_url_and_serves_the_pages(tmp_path: Path):
+def test_serve_prints_its_local_url_and_deletes_uploads_when_stopped(tmp_path: Path):
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "unmask.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            f"sqlite:///{tmp_path}/b.sqlite3",
-            "--upload-dir",
-            str(tmp_path / "up"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    base = f"http://127.0.0.1:{port}"
+    uploads = tmp_path / "up"
+    command = [sys.executable, "-m", "unmask.cli", "serve", "--port", str(port)]
+    command += ["--db", f"sqlite:///{tmp_path}/b.sqlite3", "--upload-dir", str(uploads)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert f"http://127.0.0.1:{port}/" in line
-        import httpx
-
+        assert f"{base}/" in proc.stdout.readline()
         deadline = time.monotonic() + 30
         while True:
             try:
-                assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+                assert httpx.get(base + "/").status_code == 200
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
+        files = {"files": ("a.png", _png(gradient()), "image/png")}
+        job = httpx.post(base + "/upload", files=files, headers=JSON).json()["jobs"][0]
+        while not httpx.get(base + job["status_url"]).json()["finished"]:
+            time.sleep(0.2)
+        assert any(uploads.rglob("upload.png"))
     finally:
-        proc.terminate()
+        proc.terminate()  # SIGTERM: the server shuts down cleanly
         proc.wait(timeout=30)
+    assert list(uploads.iterdir()) == []
