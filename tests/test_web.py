@@ -358,3 +358,16 @@ def test_serve_prints_its_local_url_and_deletes_uploads_when_stopped(tmp_path: P
         proc.terminate()  # SIGTERM: the server shuts down cleanly
         proc.wait(timeout=30)
     assert list(uploads.iterdir()) == []
+
+
+def test_serve_defaults_are_the_web_config_defaults():
+    from unmask.bank.cli import serve_command
+    from unmask.server.web import config
+
+    defaults = {p.name: p.default for p in serve_command.params}
+    assert defaults["workers"] == config.DEFAULT_WORKERS
+    assert defaults["queue_size"] == config.DEFAULT_QUEUE_SIZE
+    assert defaults["max_upload_mb"] * 1024**2 == config.DEFAULT_MAX_UPLOAD_BYTES
+    assert defaults["keep_minutes"] * 60 == config.DEFAULT_RETENTION_S
+    assert defaults["frames"] == config.DEFAULT_FRAMES
+    assert defaults["host"] == "127.0.0.1"
