@@ -344,7 +344,7 @@ def test_a_video_report_charts_each_faces_probability_over_time(tmp_path: Path, 
     result = run("report", str(video), "-o", str(folder), "--no-ask", "--no-pdf", "--frames", "6")
     assert result.exit_code == 0, result.output
     html = (folder / "report.html").read_text()
-    assert "<polyline" in html and "threshold 0.70" in html
+    assert "<polyline" in html and "likely manipulated above" in html
     evidence = json.loads((folder / "evidence.json").read_text())
     timeline = next(
         f["evidence"]["frames"]

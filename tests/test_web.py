@@ -27,11 +27,11 @@ from web_server import free_port
 
 from unmask.bank.store import BankStore
 from unmask.config import ScanConfig
+from unmask.report.pictures import PREVIEW_SIDE
 from unmask.result import ScanResult
 from unmask.scan import Scanner
 from unmask.server import create_app
 from unmask.server.web import ScanQueue, WebConfig
-from unmask.server.web.images import BLUR_SHOWN_SIDE
 
 JSON = {"Accept": "application/json"}
 PDQ_A = "e64cc9d91c623882f8d1f1d9a398e78c9f199b3bd83924f2b7e11e0bf861b064"
@@ -121,7 +121,7 @@ def test_previews_are_blurred_and_the_sharp_picture_is_only_at_its_own_url(clien
     for src in sources:
         blurred = Image.open(io.BytesIO(client.get(src).content))
         sharp = Image.open(io.BytesIO(client.get(src + "/sharp").content))
-        assert max(blurred.size) <= BLUR_SHOWN_SIDE
+        assert max(blurred.size) <= PREVIEW_SIDE
         # The blurred picture has almost no fine detail left: compare edge energy.
         assert _detail(blurred) < _detail(sharp.resize(blurred.size)) / 3
     assert client.get(f"/jobs/{job_id}/images/nope").status_code == 404

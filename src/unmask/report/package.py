@@ -48,6 +48,7 @@ from unmask.report.takedown import (
     missing_elements,
     render_notice,
 )
+from unmask.report.timeline import timeline_chart
 from unmask.result import ScanResult
 
 EVIDENCE_FORMAT = "unmask-evidence/1"
@@ -240,7 +241,7 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
         "hash_error": item.hash_error,
         "preview": None,
         "maps": [],
-        "timeline_svg": None,
+        "timeline": None,
         "face_scores": {},
     }
     if not result.ok:
@@ -258,8 +259,7 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
             view["maps"].append({"file": name, "detector": finding.detector, "name": map_name})
         if finding.code == "face_manipulation" and finding.track_id is not None:
             view["face_scores"][finding.track_id] = finding
-    model = result.verdict.face_model if result.verdict else None
-    view["timeline_svg"] = pictures.timeline_svg(result, model.threshold if model else None)
+    view["timeline"] = timeline_chart(result)
     return view
 
 

@@ -2,9 +2,9 @@
 written twice into the job's private folder: sharp, and blurred beyond recognition.
 
 The page only ever loads the blurred file; the sharp one has its own URL, fetched when the user
-presses "Reveal" on that picture. The blurred file is made from a copy at most
-`BLUR_SOURCE_SIDE` pixels across, so no detail exists in it to recover, whatever the browser
-does with it.
+presses "Reveal" on that picture. Blurring is `unmask.report.pictures.blurred`, the same as
+in evidence reports: the picture is reduced to a few blocks of colour first, so no detail
+exists in it to recover.
 """
 
 from __future__ import annotations
@@ -15,21 +15,16 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from unmask.config import ScanConfig
 from unmask.errors import UnmaskError
 from unmask.media import open_media
+from unmask.report.pictures import blurred
 from unmask.result import ScanResult
 
 PREVIEW_MAX_SIDE = 720
 """The sharp preview of the file is shrunk to this longest side: enough to recognise it."""
-BLUR_SOURCE_SIDE = 16
-"""The blurred picture is drawn from a copy this many pixels across: a face becomes a few
-coloured blobs, while light, colour and layout (is this my file?) still show."""
-BLUR_SHOWN_SIDE = 360
-BLUR_RADIUS = 8.0
-"""Gaussian radius at the shown size, smoothing away the blocks of the tiny copy."""
 JPEG_QUALITY = 88
 
 Group = Literal["preview", "face", "forensic"]
@@ -72,18 +67,6 @@ MAP_TEXT: dict[str, tuple[str, str]] = {
         "A region with a different grain can be worth a closer look.",
     ),
 }
-
-
-def blurred(picture: Image.Image) -> Image.Image:
-    """A strongly blurred RGB copy that keeps only colour and layout."""
-    small = picture.convert("RGB")
-    small.thumbnail((BLUR_SOURCE_SIDE, BLUR_SOURCE_SIDE), Image.Resampling.BOX)
-    scale = BLUR_SHOWN_SIDE / max(small.size)
-    shown = small.resize(
-        (max(1, round(small.width * scale)), max(1, round(small.height * scale))),
-        Image.Resampling.BICUBIC,
-    )
-    return shown.filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
 
 
 def write_images(

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from unmask.report.timeline import timeline_chart
 from unmask.server.web import views
 from unmask.server.web.jobs import BusyError, Job, ScanQueue
 from unmask.server.web.rendering import PageError, render, wants_json
-from unmask.server.web.timeline import timeline_chart
 from unmask.server.web.uploads import (
     UploadError,
     check_media_type,
