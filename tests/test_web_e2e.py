@@ -1,5 +1,6 @@
 """The web pages in a real headless Chromium: upload a deepfake video, read the verdict, see
-blurred previews, reveal one; a corrupt file shows its error while the server keeps answering.
+blurred previews, reveal one, create the evidence report and download it; a corrupt file shows
+its error while the server keeps answering.
 
 Needs Debian's `chromium` and Playwright's Python package (never its own browser download).
 Skips without them, except under CI (CI=true), where their absence is a failure.
@@ -7,8 +8,11 @@ Skips without them, except under CI (CI=true), where their absence is a failure.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from web_server import serving
 
 from unmask.bank.store import BankStore
 from unmask.config import ScanConfig
+from unmask.report.signing import check_package_at
 from unmask.scan import Scanner
 from unmask.server import create_app
 from unmask.server.web import WebConfig
@@ -66,13 +71,14 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     # The stand-in face model (tests/face_model_factory.py) makes the face panel, heatmaps and
     # timeline appear whether or not a trained model is installed.
     monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "model")))
+    monkeypatch.setenv("UNMASK_HOME", str(tmp_path / "home"))
     store = BankStore(f"sqlite:///{tmp_path}/bank.sqlite3")
     app = create_app(store, web=WebConfig(frames=FRAMES, upload_dir=tmp_path / "uploads"))
     with serving(app) as base:
         yield base
 
 
-def test_a_deepfake_video_in_the_browser_blurred_until_revealed_and_a_corrupt_file(
+def test_a_deepfake_video_in_the_browser_blurred_until_revealed_then_reported_and_a_corrupt_file(
     browser: Any, site: str, shared_data: Path, tmp_path: Path
 ) -> None:
     video = shared_data / DEEPFAKE
@@ -113,6 +119,30 @@ def test_a_deepfake_video_in_the_browser_blurred_until_revealed_and_a_corrupt_fi
     assert "blurred" not in (first.get_attribute("class") or "")
     assert sum(u.endswith("/sharp") for u in requested) == 1
     result_url = page.url
+
+    # Create the report: answer a few questions, download the sealed package, check it.
+    page.get_by_role("link", name="Create evidence report").click()
+    page.get_by_label("What is your full name?").fill("Jane Example")
+    page.get_by_label("What email address").fill("jane@example.org")
+    page.get_by_label("Where exactly is it?").fill("https://example.com/watch/1")
+    page.get_by_label("Was it published without your consent").check()
+    page.get_by_role("button", name="Create the report").click()
+    page.locator("#report-ready").wait_for(timeout=TIMEOUT_MS)
+    with page.expect_download() as download_info:
+        page.locator("#download-report").click()
+    package = tmp_path / "evidence.zip"
+    download_info.value.save_as(package)
+    check = check_package_at(package)
+    assert check.ok, check.problems
+    with zipfile.ZipFile(package) as archive:
+        top = archive.namelist()[0].split("/", 1)[0]
+        evidence = json.loads(archive.read(f"{top}/evidence.json"))
+        notice = archive.read(f"{top}/takedown/take_it_down.txt").decode()
+    assert (
+        evidence["items"][0]["hashes"]["sha256"] == hashlib.sha256(video.read_bytes()).hexdigest()
+    )
+    assert evidence["pictures_blurred"] is True
+    assert "jane@example.org" in notice and "https://example.com/watch/1" in notice
 
     # A corrupt file: a clear error on the page, and the server goes on answering.
     broken = tmp_path / "broken.mp4"

@@ -17,6 +17,8 @@ import base64
 import hashlib
 import json
 import os
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,9 @@ SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
 """The sealing key's public half, also written into the package for other tools."""
 MANIFEST_FORMAT = "unmask-evidence-manifest/1"
+MAX_ZIP_BYTES = 4 << 30
+"""Most bytes a package zip may unpack to when checked (a zip bomb is refused, not unpacked)."""
+MAX_ZIP_MEMBERS = 10_000
 
 
 class PackageKeyError(UnmaskError):
@@ -223,3 +228,41 @@ def check_package(folder: Path, expected_key: Ed25519PublicKey | None = None) ->
         check.added.append(name)
         check.problems.append(f"{name} was added after the package was sealed")
     return check
+
+
+def check_package_at(path: Path, expected_key: Ed25519PublicKey | None = None) -> PackageCheck:
+    """Check a package folder, or a package .zip (unpacked safely into a temporary folder)."""
+    if path.is_dir():
+        return check_package(path, expected_key)
+    with tempfile.TemporaryDirectory(prefix="unmask-verify-") as scratch:
+        check = check_package(_unpack(path, Path(scratch)), expected_key)
+    check.folder = str(path)
+    return check
+
+
+def _unpack(archive: Path, into: Path) -> Path:
+    """Unpack a package zip: no path may leave `into`, and no zip bomb is unpacked."""
+    hint = "give the package folder or the .zip that `unmask report --zip` wrote"
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members = zipped.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise UnmaskError(f"{archive.name} holds too many files for a package", hint)
+            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+                raise UnmaskError(
+                    f"{archive.name} unpacks to more than {MAX_ZIP_BYTES >> 30} GiB", hint
+                )
+            root = into.resolve()
+            for member in members:
+                if not (into / member.filename).resolve().is_relative_to(root):
+                    raise UnmaskError(
+                        f"{archive.name} holds a path outside the package: {member.filename}",
+                        "this is not a package Unmask wrote; do not unpack it",
+                    )
+            zipped.extractall(into)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise UnmaskError(f"{archive.name} is not a zip file or is damaged", hint) from exc
+    except OSError as exc:
+        raise UnmaskError(f"cannot read {archive.name}: {exc.strerror or exc}", hint) from exc
+    tops = list(into.iterdir())
+    return tops[0] if len(tops) == 1 and tops[0].is_dir() else into

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unmask.server.errors import error_body
-from unmask.server.web import bank_pages, pages
+from unmask.server.web import bank_pages, pages, report_pages
 from unmask.server.web.config import WebConfig
 from unmask.server.web.jobs import ScanQueue
 from unmask.server.web.rendering import HERE, PageError, error_page
@@ -46,6 +46,7 @@ def install(app: FastAPI, config: WebConfig | None = None) -> None:
     app.state.bank_sessions = bank_pages.BankSessions()
     app.include_router(pages.router)
     app.include_router(bank_pages.router)
+    app.include_router(report_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(_SecurityHeaders)
     _install_page_errors(app)

@@ -1,0 +1,220 @@
+"""Report pages: the takedown questions for one scanned file, the sealed evidence package to
+download, and a page that checks an evidence package someone received.
+
+The package is the one `unmask report` writes (`unmask.report.package`); the scan already made
+for the result page is reused, so the file is not scanned again. Once the package is made, the
+uploaded file itself is deleted: the package keeps its hashes, and the person keeps her copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from unmask.errors import UnmaskError
+from unmask.hashing import hash_file
+from unmask.report.package import (
+    BuiltPackage,
+    EvidenceItem,
+    PackageOptions,
+    Sighting,
+    build_package,
+    zip_package,
+)
+from unmask.report.signing import check_package_at
+from unmask.report.takedown import NOTICE_KINDS, NOTICE_TITLES, answers_from_dict, questions
+from unmask.server.web.jobs import Job, ScanQueue
+from unmask.server.web.rendering import PageError, render
+from unmask.server.web.uploads import UploadError, receive_form
+
+router = APIRouter(include_in_schema=False)
+
+MAX_PACKAGE_BYTES = 1 << 30
+"""Largest evidence package zip the check page accepts."""
+SKIP_UNLESS = {
+    "authority": "acting_for",
+    "original_description": "owns_original",
+    "original_url": "owns_original",
+}
+"""Questions the page groups under the answer that makes them matter."""
+
+
+@dataclass
+class MadeReport:
+    """A package made for one job: its zip, and what the person should know about it."""
+
+    zip_path: Path
+    built: BuiltPackage
+
+
+def _queue(request: Request) -> ScanQueue:
+    queue: ScanQueue = request.app.state.scans
+    return queue
+
+
+def _scanned_job(request: Request, job_id: str) -> Job:
+    job = _queue(request).get(job_id)
+    if job is None:
+        raise PageError(
+            404,
+            "This scan is not here any more, so no report can be made from it.",
+            "Upload the file again to scan it and make a report.",
+            title="Scan not found",
+        )
+    if not job.finished or job.result is None:
+        raise PageError(409, "The scan has not finished yet.", "Wait for the result first.")
+    return job
+
+
+def _reports(request: Request) -> dict[str, MadeReport]:
+    if not hasattr(request.app.state, "reports"):
+        request.app.state.reports = {}
+    reports: dict[str, MadeReport] = request.app.state.reports
+    return reports
+
+
+@router.get("/jobs/{job_id}/report")
+def report_form(request: Request, job_id: str) -> Response:
+    job = _scanned_job(request, job_id)
+    return render(request, "report_form.html", _form_context(job))
+
+
+def _form_context(job: Job, **extra: Any) -> dict[str, Any]:
+    return {
+        "job": job,
+        "questions": [
+            {"name": n, "text": t, "kind": k, "depends": SKIP_UNLESS.get(n)}
+            for n, t, k in questions()
+        ],
+        "notices": [(kind, NOTICE_TITLES[kind]) for kind in NOTICE_KINDS],
+        "upload_kept": job.upload.exists(),
+        **extra,
+    }
+
+
+@router.post("/jobs/{job_id}/report")
+async def make_report(request: Request, job_id: str) -> Response:
+    job = _scanned_job(request, job_id)
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    try:
+        data: dict[str, object] = {}
+        for name, _, kind in questions():
+            raw = values.get(name, "").strip()
+            if kind == "yes_no":
+                data[name] = name in values
+            elif kind == "list":
+                data[name] = raw.split()
+            else:
+                data[name] = raw
+        answers = answers_from_dict(data, "the form")
+        sighting = Sighting(
+            urls=list(answers.urls),
+            found_at=values.get("found_at", "").strip(),
+            notes=values.get("notes", "").strip(),
+        )
+        chosen = tuple(k for k in NOTICE_KINDS if f"notice_{k}" in form)
+        options = PackageOptions(reveal="reveal" in form, notices=chosen)
+        made = await run_in_threadpool(_build, job, answers, sighting, options)
+    except UnmaskError as exc:
+        context = _form_context(job, error=exc.message, hint=exc.hint, values=values)
+        return render(request, "report_form.html", context, 400)
+    _reports(request)[job.id] = made
+    return RedirectResponse(f"/jobs/{job.id}/report/ready", status_code=303)
+
+
+def _build(job: Job, answers: Any, sighting: Sighting, options: PackageOptions) -> MadeReport:
+    assert job.result is not None
+    item = EvidenceItem(path=job.upload, name=job.filename, result=job.result)
+    if not job.upload.exists():
+        raise UnmaskError(
+            "the uploaded file was already deleted, so the report cannot be made",
+            "upload the file again",
+        )
+    if job.result.ok:
+        try:
+            item.hashes = hash_file(job.upload)
+        except UnmaskError as exc:
+            item.hash_error = exc.message
+    folder = job.folder / "report"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    target = folder / f"evidence-{job.id[:8]}"
+    built = build_package([item], target, sighting, answers, options)
+    zip_path = zip_package(target)
+    shutil.rmtree(target, ignore_errors=True)
+    # The result and the report are made: the file itself is no longer needed here.
+    job.upload.unlink(missing_ok=True)
+    return MadeReport(zip_path, built)
+
+
+@router.get("/jobs/{job_id}/report/ready")
+def report_ready(request: Request, job_id: str) -> Response:
+    job = _scanned_job(request, job_id)
+    made = _reports(request).get(job.id)
+    if made is None or not made.zip_path.exists():
+        return RedirectResponse(f"/jobs/{job.id}/report", status_code=303)
+    incomplete = {
+        NOTICE_TITLES[kind]: missing for kind, missing in made.built.incomplete_notices.items()
+    }
+    context = {
+        "job": job,
+        "fingerprint": made.built.fingerprint,
+        "files": made.built.files,
+        "incomplete": incomplete,
+        "warnings": made.built.warnings,
+        "size_kb": max(1, made.zip_path.stat().st_size // 1024),
+    }
+    return render(request, "report_ready.html", context)
+
+
+@router.get("/jobs/{job_id}/report.zip")
+def report_download(request: Request, job_id: str) -> Response:
+    job = _scanned_job(request, job_id)
+    made = _reports(request).get(job.id)
+    if made is None or not made.zip_path.exists():
+        raise PageError(404, "No report has been made for this file yet.", title="Not found")
+    return FileResponse(
+        made.zip_path,
+        media_type="application/zip",
+        filename=made.zip_path.name,
+        headers={"Cache-Control": "no-store, private"},
+    )
+
+
+@router.get("/verify")
+def verify_form(request: Request) -> Response:
+    return render(request, "verify_package.html", {})
+
+
+@router.post("/verify")
+async def verify_package(request: Request) -> Response:
+    """Check a received package .zip: every file's hash against the signed manifest."""
+    queue = _queue(request)
+    staging = await run_in_threadpool(queue.staging_folder)
+    try:
+        try:
+            form = await receive_form(request, staging, MAX_PACKAGE_BYTES, 1)
+        except UploadError as exc:
+            context = {"error": exc.message, "hint": exc.hint}
+            return render(request, "verify_package.html", context, exc.status)
+        if not form.files:
+            context = {"error": "No file was chosen.", "hint": "Choose the package's .zip file."}
+            return render(request, "verify_package.html", context, 400)
+        received = form.files[0]
+        try:
+            check = await run_in_threadpool(check_package_at, received.path)
+        except UnmaskError as exc:
+            return render(
+                request, "verify_package.html", {"error": exc.message, "hint": exc.hint}, 400
+            )
+        context = {"check": check, "filename": received.filename}
+        return render(request, "verify_package.html", context)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,110 @@
+"""The web app's report pages: the takedown questions, the sealed package to download, and the
+page that checks a package someone received."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from media_factory import EXAMPLE
+from test_web import make_app, scan_one, text_of
+
+from unmask.report.signing import check_package_at
+
+
+@pytest.fixture
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("UNMASK_HOME", str(tmp_path / "home"))
+    with TestClient(make_app(tmp_path)) as c:
+        yield c
+
+
+FORM = {
+    "found_at": "20 November 2026",
+    "full_name": "Jane Example",
+    "email": "jane@example.org",
+    "platform": "ExampleTube",
+    "urls": "https://example.com/a\nhttps://example.com/b",
+    "description": "My face edited into a photo.",
+    "not_consensual": "yes",
+    "notice_take_it_down": "yes",
+    "notice_platform": "yes",
+}
+
+
+def make_report(client: TestClient, tmp_path: Path) -> tuple[str, Path]:
+    job_id, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
+    form = client.get(f"/jobs/{job_id}/report")
+    assert form.status_code == 200
+    assert 'for="q-email"' in form.text and "[TO FILL IN]" in form.text
+    made = client.post(f"/jobs/{job_id}/report", data=FORM)
+    assert made.status_code == 200 and "/report/ready" in str(made.url)
+    assert "Your evidence report is ready" in made.text
+    download = client.get(f"/jobs/{job_id}/report.zip")
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/zip"
+    assert "attachment" in download.headers["content-disposition"]
+    saved = tmp_path / "downloaded.zip"
+    saved.write_bytes(download.content)
+    return job_id, saved
+
+
+def test_the_wizard_writes_a_sealed_package_with_the_answers_and_deletes_the_upload(
+    client: TestClient, tmp_path: Path
+):
+    job_id, saved = make_report(client, tmp_path)
+    assert check_package_at(saved).ok
+    with zipfile.ZipFile(saved) as archive:
+        names = {n.split("/", 1)[1] for n in archive.namelist()}
+        top = archive.namelist()[0].split("/", 1)[0]
+        evidence = json.loads(archive.read(f"{top}/evidence.json"))
+        request = archive.read(f"{top}/takedown/take_it_down.txt").decode()
+    assert {"report.pdf", "report.html", "evidence.json", "hashes.csv", "manifest.sig"} <= names
+    assert {"takedown/take_it_down.txt", "takedown/platform.txt"} <= names
+    assert "takedown/dmca.txt" not in names  # only the requests that were ticked
+    assert evidence["sighting"]["urls"] == ["https://example.com/a", "https://example.com/b"]
+    assert evidence["sighting"]["found_at"] == "20 November 2026"
+    assert evidence["pictures_blurred"] is True
+    assert "Jane Example" in request and "https://example.com/b" in request
+    job = client.app.state.scans.get(job_id)  # type: ignore[attr-defined]
+    assert not job.upload.exists(), "the upload is deleted once the report is made"
+    # Delete now removes the package too.
+    client.post(f"/jobs/{job_id}/delete")
+    assert client.get(f"/jobs/{job_id}/report.zip").status_code == 404
+
+
+def test_the_check_page_says_intact_and_names_what_was_changed(client: TestClient, tmp_path: Path):
+    _, saved = make_report(client, tmp_path)
+    files = {"package": ("evidence.zip", saved.read_bytes(), "application/zip")}
+    page = client.post("/verify", files=files)
+    assert page.status_code == 200 and "Intact." in text_of(page.text)
+    tampered = io.BytesIO()
+    with zipfile.ZipFile(saved) as original, zipfile.ZipFile(tampered, "w") as out:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith("evidence.json"):
+                data = data.replace(b"20 November", b"21 November")
+            out.writestr(info, data)
+    files = {"package": ("evidence.zip", tampered.getvalue(), "application/zip")}
+    text = text_of(client.post("/verify", files=files).text)
+    assert "Not intact." in text and "evidence.json was altered" in text
+
+
+def test_the_check_page_gives_a_clear_error_for_a_file_that_is_not_a_package(
+    client: TestClient,
+):
+    files = {"package": ("photo.zip", EXAMPLE.read_bytes(), "application/zip")}
+    page = client.post("/verify", files=files)
+    assert page.status_code == 400
+    assert "is not a zip file or is damaged" in text_of(page.text)
+    assert client.get("/").status_code == 200
+
+
+def test_a_report_for_a_scan_that_is_gone_is_a_clear_page(client: TestClient):
+    page = client.get("/jobs/0123456789abcdef/report")
+    assert page.status_code == 404 and "no report can be made" in text_of(page.text)
