@@ -3,7 +3,8 @@
 Starts the app on a free local port with a throw-away bank, scans the bundled example
 (`examples/astronaut.jpg`, a public-domain NASA portrait) with the models installed, and saves
 the upload page, its result page (pictures blurred, as every visitor first sees them), the
-result page at phone width and the bank page to docs/screenshots/.
+result page at phone width, the report wizard and its download page, and the bank page
+to docs/screenshots/.
 
     python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
 
@@ -87,6 +88,13 @@ def main() -> None:
             phone.goto(page.url)
             phone.wait_for_load_state("networkidle")
             shoot(phone, args.out / "result-phone.png")
+
+            page.goto(page.url + "/report")
+            shoot(page, args.out / "report.png", height=DESKTOP["height"])
+            page.get_by_label("What is your full name?").fill("Jane Example")
+            page.get_by_role("button", name="Create the report").click()
+            page.locator("#report-ready").wait_for(timeout=120_000)
+            shoot(page, args.out / "report-ready.png", height=DESKTOP["height"])
 
             page.goto(base + "/bank")
             page.fill("#api_key", key)
