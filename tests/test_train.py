@@ -11,7 +11,7 @@ from PIL import Image
 
 from unmask.faces import FaceDetector
 from unmask.train.data import CACHE_SIDE, cut_out, split_data
-from unmask.train.sbi import degrade, face_mask, self_blend
+from unmask.train.sbi import degrade, face_mask, h264_roundtrip, self_blend
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,16 @@ def test_self_blends_differ_with_the_seed_and_repeat_with_it(sample):
 def test_degrade_keeps_size_and_compresses(sample):
     out = degrade(sample.rgb, np.random.default_rng(0))
     assert out.shape == sample.rgb.shape and out.dtype == np.uint8
+
+
+def test_h264_roundtrip_loses_more_detail_at_a_higher_rate_factor(sample):
+    rgb = sample.rgb[:223, :223]  # odd sizes are encoded on their even part
+    errors = []
+    for crf in (18, 30, 42):
+        out = h264_roundtrip(rgb, crf)
+        assert out.shape == rgb.shape and out.dtype == np.uint8
+        errors.append(np.abs(out.astype(int) - rgb.astype(int)).mean())
+    assert 0 < errors[0] < errors[1] < errors[2]
 
 
 def test_split_keeps_evaluation_people_out_of_training(shared_data: Path):

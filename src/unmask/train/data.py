@@ -28,7 +28,9 @@ HELD_OUT_PERCENT = 15
 # upscaling.
 CACHE_SIDE = 320
 CACHE_CONTEXT = 2.0
-FRAMES_PER_TRAINING_VIDEO = 16
+FRAMES_PER_TRAINING_VIDEO = 48
+"""Frames of each training video: video faces (H.264, motion blur, webcam light) are what the
+model must not call fake, and photos alone leave it blind to them (notes/detector-baseline.md)."""
 MIN_FACE_SCORE = 0.9
 MIN_FACE_PX = 40
 
@@ -62,7 +64,7 @@ def _bucket(name: str) -> int:
 
 
 def face_samples(paths: list[Path], detector: FaceDetector) -> Iterator[tuple[Path, FaceSample]]:
-    """The largest confident face of each photo (or of each of 16 frames of each video), cut out
+    """The largest confident face of each photo (or of each of 48 frames of each video), cut out
     with context, as a FaceSample in the cut-out's coordinates. Unreadable files are skipped."""
     for path in paths:
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -30,6 +31,13 @@ from PIL import Image, ImageDraw, ImageFilter
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 # Compression and resizing that shared pictures go through (issue 3: JPEG quality 40-100).
 JPEG_QUALITY_RANGE = (40, 100)
+# Faces in shared videos went through H.264. x264's CRF 23 is its default quality; 40 is the
+# blocky end of what platforms serve. A pixel-identical real and fake pair gets the same kind of
+# compression at random, so compression never tells the label.
+H264_CRF_RANGE = (23, 40)
+H264_SHARE = 0.45
+"""Share of training crops that go through H.264; JPEG takes most of the rest."""
+JPEG_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,8 @@ def self_blend(sample: FaceSample, rng: np.random.Generator) -> SelfBlend:
 
 
 def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """What sharing does to a picture: resizing, blur, noise and JPEG at quality 40-100.
+    """What sharing does to a picture: resizing, blur, noise, then H.264 (CRF 23-40) or JPEG
+    (quality 40-100) or neither.
 
     Applied to real and fake alike, so that compression is never a cue for the label."""
     picture = Image.fromarray(rgb)
@@ -143,11 +152,38 @@ def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.2:
         array = array + rng.normal(0, rng.uniform(1, 6), array.shape)
     picture = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
-    if rng.random() < 0.8:
+    codec = rng.random()
+    if codec < H264_SHARE:
+        crf = int(rng.integers(*H264_CRF_RANGE, endpoint=True))
+        return h264_roundtrip(np.asarray(picture), crf)
+    if codec < H264_SHARE + JPEG_SHARE:
         buffer = io.BytesIO()
         picture.save(buffer, "JPEG", quality=int(rng.integers(*JPEG_QUALITY_RANGE, endpoint=True)))
         picture = Image.open(buffer).convert("RGB")
     return np.asarray(picture)
+
+
+def h264_roundtrip(rgb: np.ndarray, crf: int) -> np.ndarray:
+    """The picture encoded as one H.264 frame (x264, 4:2:0, constant rate factor `crf`) and
+    decoded again: the blocking, deblocking blur and chroma loss of video faces."""
+    import av
+
+    height, width = rgb.shape[:2]
+    even = np.ascontiguousarray(rgb[: height - height % 2, : width - width % 2])
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height = even.shape[1], even.shape[0]
+    encoder.pix_fmt = "yuv420p"
+    encoder.time_base = Fraction(1, 25)
+    encoder.options = {"crf": str(crf), "preset": "veryfast", "tune": "zerolatency"}
+    packets = [
+        *encoder.encode(av.VideoFrame.from_ndarray(even, format="rgb24")),
+        *encoder.encode(None),
+    ]
+    decoder = av.CodecContext.create("h264", "r")
+    frames = [frame for packet in [*packets, None] for frame in decoder.decode(packet)]
+    out = np.array(rgb)
+    out[: even.shape[0], : even.shape[1]] = frames[0].to_ndarray(format="rgb24")
+    return out
 
 
 def _hull(points: np.ndarray) -> np.ndarray:
