@@ -14,9 +14,11 @@ import pytest
 from unmask.report.takedown import (
     NOTICE_KINDS,
     NOTICE_TITLES,
+    QUESTION_DEPENDS,
     Answers,
     AnswersError,
     EvidenceSummary,
+    applies,
     load_answers,
     missing_elements,
     questions,
@@ -430,6 +432,33 @@ def test_questions_ask_for_every_answer_once_with_a_kind_matching_its_type() -> 
     for name, question, kind in asked:
         assert question.strip()
         assert kind == expected_kind[type(getattr(Answers(), name))], name
+
+
+def test_a_follow_up_question_comes_after_its_answer_and_applies_once_it_is_given() -> None:
+    names = [name for name, _, _ in questions()]
+    assert QUESTION_DEPENDS == {
+        "authority": "acting_for",
+        "original_description": "owns_original",
+        "original_url": "owns_original",
+    }
+    for name, depends_on in QUESTION_DEPENDS.items():
+        assert names.index(depends_on) < names.index(name), name
+        assert not applies(name, Answers()), name
+    acting_for_someone = Answers(acting_for="Mia Doe")
+    owner = Answers(owns_original=True)
+    assert applies("authority", acting_for_someone)
+    assert not applies("authority", Answers(acting_for="   "))  # blanks are no answer
+    assert applies("original_description", owner) and applies("original_url", owner)
+    assert not applies("original_url", acting_for_someone)
+    independent = [name for name in names if name not in QUESTION_DEPENDS]
+    assert all(applies(name, Answers()) for name in independent)
+
+
+def test_asking_whether_an_unknown_question_applies_is_refused() -> None:
+    with pytest.raises(AnswersError) as caught:
+        applies("emial", Answers())
+    assert "'emial'" in caught.value.message
+    assert "email" in caught.value.hint
 
 
 @pytest.mark.parametrize(

@@ -133,10 +133,37 @@ _QUESTIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+_QUESTION_NAMES = tuple(name for name, _, _ in _QUESTIONS)
+
+
 def questions() -> list[tuple[str, str, str]]:
     """(field name, question, "text" | "list" | "yes_no") for every `Answers` field, in the
     order a wizard should ask them."""
     return list(_QUESTIONS)
+
+
+QUESTION_DEPENDS: dict[str, str] = {
+    "authority": "acting_for",
+    "original_description": "owns_original",
+    "original_url": "owns_original",
+}
+"""Questions that matter only after another answer: question -> the answer that must be given
+(a yes, or some text). A wizard skips them otherwise; a form groups them under that answer."""
+
+
+def applies(name: str, answers: Answers) -> bool:
+    """Whether the question for answer `name` matters, given the answers so far (see
+    `QUESTION_DEPENDS`); a question that depends on nothing always does."""
+    if name not in _QUESTION_NAMES:
+        raise AnswersError(
+            f"There is no takedown question {name!r}.",
+            hint=f"Known questions: {', '.join(_QUESTION_NAMES)}.",
+        )
+    depends_on = QUESTION_DEPENDS.get(name)
+    if depends_on is None:
+        return True
+    value = getattr(answers, depends_on)
+    return given(value) if isinstance(value, str) else bool(value)
 
 
 # --- reading answers from a file ------------------------------------------------------------

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from unmask.report.answers import (
+    QUESTION_DEPENDS,
     Answers,
     AnswersError,
     answers_from_dict,
+    applies,
     given,
     given_urls,
     load_answers,
@@ -38,11 +40,13 @@ from unmask.report.requirements import (
 __all__ = [
     "NOTICE_KINDS",
     "NOTICE_TITLES",
+    "QUESTION_DEPENDS",
     "Answers",
     "AnswersError",
     "Element",
     "EvidenceSummary",
     "answers_from_dict",
+    "applies",
     "load_answers",
     "missing_elements",
     "questions",
