@@ -44,6 +44,13 @@ EVIDENCE = EvidenceSummary(
 )
 
 
+DMCA_GOOD_FAITH = (
+    "I have not authorized this use of my photograph, and I have a good faith belief that use of "
+    "the material in the manner complained of is not authorized by the copyright owner, its "
+    "agent, or the law."
+)
+
+
 def full_answers(**changes: object) -> Answers:
     answers = Answers(
         full_name="Jane Doe",
@@ -148,10 +155,7 @@ def test_dmca_notice_carries_the_six_elements_of_512_c_3_a() -> None:
     assert "Phone: +1 555 0100" in text
     assert "Email: jane@example.org" in text
     # (v) good faith, (vi) accuracy and authority under penalty of perjury
-    assert (
-        "I have a good faith belief that use of the material in the manner complained of is not "
-        "authorized by the copyright owner, its agent, or the law." in words
-    )
+    assert DMCA_GOOD_FAITH in words
     assert (
         "The information in this notification is accurate, and under penalty of perjury, I am "
         "the owner, or authorized to act on behalf of the owner, of an exclusive right that is "
@@ -217,9 +221,12 @@ def test_a_notice_with_empty_answers_still_renders_with_visible_placeholders(kin
     assert "[TO FILL IN: your full name]" in text
     assert "[TO FILL IN: the web address (URL) of each page]" in text
     assert "[TO FILL IN: your email address]" in text
-    assert "[TO FILL IN: confirm that it was published without consent" in text or (
-        "[TO FILL IN: confirm that nobody allowed this use of the photo]" in text
-    )
+    if kind == "dmca":  # its good-faith statement is about the copyright, not consent
+        assert "[TO FILL IN: confirm that you own the photo and did not allow this use of it]" in (
+            text
+        )
+    else:
+        assert "[TO FILL IN: confirm that it was published without consent" in text
 
 
 def test_one_missing_answer_is_reported_alone_and_shown_where_it_belongs() -> None:
@@ -234,12 +241,39 @@ def test_one_missing_answer_is_reported_alone_and_shown_where_it_belongs() -> No
 def test_statements_she_has_not_confirmed_are_left_for_her_to_fill_in() -> None:
     answers = full_answers(not_consensual=False, confirms_accurate=False)
     text = render_notice("dmca", answers, today=TODAY)
+    tida = render_notice("take_it_down", answers, today=TODAY)
 
-    assert keys("dmca", answers) == ["good_faith", "accuracy"]
+    assert keys("dmca", answers) == ["accuracy"]
     assert keys("take_it_down", answers) == ["good_faith"]
     assert "under penalty of perjury, I am" not in flat(text)
     assert "[TO FILL IN: confirm that this information is accurate (under penalty of perjury)]" in (
         text
+    )
+    assert "[TO FILL IN: confirm that it was published without consent]" in tida
+    assert "good faith belief" not in flat(tida)
+
+
+def test_dmca_good_faith_statement_rests_on_her_copyright_not_on_consent() -> None:
+    # § 512(c)(3)(A)(v) is about whether the copyright owner authorised the use: only the owner
+    # of the photo (or someone acting for her) can say she did not
+    owner = full_answers(not_consensual=False)
+    not_owner = full_answers(owns_original=False)
+
+    assert keys("dmca", owner) == []
+    assert DMCA_GOOD_FAITH in flat(render_notice("dmca", owner, today=TODAY))
+    assert keys("dmca", not_owner) == ["ownership", "good_faith"]
+    text = render_notice("dmca", not_owner, today=TODAY)
+    assert "good faith belief" not in flat(text)
+    assert "[TO FILL IN: confirm that you own the photo and did not allow this use of it]" in text
+
+
+def test_dmca_good_faith_statement_names_the_owner_she_acts_for() -> None:
+    answers = full_answers(acting_for="Mia Doe", authority="I am her mother")
+    words = flat(render_notice("dmca", answers, today=TODAY))
+
+    assert (
+        "Mia Doe has not authorized this use of Mia Doe's photograph, and I have a good faith"
+        in (words)
     )
 
 

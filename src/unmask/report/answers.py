@@ -40,7 +40,9 @@ class Answers:
     urls: list[str] = field(default_factory=list)  # where the depiction is
     description: str = ""  # brief, non-graphic identification of the depiction
     not_consensual: bool = False  # published without consent (TAKE IT DOWN good-faith belief)
-    owns_original: bool = False  # the depicted person holds the copyright of the original photo
+    # the depicted person took the original photo (so holds its copyright) and did not allow
+    # this use of it: the DMCA notice's ownership and good-faith statements rest on it
+    owns_original: bool = False
     original_description: str = ""  # the original work (her own photo), for the DMCA notice
     original_url: str = ""  # where the original is or was published, if anywhere
     country: str = ""  # optional, for the DSA notice
@@ -94,8 +96,9 @@ _QUESTIONS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "owns_original",
-        "Was it made from a photo you took yourself, such as a selfie? Copyright usually "
-        "belongs to whoever took the photo; this matters only for a DMCA notice.",
+        "Was a photo that you took yourself (or that the person you are helping took), such as "
+        "a selfie, used for it without permission? Copyright usually belongs to whoever took "
+        "the photo; this matters only for a DMCA notice.",
         "yes_no",
     ),
     (

@@ -73,6 +73,14 @@ def _not_consensual(answers: Answers) -> bool:
     return answers.not_consensual
 
 
+def _owns_original(answers: Answers) -> bool:
+    # Her yes says both that the photo is hers (or the person's she acts for) and that it was
+    # used without permission: as the owner she knows she did not authorise this use, which is
+    # what the DMCA's good-faith statement, § 512(c)(3)(A)(v), is about. Whether the depiction
+    # was published with consent is a different question and does not supply it.
+    return answers.owns_original
+
+
 def _confirmed(answers: Answers) -> bool:
     return answers.confirms_accurate
 
@@ -192,10 +200,9 @@ _RULES: dict[str, tuple[_Rule, ...]] = {
             "ownership",
             "Only the owner of an exclusive right in the work, or a person authorized to act "
             f"for the owner, may send the notice — {_DMCA}(3)(A)(i) and (vi)",
-            "Did you take the original photo yourself, for example a selfie? Copyright usually "
-            "belongs to whoever took the photo.",
+            _ASK["owns_original"],
             ("owns_original",),
-            lambda a: a.owns_original,
+            _owns_original,
         ),
         _rule(
             "signature",
@@ -236,9 +243,9 @@ _RULES: dict[str, tuple[_Rule, ...]] = {
             "(v) a statement of good faith belief that use of the material in the manner "
             "complained of is not authorized by the copyright owner, its agent, or the law — "
             f"{_DMCA}(3)(A)(v)",
-            _ASK["not_consensual"],
-            ("not_consensual",),
-            _not_consensual,
+            _ASK["owns_original"],
+            ("owns_original",),
+            _owns_original,
         ),
         _rule(
             "accuracy",

@@ -314,11 +314,12 @@ def _dmca(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[s
     ]
     good_faith = (
         wrap(
-            "I have a good faith belief that use of the material in the manner complained of "
-            "is not authorized by the copyright owner, its agent, or the law."
+            f"{voice.has} not authorized this use of {voice.poss} photograph, and I have a good "
+            "faith belief that use of the material in the manner complained of is not authorized "
+            "by the copyright owner, its agent, or the law."
         )
-        if a.not_consensual
-        else blank("confirm that nobody allowed this use of the photo")
+        if a.owns_original
+        else blank("confirm that you own the photo and did not allow this use of it")
     )
     accuracy = (
         wrap(
