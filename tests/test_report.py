@@ -42,6 +42,11 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
+def said(result: Result) -> str:
+    """The command's output as one line (the console wraps long lines)."""
+    return " ".join(result.output.split())
+
+
 @pytest.fixture(autouse=True)
 def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Keys live in a throw-away Unmask home, shared by every test of this module (one key)."""
@@ -370,3 +375,93 @@ def test_writing_a_pdf_does_not_make_later_scans_accept_truncated_pictures(tmp_p
     corrupt.write_bytes(EXAMPLE.read_bytes()[:2000])
     with pytest.raises(UnmaskError, match="truncated"):
         open_media(corrupt)
+
+
+def test_a_report_on_files_that_could_not_be_analysed_still_writes_and_seals(tmp_path: Path):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    folder = tmp_path / "evidence"
+    result = run("report", str(empty), "-o", str(folder), "--no-ask")
+    assert result.exit_code == 2, result.output
+    assert "empty.jpg: could not be analysed" in result.output
+    html = (folder / "report.html").read_text()
+    assert "No check could run" in html and "could not be analysed" in html
+    assert (folder / "report.pdf").is_file()
+    assert run("report", "verify", str(folder)).exit_code == 0
+
+
+def test_locations_given_as_url_and_in_the_answers_are_one_list_everywhere(tmp_path: Path):
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"urls": ["https://example.com/a"], "full_name": "J"}))
+    folder = tmp_path / "evidence"
+    result = run(
+        "report",
+        str(EXAMPLE),
+        "-o",
+        str(folder),
+        "--no-pdf",
+        "--answers",
+        str(answers),
+        "--url",
+        "https://example.com/b",
+    )
+    assert result.exit_code == 0, result.output
+    both = ["https://example.com/b", "https://example.com/a"]
+    assert json.loads((folder / "evidence.json").read_text())["sighting"]["urls"] == both
+    for notice in (folder / "takedown").glob("*.txt"):
+        text = notice.read_text()
+        assert all(url in text for url in both), notice.name
+
+
+def test_the_record_names_files_not_the_folders_they_were_in(tmp_path: Path):
+    inner = tmp_path / "private" / "folder"
+    inner.mkdir(parents=True)
+    shutil.copy(EXAMPLE, inner / "photo.jpg")
+    folder = tmp_path / "evidence"
+    result = run("report", str(inner / "photo.jpg"), "-o", str(folder), "--no-ask", "--no-pdf")
+    assert result.exit_code == 0, result.output
+    text = (folder / "evidence.json").read_text()
+    assert "private" not in text
+    item = json.loads(text)["items"][0]
+    assert item["scan"]["path"] == item["hashes"]["path"] == "photo.jpg"
+    models = json.loads(text)["models"]
+    assert len(models["face_detector"]["files"]) == 3
+
+
+def test_the_report_never_calls_a_file_real_or_authentic(video_package: Path):
+    import re
+
+    for name in (
+        "report.html",
+        "README.txt",
+        *[f"takedown/{k}.txt" for k in ("take_it_down", "dsa", "dmca", "platform")],
+    ):
+        text = (video_package / name).read_text()
+        assert not re.search(r"\b(real|authentic|genuine)\b", text, re.IGNORECASE), name
+
+
+def test_an_existing_zip_is_never_overwritten_and_bad_folders_are_clear_errors(tmp_path: Path):
+    (tmp_path / "evidence.zip").write_text("someone else's file")
+    result = run("report", str(EXAMPLE), "-o", str(tmp_path / "evidence"), "--zip", "--no-ask")
+    assert result.exit_code == 2 and "evidence.zip already exists" in said(result)
+    assert (tmp_path / "evidence.zip").read_text() == "someone else's file"
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    result = run("report", str(EXAMPLE), "-o", str(blocked / "inside"), "--no-ask")
+    assert result.exit_code == 2 and "error:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_file_added_beside_the_package_in_its_zip_is_named(video_package: Path, tmp_path: Path):
+    source = video_package.with_name("evidence.zip")
+    extended = tmp_path / "extended.zip"
+    shutil.copy(source, extended)
+    with zipfile.ZipFile(extended, "a") as archive:
+        archive.writestr("note.txt", "added later")
+    result = run("report", "verify", str(extended))
+    assert result.exit_code == 1 and "note.txt was added" in result.output
+
+
+def test_verify_on_a_folder_that_is_not_a_package_is_an_error(tmp_path: Path):
+    result = run("report", "verify", str(tmp_path))
+    assert result.exit_code == 2 and "not a sealed evidence package" in result.output

@@ -71,6 +71,8 @@ def test_the_wizard_writes_a_sealed_package_with_the_answers_and_deletes_the_upl
     assert evidence["sighting"]["found_at"] == "20 November 2026"
     assert evidence["pictures_blurred"] is True
     assert "Jane Example" in request and "https://example.com/b" in request
+    maps = {n for n in names if n.startswith("pictures/01-forensics-")}
+    assert maps, "the scan's forensic maps are in the report, read back from the job folder"
     job = client.app.state.scans.get(job_id)  # type: ignore[attr-defined]
     assert not job.upload.exists(), "the upload is deleted once the report is made"
     # Delete now removes the package too.
@@ -108,3 +110,19 @@ def test_the_check_page_gives_a_clear_error_for_a_file_that_is_not_a_package(
 def test_a_report_for_a_scan_that_is_gone_is_a_clear_page(client: TestClient):
     page = client.get("/jobs/0123456789abcdef/report")
     assert page.status_code == 404 and "no report can be made" in text_of(page.text)
+
+
+def test_a_report_on_a_file_that_could_not_be_scanned_is_made_with_its_error(
+    client: TestClient, tmp_path: Path
+):
+    job_id, _ = scan_one(client, "broken.jpg", EXAMPLE.read_bytes()[:2000])
+    made = client.post(f"/jobs/{job_id}/report", data={"full_name": "Jane Example"})
+    assert made.status_code == 200 and "Your evidence report is ready" in made.text
+    saved = tmp_path / "package.zip"
+    saved.write_bytes(client.get(f"/jobs/{job_id}/report.zip").content)
+    assert check_package_at(saved).ok
+    with zipfile.ZipFile(saved) as archive:
+        top = archive.namelist()[0].split("/", 1)[0]
+        evidence = json.loads(archive.read(f"{top}/evidence.json"))
+    assert evidence["items"][0]["scan"]["error"]["code"] == "corrupt_media"
+    assert evidence["items"][0]["file"] == "broken.jpg"

@@ -116,7 +116,7 @@ class FaceSwapDetector(Detector):
         self.covers = (  # type: ignore[misc]
             f"{card.covers} (model {card.name} {card.version}; threshold {card.threshold:.2f}"
             + (
-                f", {card.false_positive_rate:.1%} false positives on held-out real media)"
+                f", {card.false_positive_rate:.1%} false positives on held-out unaltered media)"
                 if card.false_positive_rate is not None
                 else ")"
             )

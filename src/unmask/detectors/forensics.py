@@ -97,7 +97,7 @@ class ForensicsDetector(Detector):
     scope = "file"
     covers = (
         "Error level, JPEG quantisation (quality estimate, double compression) and noise "
-        "consistency; double-compression scoring was checked on single- and double-saved real "
+        "consistency; double-compression scoring was checked on single- and double-saved unaltered "
         "photos. These show compression history and texture, not proof of manipulation."
     )
 

@@ -55,7 +55,7 @@ class MetadataDetector(Detector):
     scope = "file"
     covers = (
         "What the file's own metadata says (camera, editing software, AI-generator tags, "
-        "IPTC digital source type); checked on generator outputs and real photos in the "
+        "IPTC digital source type); checked on generator outputs and unaltered photos in the "
         "project's data set. Metadata is easily removed, so its absence proves nothing."
     )
 

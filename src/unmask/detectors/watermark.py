@@ -17,7 +17,7 @@ class WatermarkDetector(Detector):
     scope = "file"
     covers = (
         "Invisible generator watermarks (Stable Diffusion's dwtDct mark); found in the SD "
-        "outputs of the project's data set that still carry it, and in none of its 1,486 real "
+        "outputs of the project's data set that still carry it, and in none of its 1,486 unaltered "
         "photos. Most generators embed none and re-encoding removes it."
     )
 

@@ -45,7 +45,9 @@ def report_group() -> None:
     The package holds the scan results, the files' hashes (SHA-256, MD5, PDQ, vPDQ), a report in
     plain words (HTML and PDF, pictures blurred unless --reveal), a hash-only list for
     hash-sharing services, and takedown requests (TAKE IT DOWN Act, EU DSA Art. 16, DMCA, a
-    generic platform report). Everything is sealed with this computer's Ed25519 key."""
+    generic platform report). Everything is sealed with this computer's Ed25519 key.
+
+    The options for making a package: unmask report create --help"""
 
 
 @report_group.command("create", context_settings=CONTEXT)
@@ -63,7 +65,15 @@ def report_group() -> None:
 @click.option(
     "--answers",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON or TOML file answering the takedown questions (see --questions).",
+    help="JSON or TOML file answering the takedown questions (keys: see --questions).",
+)
+@click.option(
+    "--questions",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _, value: _print_questions(ctx) if value else None,
+    help="List the takedown questions and their keys for --answers, and exit.",
 )
 @click.option(
     "--ask/--no-ask",
@@ -88,6 +98,13 @@ def report_group() -> None:
 )
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF files (HTML and text only).")
 @frames_option
+@click.option(
+    "--face-model",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="UNMASK_FACE_SWAP_MODEL",
+    help="Your own face-manipulation model (.onnx, its .json card beside it), as in "
+    "`unmask scan` [env: UNMASK_FACE_SWAP_MODEL]; its SHA-256 goes into the record.",
+)
 def create_command(
     paths: tuple[str, ...],
     output: Path | None,
@@ -103,6 +120,7 @@ def create_command(
     include_media: bool,
     no_pdf: bool,
     frames: int | None,
+    face_model: Path | None,
 ) -> None:
     """Scan FILE... and write a sealed evidence package."""
     from rich.progress import Progress
@@ -111,8 +129,10 @@ def create_command(
         PackageOptions,
         Sighting,
         build_package,
+        check_target,
         gather,
     )
+    from unmask.report.signing import load_or_create_key
     from unmask.report.takedown import NOTICE_KINDS, Answers, load_answers
 
     try:
@@ -123,13 +143,17 @@ def create_command(
         if ask:
             given = _ask(given)
         target = output or Path(f"evidence-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+        # Anything that would stop the package is found before minutes of scanning.
+        check_target(target, make_zip)
+        key = load_or_create_key()
+        config = ScanConfig(frames=frames, face_swap_model=face_model)
         with Progress(console=_err, transient=True, disable=not _err.is_terminal) as progress:
             task = progress.add_task("scanning", total=len(files))
 
             def advance(path: Path) -> None:
                 progress.update(task, description=f"scanning {path.name}", advance=1)
 
-            items = gather(files, ScanConfig(frames=frames), on_file=advance)
+            items = gather(files, config, on_file=advance)
             progress.update(task, description="writing the package")
             built = build_package(
                 items,
@@ -142,10 +166,14 @@ def create_command(
                     notices=() if no_notices else (notices or NOTICE_KINDS),
                     make_zip=make_zip,
                     pdf=not no_pdf,
+                    face_swap_model=face_model,
                 ),
+                key=key,
             )
     except UnmaskError as exc:
         _fail(exc.message, exc.hint)
+    except OSError as exc:
+        _fail(_os_error(exc), "check the folder given with -o and that the disk has room")
     _out.print(f"Evidence package written to [bold]{built.folder}[/] ({len(built.files)} files)")
     if built.zip_path:
         _out.print(f"  and zipped to [bold]{built.zip_path}[/]")
@@ -163,8 +191,8 @@ def create_command(
                 f"takedown/{kind}.txt ({len(missing)} missing)"
                 for kind, missing in built.incomplete_notices.items()
             )
-            + ". Complete them by hand, or run again in a terminal to be asked, or with "
-            "--answers FILE."
+            + ". The package is sealed as written: complete a copy of the text before sending "
+            "it, or make the package again with the answers (in a terminal, or --answers FILE)."
         )
     for warning in built.warnings:
         _err.print(f"[yellow]warning:[/] {warning}")
@@ -191,6 +219,8 @@ def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
         check = check_package_at(package, load_public_key(key) if key else None)
     except UnmaskError as exc:
         _fail(exc.message, exc.hint)
+    except OSError as exc:
+        _fail(_os_error(exc))
     if as_json:
         _out.print_json(json.dumps(check.__dict__ | {"ok": check.ok}))
     elif check.ok:
@@ -205,6 +235,8 @@ def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
         _out.print(f"[red]NOT intact[/]: {check.folder}")
         for problem in check.problems:
             _out.print(f"  - {problem}")
+    if not check.is_package:
+        sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK if check.ok else EXIT_PROBLEMS)
 
 
@@ -236,7 +268,9 @@ def _ask(answers: Any) -> Any:
 
     _err.print(
         "A few questions fill in the takedown requests. Press Enter to skip one; skipped "
-        "places are marked [TO FILL IN] for you to complete later."
+        "places are marked [TO FILL IN] for you to complete later.\n"
+        "If the person shown is under 18, also report it to the police (in the US, to NCMEC's "
+        "Take It Down service too), and do not send the file itself to anyone else."
     )
     for name, question, kind in questions():
         if name in SKIP_UNLESS and not getattr(answers, SKIP_UNLESS[name]):
@@ -253,6 +287,21 @@ def _ask(answers: Any) -> Any:
             value = click.prompt(question, default=current, show_default=bool(current), err=True)
             setattr(answers, name, value.strip())
     return answers
+
+
+def _print_questions(ctx: click.Context) -> None:
+    from unmask.report.takedown import questions
+
+    _out.print("Keys for --answers (JSON or TOML), with the question each answers:\n")
+    for name, question, kind in questions():
+        shape = {"yes_no": "true/false", "list": "list of strings"}.get(kind, "text")
+        _out.print(f"[bold]{name}[/] ({shape}): {question}")
+    ctx.exit(EXIT_OK)
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def _fail(message: str, hint: str = "") -> None:

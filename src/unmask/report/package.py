@@ -88,6 +88,8 @@ class PackageOptions:
     notices: tuple[str, ...] = NOTICE_KINDS
     make_zip: bool = False
     pdf: bool = True
+    face_swap_model: Path | None = None
+    """The face model the scan used when not the shipped one (recorded with its hash)."""
 
 
 @dataclass
@@ -116,15 +118,19 @@ def gather(
     for path in paths:
         if on_file is not None:
             on_file(path)
-        result = scanner.scan(path)
-        item = EvidenceItem(path=Path(path), name=Path(path).name, result=result)
-        if result.ok:
-            try:
-                item.hashes = hash_file(path)
-            except UnmaskError as exc:
-                item.hash_error = exc.message
-        items.append(item)
+        items.append(evidence_item(Path(path), Path(path).name, scanner.scan(path)))
     return items
+
+
+def evidence_item(path: Path, name: str, result: ScanResult) -> EvidenceItem:
+    """A scanned file with its hashes (or why they could not be computed)."""
+    item = EvidenceItem(path=path, name=name, result=result)
+    if result.ok:
+        try:
+            item.hashes = hash_file(path)
+        except UnmaskError as exc:
+            item.hash_error = exc.message
+    return item
 
 
 def build_package(
@@ -141,9 +147,10 @@ def build_package(
     options = options or PackageOptions()
     sighting = sighting or Sighting()
     answers = answers or Answers()
-    if not answers.urls and sighting.urls:
-        answers.urls = list(sighting.urls)
-    _check_target(out)
+    # One list of locations: those given as --url and those in the answers, in both places.
+    urls = list(dict.fromkeys([*sighting.urls, *answers.urls]))
+    sighting.urls, answers.urls = urls, list(urls)
+    check_target(out, options.make_zip)
     key = key or load_or_create_key()
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -164,12 +171,17 @@ def build_package(
     return built
 
 
-def _check_target(out: Path) -> None:
+def check_target(out: Path, make_zip: bool = False) -> None:
+    """Refuse a target that holds anything already: a package is never mixed with other files.
+    Called before the (slow) scans, and again just before writing."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PackageError(
             f"{out} already exists and is not an empty folder",
             "choose a new folder with -o; an evidence package is never mixed with other files",
         )
+    zipped = zip_path_for(out)
+    if make_zip and zipped.exists():
+        raise PackageError(f"{zipped} already exists", "choose another folder name with -o")
 
 
 def _write(
@@ -211,6 +223,8 @@ def _write(
         "reveal": options.reveal,
         "include_media": options.include_media,
         "notices": notices,
+        "checks_run": _union(i.result.verdict.checks_run for i in items if i.result.verdict),
+        "not_covered": _union(i.result.verdict.not_covered for i in items if i.result.verdict),
     }
     report_html = render_html("report.html", **context)
     (folder / "report.html").write_text(report_html, "utf-8")
@@ -301,16 +315,11 @@ def _evidence_record(
     key: SealingKey,
     created_at: str,
 ) -> dict[str, Any]:
-    models = {}
-    for item in items:
-        verdict = item.result.verdict
-        if verdict and verdict.face_model:
-            models[verdict.face_model.name] = verdict.face_model.version
     return {
         "format": EVIDENCE_FORMAT,
         "created_at": created_at,
         "tool": {"name": "unmask", "version": __version__},
-        "models": {"face_detector": "mtcnn (unmask/models/mtcnn.md)", **models},
+        "models": _models(items, options.face_swap_model),
         "sealing_key": {"algorithm": "Ed25519", "fingerprint": key.fingerprint},
         "sighting": {
             "urls": sighting.urls,
@@ -322,14 +331,44 @@ def _evidence_record(
         "items": [
             {
                 "file": item.name,
-                "hashes": item.hashes.to_dict() if item.hashes else None,
+                # File names only: the folders on her computer are nobody else's business.
+                "hashes": {**item.hashes.to_dict(), "path": item.name} if item.hashes else None,
                 "hash_error": item.hash_error,
                 "pictures": [v for v in [view["preview"]] if v] + [m["file"] for m in view["maps"]],
-                "scan": item.result.to_dict(),
+                "scan": {**item.result.to_dict(), "path": item.name},
             }
             for item, view in zip(items, views, strict=True)
         ],
     }
+
+
+def _models(items: list[EvidenceItem], face_swap_model: Path | None) -> dict[str, Any]:
+    """Which models made the findings, with the SHA-256 of their files."""
+    from unmask.models import MODEL_DIR, ModelError, model_path
+    from unmask.report.signing import file_sha256
+
+    record: dict[str, Any] = {
+        "face_detector": {
+            "name": "mtcnn",
+            "files": {p.name: file_sha256(p) for p in sorted(MODEL_DIR.glob("mtcnn_*.onnx"))},
+        },
+        "face_swap": None,
+    }
+    used = [i.result.verdict.face_model for i in items if i.result.verdict]
+    card = next((model for model in used if model is not None), None)
+    if card is not None:
+        try:
+            path = model_path("face_swap", face_swap_model)
+        except ModelError:
+            path = None
+        record["face_swap"] = {
+            "name": card.name,
+            "version": card.version,
+            "threshold": card.threshold,
+            "file": path.name if path else None,
+            "sha256": file_sha256(path) if path else None,
+        }
+    return record
 
 
 def _write_hash_list(path: Path, items: list[EvidenceItem]) -> None:
@@ -382,6 +421,10 @@ def _write_notices(
     return notices
 
 
+def _union(lists: Iterable[list[str]]) -> list[str]:
+    return list(dict.fromkeys(line for lines in lists for line in lines))
+
+
 def _verdict_line(item: EvidenceItem) -> str:
     result = item.result
     if result.error:
@@ -394,9 +437,13 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "file"
 
 
+def zip_path_for(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".zip")
+
+
 def zip_package(folder: Path) -> Path:
     """`folder`.zip holding the package under one top folder, files in sorted order."""
-    target = folder.with_name(folder.name + ".zip")
+    target = zip_path_for(folder)
     partial = target.with_name(target.name + ".partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):

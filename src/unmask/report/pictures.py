@@ -30,10 +30,12 @@ def blurred(picture: np.ndarray | Image.Image) -> Image.Image:
         image = image.convert("RGB")
     w, h = image.size
     scale = BLUR_CELLS / max(w, h)
-    small = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BOX)
+    small = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
     out_scale = min(1.0, PREVIEW_SIDE / max(w, h)) if max(w, h) > PREVIEW_SIDE else 1.0
     size = (max(1, round(w * out_scale)), max(1, round(h * out_scale)))
-    return small.resize(size, Image.BILINEAR).filter(ImageFilter.GaussianBlur(max(size) / 30))
+    return small.resize(size, Image.Resampling.BILINEAR).filter(
+        ImageFilter.GaussianBlur(max(size) / 30)
+    )
 
 
 def sharp(rgb: np.ndarray) -> Image.Image:

@@ -175,6 +175,8 @@ class PackageCheck:
     added: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Everything wrong, one sentence each, naming the file."""
+    is_package: bool = True
+    """False when there is no readable manifest at all: not a sealed package."""
 
     @property
     def ok(self) -> bool:
@@ -187,6 +189,7 @@ def check_package(folder: Path, expected_key: Ed25519PublicKey | None = None) ->
     manifest_path, signature_path = folder / MANIFEST, folder / SIGNATURE
     if not manifest_path.is_file():
         check.problems.append(f"{MANIFEST} is missing: this is not a sealed evidence package")
+        check.is_package = False
         return check
     data = manifest_path.read_bytes()
     try:
@@ -230,39 +233,53 @@ def check_package(folder: Path, expected_key: Ed25519PublicKey | None = None) ->
     return check
 
 
-def check_package_at(path: Path, expected_key: Ed25519PublicKey | None = None) -> PackageCheck:
-    """Check a package folder, or a package .zip (unpacked safely into a temporary folder)."""
+def check_package_at(
+    path: Path, expected_key: Ed25519PublicKey | None = None, name: str | None = None
+) -> PackageCheck:
+    """Check a package folder, or a package .zip (unpacked safely into a temporary folder).
+    `name` is what to call the package in messages (an upload's own name, say)."""
+    shown = name or path.name
     if path.is_dir():
         return check_package(path, expected_key)
     with tempfile.TemporaryDirectory(prefix="unmask-verify-") as scratch:
-        check = check_package(_unpack(path, Path(scratch)), expected_key)
-    check.folder = str(path)
+        folder, strays = _unpack(path, Path(scratch), shown)
+        check = check_package(folder, expected_key)
+    for stray in strays:
+        check.added.append(stray)
+        check.problems.append(f"{stray} was added beside the package folder in the zip")
+    check.folder = name or str(path)
     return check
 
 
-def _unpack(archive: Path, into: Path) -> Path:
-    """Unpack a package zip: no path may leave `into`, and no zip bomb is unpacked."""
-    hint = "give the package folder or the .zip that `unmask report --zip` wrote"
+def _unpack(archive: Path, into: Path, shown: str) -> tuple[Path, list[str]]:
+    """Unpack a package zip: no path may leave `into`, and no zip bomb is unpacked. Returns the
+    package folder and any entries lying beside it (a package zip has one top folder)."""
+    hint = "give the package folder or the .zip that `unmask report --zip` or the web app wrote"
     try:
         with zipfile.ZipFile(archive) as zipped:
             members = zipped.infolist()
             if len(members) > MAX_ZIP_MEMBERS:
-                raise UnmaskError(f"{archive.name} holds too many files for a package", hint)
+                raise UnmaskError(f"{shown} holds too many files for a package", hint)
             if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise UnmaskError(
-                    f"{archive.name} unpacks to more than {MAX_ZIP_BYTES >> 30} GiB", hint
-                )
+                raise UnmaskError(f"{shown} unpacks to more than {MAX_ZIP_BYTES >> 30} GiB", hint)
             root = into.resolve()
             for member in members:
                 if not (into / member.filename).resolve().is_relative_to(root):
                     raise UnmaskError(
-                        f"{archive.name} holds a path outside the package: {member.filename}",
+                        f"{shown} holds a path outside the package: {member.filename}",
                         "this is not a package Unmask wrote; do not unpack it",
                     )
             zipped.extractall(into)
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise UnmaskError(f"{archive.name} is not a zip file or is damaged", hint) from exc
+        raise UnmaskError(f"{shown} is not a zip file or is damaged", hint) from exc
     except OSError as exc:
-        raise UnmaskError(f"cannot read {archive.name}: {exc.strerror or exc}", hint) from exc
-    tops = list(into.iterdir())
-    return tops[0] if len(tops) == 1 and tops[0].is_dir() else into
+        raise UnmaskError(f"cannot read {shown}: {exc.strerror or exc}", hint) from exc
+    folders = [p for p in into.iterdir() if p.is_dir() and (p / MANIFEST).exists()]
+    if len(folders) != 1:
+        return into, []
+    strays = sorted(
+        p.relative_to(into).as_posix()
+        for p in into.rglob("*")
+        if p.is_file() and not p.is_relative_to(folders[0])
+    )
+    return folders[0], strays

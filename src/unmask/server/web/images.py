@@ -83,7 +83,7 @@ def write_images(
         images["preview"] = _save(folder, "preview", preview, "Preview", caption, "preview")
     for finding in result.findings:
         for map_name, array in finding.maps.items():
-            name = _safe_name(f"{finding.detector}-{map_name}")
+            name = image_name(finding.detector, map_name)
             picture = Image.fromarray(np.asarray(array, dtype=np.uint8))
             if map_name.startswith("heatmap_track") and finding.track_id is not None:
                 title = f"Face {finding.track_id}: where the model saw signs of blending"
@@ -142,6 +142,11 @@ def _save(
         blurred_file=blurred_file,
         track_id=track_id,
     )
+
+
+def image_name(detector: str, map_name: str) -> str:
+    """The name under which a detector's map is kept (and served) for a job."""
+    return _safe_name(f"{detector}-{map_name}")
 
 
 def _safe_name(name: str) -> str:

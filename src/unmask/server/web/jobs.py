@@ -24,12 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+from PIL import Image
+
 from unmask import __version__
 from unmask.config import ScanConfig
 from unmask.result import ScanError, ScanResult
 from unmask.scan import Scanner
 from unmask.server.web.config import WebConfig
-from unmask.server.web.images import JobImage, write_images
+from unmask.server.web.images import JobImage, image_name, write_images
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,23 @@ class Job:
     finished_at: float | None = None
     result: ScanResult | None = None
     images: dict[str, JobImage] = field(default_factory=dict)
+    map_names: list[list[str]] = field(default_factory=list)
+    """Per finding of the result, the names of its maps (their pixels are in `images`)."""
     deleted: bool = False
+
+    def map_arrays(self, finding_index: int) -> dict[str, np.ndarray]:
+        """The maps of one finding, read back from the job's folder (sharp)."""
+        if self.result is None or finding_index >= len(self.map_names):
+            return {}
+        finding = self.result.findings[finding_index]
+        arrays = {}
+        for map_name in self.map_names[finding_index]:
+            image = self.images.get(image_name(finding.detector, map_name))
+            path = self.folder / image.sharp_file if image else None
+            if path is not None and path.exists():
+                with Image.open(path) as picture:
+                    arrays[map_name] = np.asarray(picture)
+        return arrays
 
     @property
     def finished(self) -> bool:
@@ -243,13 +262,15 @@ class ScanQueue:
                 images = write_images(job.folder, job.upload, result, scanner.config)
             except Exception:  # previews are a help; the verdict stands without them
                 log.exception("previews of job %s failed", job.id)
+        # Maps are written to the job's folder; memory keeps only their names (for the report).
+        map_names = [list(finding.maps) for finding in result.findings]
         for finding in result.findings:
-            finding.maps = {}  # written to the job's folder; no need to hold them in memory
+            finding.maps = {}
         with self._lock:
             if job.deleted:
                 shutil.rmtree(job.folder, ignore_errors=True)
                 return
-            job.result, job.images = result, images
+            job.result, job.images, job.map_names = result, images, map_names
             job.state = "error" if result.error else "done"
 
     def _sweep_forever(self) -> None:

@@ -9,7 +9,8 @@ uploaded file itself is deleted: the package keeps its hashes, and the person ke
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,12 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from unmask.errors import UnmaskError
-from unmask.hashing import hash_file
 from unmask.report.package import (
     BuiltPackage,
-    EvidenceItem,
     PackageOptions,
     Sighting,
     build_package,
+    evidence_item,
     zip_package,
 )
 from unmask.report.signing import check_package_at
@@ -73,9 +73,13 @@ def _scanned_job(request: Request, job_id: str) -> Job:
 
 
 def _reports(request: Request) -> dict[str, MadeReport]:
+    """Reports made, by job; forgotten with their job (deleted or expired)."""
     if not hasattr(request.app.state, "reports"):
         request.app.state.reports = {}
     reports: dict[str, MadeReport] = request.app.state.reports
+    queue = _queue(request)
+    for job_id in [j for j in reports if queue.get(j) is None]:
+        reports.pop(job_id, None)
     return reports
 
 
@@ -129,19 +133,29 @@ async def make_report(request: Request, job_id: str) -> Response:
     return RedirectResponse(f"/jobs/{job.id}/report/ready", status_code=303)
 
 
+_BUILDING = threading.Lock()
+"""One package is made at a time: PDF layout is heavy, and two requests for the same job must
+not write into the same folder."""
+
+
 def _build(job: Job, answers: Any, sighting: Sighting, options: PackageOptions) -> MadeReport:
+    with _BUILDING:
+        return _build_now(job, answers, sighting, options)
+
+
+def _build_now(job: Job, answers: Any, sighting: Sighting, options: PackageOptions) -> MadeReport:
     assert job.result is not None
-    item = EvidenceItem(path=job.upload, name=job.filename, result=job.result)
     if not job.upload.exists():
         raise UnmaskError(
             "the uploaded file was already deleted, so the report cannot be made",
             "upload the file again",
         )
-    if job.result.ok:
-        try:
-            item.hashes = hash_file(job.upload)
-        except UnmaskError as exc:
-            item.hash_error = exc.message
+    # The scan's maps were written to the job's folder, not kept in memory: read them back.
+    findings = [
+        replace(finding, maps=job.map_arrays(index))
+        for index, finding in enumerate(job.result.findings)
+    ]
+    item = evidence_item(job.upload, job.filename, replace(job.result, findings=findings))
     folder = job.folder / "report"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -209,7 +223,9 @@ async def verify_package(request: Request) -> Response:
             return render(request, "verify_package.html", context, 400)
         received = form.files[0]
         try:
-            check = await run_in_threadpool(check_package_at, received.path)
+            check = await run_in_threadpool(
+                check_package_at, received.path, None, received.filename
+            )
         except UnmaskError as exc:
             return render(
                 request, "verify_package.html", {"error": exc.message, "hint": exc.hint}, 400
