@@ -41,6 +41,15 @@ EVIDENCE = EvidenceSummary(
     analysed_at="2026-11-20T10:15:00Z",
     tool="Unmask 0.1.0",
     signing_key_fingerprint="ed25519:4f1c9a7e22d0b6aa",
+    flagged=True,  # clip.mp4 was called likely manipulated
+)
+NOT_FLAGGED = replace(
+    EVIDENCE,
+    verdict_lines=[
+        "clip.mp4: Inconclusive (probability 0.48).",
+        "still.jpg: No signs of manipulation found (probability 0.08).",
+    ],
+    flagged=False,
 )
 
 
@@ -60,6 +69,7 @@ def full_answers(**changes: object) -> Answers:
         platform="ExampleSite",
         urls=list(URLS),
         description="a photo with my face edited into it, posted by the account @someone",
+        made_with_software=True,
         not_consensual=True,
         owns_original=True,
         original_description="a selfie I took in 2023",
@@ -74,6 +84,11 @@ def full_answers(**changes: object) -> Answers:
 def flat(text: str) -> str:
     """The notice with its line breaks undone, to find sentences that wrap."""
     return " ".join(text.split())
+
+
+MADE_WITH_SOFTWARE_QUESTION = (
+    "Was it made or changed with software, for example your face put on someone else's body?"
+)
 
 
 def keys(kind: str, answers: Answers) -> list[str]:
@@ -171,9 +186,12 @@ def test_platform_report_says_who_what_where_why_and_what_is_asked() -> None:
 
     assert missing_elements("platform", answers) == []
     assert "To: ExampleSite" in text
+    assert "Subject: Report of non-consensual intimate imagery (manipulated media)" in words
     assert "I am Jane Doe, the person shown in this content." in words
-    assert "non-consensual intimate imagery" in words
-    assert "manipulated media (a deepfake) of an identifiable person" in words
+    assert (
+        "It is non-consensual intimate imagery of an identifiable person. To my knowledge it was "
+        "made or altered with software (a deepfake)." in words
+    )
     assert "A photo with my face edited into it, posted by the account @someone." in words
     assert all(url in text for url in URLS)
     assert "I did not consent to this content being published." in words
@@ -370,6 +388,92 @@ def test_no_notice_calls_a_file_real_authentic_or_genuine(kind: str, answers: An
     assert not re.search(r"\b(real|authentic|genuine)\b", text, re.IGNORECASE)
 
 
+HER_STATEMENT = {
+    "take_it_down": "I believe the depiction identified below is such a forgery.",
+    "dsa": (
+        "To my knowledge it was made or altered with software (a so-called deepfake) so that it "
+        "shows me in an intimate way."
+    ),
+    "dmca": "or a part of it such as my face, altered with software and without permission.",
+    "platform": "To my knowledge it was made or altered with software (a deepfake).",
+}
+ANALYSIS_FOUND = (
+    "The automated analysis described under EVIDENCE below found signs of manipulation in at "
+    "least one of the files."
+)
+CLAIMS = (
+    "appears to",
+    "I believe",
+    "To my knowledge",
+    "signs of manipulation in",
+    "altered with software and",
+    "such a forgery",
+    "deepfake",
+    "manipulated media",
+)
+"""Every way a notice could say the content is forged or manipulated."""
+
+
+@pytest.mark.parametrize("kind", NOTICE_KINDS)
+@pytest.mark.parametrize("made_with_software", [True, False], ids=["she_says_made", "not_said"])
+@pytest.mark.parametrize("evidence", [EVIDENCE, NOT_FLAGGED], ids=["flagged", "not_flagged"])
+def test_a_notice_claims_manipulation_only_as_she_says_or_the_analysis_found(
+    kind: str, made_with_software: bool, evidence: EvidenceSummary
+) -> None:
+    answers = full_answers(made_with_software=made_with_software)
+    words = flat(render_notice(kind, answers, evidence, today=TODAY))
+
+    assert (HER_STATEMENT[kind] in words) is made_with_software
+    assert (ANALYSIS_FOUND in words) is evidence.flagged
+    assert words.count(ANALYSIS_FOUND) <= 1
+    assert "appears to" not in words
+
+
+@pytest.mark.parametrize("kind", NOTICE_KINDS)
+@pytest.mark.parametrize("evidence", [NOT_FLAGGED, None], ids=["not_flagged", "no_evidence"])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        Answers(),
+        full_answers(made_with_software=False),
+        full_answers(made_with_software=False, acting_for="Mia Doe", authority="parent"),
+    ],
+    ids=["empty", "full", "acting_for"],
+)
+def test_without_her_word_or_a_finding_no_notice_claims_a_forgery(
+    kind: str, evidence: EvidenceSummary | None, answers: Answers
+) -> None:
+    text = render_notice(kind, answers, evidence, today=TODAY)
+
+    for claim in CLAIMS:
+        assert claim.lower() not in flat(text).lower(), claim
+
+
+@pytest.mark.parametrize("kind", NOTICE_KINDS)
+def test_a_request_is_complete_without_any_claim_that_it_was_made_with_software(
+    kind: str,
+) -> None:
+    # the TAKE IT DOWN Act, the DSA and platform rules cover intimate images published without
+    # consent however they were made; the DMCA covers copies of her photo, altered or not
+    answers = full_answers(made_with_software=False)
+    text = render_notice(kind, answers, NOT_FLAGGED, today=TODAY)
+
+    assert missing_elements(kind, answers) == []
+    assert "TO FILL IN" not in text
+
+
+def test_she_can_say_it_was_made_with_software_for_someone_she_acts_for() -> None:
+    answers = full_answers(acting_for="Mia Doe", authority="I am her mother")
+    words = flat(render_notice("dsa", answers, NOT_FLAGGED, today=TODAY))
+
+    assert (
+        "The content is an intimate image or video of Mia Doe, published without consent. To my "
+        "knowledge it was made or altered with software (a so-called deepfake) so that it shows "
+        "Mia Doe in an intimate way." in words
+    )
+    assert ANALYSIS_FOUND not in words
+
+
 @pytest.mark.parametrize("kind", NOTICE_KINDS)
 def test_notices_are_plain_text_wrapped_at_78_columns(kind: str) -> None:
     text = render_notice(kind, full_answers(), EVIDENCE, today=TODAY)
@@ -463,6 +567,7 @@ def test_questions_ask_for_every_answer_once_with_a_kind_matching_its_type() -> 
 
     assert sorted(names) == sorted(f.name for f in fields(Answers))
     assert names[0] == "full_name"
+    assert ("made_with_software", MADE_WITH_SOFTWARE_QUESTION, "yes_no") in asked
     for name, question, kind in asked:
         assert question.strip()
         assert kind == expected_kind[type(getattr(Answers(), name))], name

@@ -39,6 +39,7 @@ class Answers:
     platform: str = ""  # the site or service the notice is addressed to
     urls: list[str] = field(default_factory=list)  # where the depiction is
     description: str = ""  # brief, non-graphic identification of the depiction
+    made_with_software: bool = False  # her statement; a notice claims it only when she says so
     not_consensual: bool = False  # published without consent (TAKE IT DOWN good-faith belief)
     # the depicted person took the original photo (so holds its copyright) and did not allow
     # this use of it: the DMCA notice's ownership and good-faith statements rest on it
@@ -87,6 +88,11 @@ _QUESTIONS: tuple[tuple[str, str, str], ...] = (
         "Describe it briefly so the platform can recognise it, without graphic detail. For "
         "example: 'a photo with my face edited into it, posted by the account @name'.",
         "text",
+    ),
+    (
+        "made_with_software",
+        "Was it made or changed with software, for example your face put on someone else's body?",
+        "yes_no",
     ),
     (
         "not_consensual",

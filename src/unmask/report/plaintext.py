@@ -32,6 +32,11 @@ def wrap(text: str, first: str = "", rest: str = "") -> str:
     return wrapped.replace(_KEEP_TOGETHER, " ")
 
 
+def paragraph(*sentences: str) -> str:
+    """One wrapped paragraph of the sentences that are not empty."""
+    return wrap(" ".join(part for part in sentences if part))
+
+
 def items(lines: list[str]) -> str:
     """A bulleted list, each item wrapped under its own first line."""
     return "\n".join(wrap(line, "  - ", "    ") for line in lines)

@@ -159,7 +159,7 @@ _RULES: dict[str, tuple[_Rule, ...]] = {
             "(a) a sufficiently substantiated explanation of the reasons why the content is "
             "alleged to be illegal — DSA Art. 16(2)(a)",
             _ASK["not_consensual"],
-            ("not_consensual", "description", "country", "extra"),
+            ("not_consensual", "made_with_software", "description", "country", "extra"),
             _not_consensual,
         ),
         _rule(

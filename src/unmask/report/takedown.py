@@ -6,14 +6,16 @@
     text = render_notice("take_it_down", answers, evidence)
 
 An incomplete notice still renders, with a visible `[TO FILL IN: ...]` where each missing piece
-belongs, so it can be finished by hand. The answers and their questions live in
-`unmask.report.answers`, each law's required elements in `unmask.report.requirements`; both are
-re-exported here, the one place callers import from.
+belongs, so it can be finished by hand. A notice says the content was made with software only
+when she says so (`Answers.made_with_software`), and that the analysis found signs of
+manipulation only when it did (`EvidenceSummary.flagged`).
+
+The answers and their questions live in `unmask.report.answers`, each law's required elements in
+`unmask.report.requirements`, the blocks notices share in `unmask.report.notice_blocks`; the
+public names are re-exported here, the one place callers import from.
 """
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 from unmask.report.answers import (
@@ -23,11 +25,25 @@ from unmask.report.answers import (
     answers_from_dict,
     applies,
     given,
-    given_urls,
     load_answers,
     questions,
 )
-from unmask.report.plaintext import WIDTH, blank, items, section, sentence, wrap
+from unmask.report.notice_blocks import (
+    MADE_WITH_SOFTWARE,
+    ONE_CONTACT,
+    EvidenceSummary,
+    Voice,
+    acting_for,
+    analysis_found,
+    contact,
+    evidence_section,
+    extra_paragraphs,
+    location,
+    platform_name,
+    sender_name,
+    signature,
+)
+from unmask.report.plaintext import WIDTH, blank, items, paragraph, section, sentence, wrap
 from unmask.report.requirements import (
     NOTICE_KINDS,
     NOTICE_TITLES,
@@ -55,129 +71,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class EvidenceSummary:
-    """What the analysis found, filled by the report builder; included as worded."""
-
-    files: list[tuple[str, str]]  # (file name, SHA-256 hex)
-    verdict_lines: list[str]  # one plain sentence per file
-    analysed_at: str  # UTC ISO 8601
-    tool: str  # e.g. "Unmask 0.1.0"
-    signing_key_fingerprint: str  # Ed25519 fingerprint of the evidence package
-
-
-@dataclass(frozen=True)
-class _Voice:
-    """How the notice names the person depicted: herself, or by name when someone acts for her."""
-
-    subj: str  # "I" | "Jane Doe"
-    obj: str  # "me" | "Jane Doe"
-    poss: str  # "my" | "Jane Doe's"
-    has: str  # "I have" | "Jane Doe has"
-
-    @staticmethod
-    def of(answers: Answers) -> "_Voice":
-        if not given(answers.acting_for):
-            return _Voice("I", "me", "my", "I have")
-        name = answers.acting_for.strip()
-        return _Voice(name, name, f"{name}'s", f"{name} has")
-
-
-def _name(answers: Answers) -> str:
-    return answers.full_name.strip() or blank("your full name")
-
-
-def _platform(answers: Answers) -> str:
-    return answers.platform.strip() or blank("the name of the website or app")
-
-
-def _location(answers: Answers) -> str:
-    urls = given_urls(answers)
-    return items(urls) if urls else items([blank("the web address (URL) of each page")])
-
-
-def _acting_for(answers: Answers) -> str:
-    """The sentences that say whom she acts for and by what authority; empty for herself."""
-    if not given(answers.acting_for):
-        return ""
-    name = answers.acting_for.strip()
-    authority = answers.authority.strip() or blank("how you are authorised to act for them")
-    return (
-        f"I am acting on behalf of {name}, the person depicted. My authority to act for "
-        f"{name}: {sentence(authority)}"
-    )
-
-
-_ONE_CONTACT = ("email",)  # where any contact will do, the placeholder asks for an email
-
-
-def _contact(answers: Answers, required: tuple[str, ...]) -> str:
-    """Contact lines: every field given, plus a placeholder for each required one missing."""
-    labels = {"email": "Email", "phone": "Phone", "postal_address": "Postal address"}
-    needs = {
-        "email": "your email address",
-        "phone": "your phone number",
-        "postal_address": "your postal address",
-    }
-    lines = [f"Name: {_name(answers)}"]
-    for key in ("email", "phone", "postal_address"):
-        value: str = getattr(answers, key).strip()
-        if not value and key not in required:
-            continue
-        value = value or blank(needs[key])
-        if "\n" in value:
-            lines.append(f"{labels[key]}:")
-            lines.extend("  " + line.strip() for line in value.splitlines() if line.strip())
-        else:
-            lines.append(f"{labels[key]}: {value}")
-    return "\n".join(lines)
-
-
-def _signature(answers: Answers) -> str:
-    signature = answers.signature.strip()
-    if not signature:
-        name = answers.full_name.strip()
-        signature = f"/s/ {name}" if name else blank("your signature: /s/ and your full name")
-    lines = [signature, _name(answers)]
-    if given(answers.acting_for):
-        authority = answers.authority.strip() or blank("how you are authorised")
-        lines.append(f"on behalf of {answers.acting_for.strip()} ({authority})")
-    return "\n".join(lines)
-
-
-def _evidence(evidence: EvidenceSummary | None) -> str:
-    if evidence is None:
-        return ""
-    files = "\n".join(f"  - {name}\n    SHA-256: {sha256}" for name, sha256 in evidence.files)
-    return section(
-        "EVIDENCE",
-        wrap(
-            f"The files were analysed with {evidence.tool} on {evidence.analysed_at}. "
-            "The SHA-256 hash of each file identifies it exactly, so you can find identical "
-            "copies without the files being sent:"
-        ),
-        files,
-        "What the analysis found:\n" + items(evidence.verdict_lines),
-        wrap(
-            "These findings are indications from automated checks, not proof. The signed "
-            "evidence package (Ed25519 key fingerprint "
-            f"{evidence.signing_key_fingerprint}) is available on request."
-        ),
-    )
-
-
-def _extra(answers: Answers, label: str) -> list[str]:
-    """Her own words, kept in her paragraphs and rewrapped, the first one after `label`."""
-    parts = [part for part in re.split(r"\n\s*\n", answers.extra.strip()) if part.strip()]
-    if parts:
-        parts[0] = f"{label} {parts[0]}"
-    return [wrap(part) for part in parts]
-
-
 # --- the four notices -----------------------------------------------------------------------
 
 
-def _take_it_down(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[str]:
+def _take_it_down(a: Answers, voice: Voice, evidence: EvidenceSummary | None) -> list[str]:
     what = sentence(a.description) if given(a.description) else "An intimate image or video."
     if a.not_consensual:
         good_faith = wrap(
@@ -188,26 +85,31 @@ def _take_it_down(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -
         good_faith = blank("confirm that it was published without consent")
     return [
         wrap(
-            f"I am writing to ask {_platform(a)} to remove an intimate visual depiction of "
+            f"I am writing to ask {platform_name(a)} to remove an intimate visual depiction of "
             f"{voice.obj} that was published without consent. This is a removal request under "
             "section 3 of the TAKE IT DOWN Act (Public Law 119-12)."
         ),
-        wrap(_acting_for(a)),
-        wrap(
-            "The Act covers digital forgeries: intimate depictions of an identifiable individual "
-            "created or altered with software, machine learning, artificial intelligence or "
-            "other technological means (47 U.S.C. § 223(h), added by section 2 of the Act). The "
-            "depiction identified below appears to be such a forgery."
+        wrap(acting_for(a)),
+        paragraph(
+            "The Act's removal process covers intimate visual depictions published without "
+            "consent, including digital forgeries: intimate depictions of an identifiable "
+            "individual created or altered with software, machine learning, artificial "
+            "intelligence or other technological means (47 U.S.C. § 223(h), added by section 2 "
+            "of the Act).",
+            "I believe the depiction identified below is such a forgery."
+            if a.made_with_software
+            else "",
+            analysis_found(evidence),
         ),
         section(
             "THE DEPICTION AND WHERE IT IS (§ 3(a)(1)(B)(ii))",
             wrap(f"What it is: {what}"),
-            "Where it is:\n" + _location(a),
+            "Where it is:\n" + location(a),
         ),
         section(
             "STATEMENT OF GOOD FAITH (§ 3(a)(1)(B)(iii))",
             good_faith,
-            *_extra(a, "Relevant information:"),
+            *extra_paragraphs(a, "Relevant information:"),
         ),
         section(
             "WHAT I ASK",
@@ -218,23 +120,25 @@ def _take_it_down(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -
                 "Please confirm to me when this is done."
             ),
         ),
-        _evidence(evidence),
+        evidence_section(evidence),
         section(
-            "CONTACT (§ 3(a)(1)(B)(iv))", _contact(a, _ONE_CONTACT if not has_contact(a) else ())
+            "CONTACT (§ 3(a)(1)(B)(iv))", contact(a, ONE_CONTACT if not has_contact(a) else ())
         ),
-        section("SIGNATURE (§ 3(a)(1)(B)(i))", _signature(a)),
+        section("SIGNATURE (§ 3(a)(1)(B)(i))", signature(a)),
     ]
 
 
-def _dsa(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[str]:
-    if a.not_consensual:
-        reasons = wrap(
-            f"The content is an intimate image or video of {voice.obj}, published without "
-            "consent. It appears to have been made or altered with software (a so-called "
-            f"deepfake) so that it shows {voice.obj} in an intimate way."
-        )
-    else:
-        reasons = blank("confirm that it was published without consent, and why it is illegal")
+def _dsa(a: Answers, voice: Voice, evidence: EvidenceSummary | None) -> list[str]:
+    reasons = paragraph(
+        f"The content is an intimate image or video of {voice.obj}, published without consent."
+        if a.not_consensual
+        else blank("confirm that it was published without consent, and why it is illegal"),
+        f"{MADE_WITH_SOFTWARE} (a so-called deepfake) so that it shows {voice.obj} in "
+        "an intimate way."
+        if a.made_with_software
+        else "",
+        analysis_found(evidence),
+    )
     explanation = [
         reasons,
         wrap(f"What it is: {sentence(a.description)}") if given(a.description) else "",
@@ -245,14 +149,15 @@ def _dsa(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[st
             "protection of personal data (Articles 7 and 8 of the Charter of Fundamental Rights "
             f"of the European Union) and processes {voice.poss} personal data without a lawful "
             "basis (Article 6 of the General Data Protection Regulation, (EU) 2016/679). "
-            "Directive (EU) 2024/1385 (Article 5) requires Member States to make producing or "
-            "altering such material and making it accessible to the public without consent a "
-            "criminal offence."
+            "Directive (EU) 2024/1385 (Article 5) requires Member States to make it a criminal "
+            "offence to make intimate images of a person accessible to the public without "
+            "consent, and to produce or alter such material with technology and make it "
+            "accessible."
         ),
         wrap(f"This notice is sent from {a.country.strip()}, where the content can be seen.")
         if given(a.country)
         else "",
-        *_extra(a, "Further information:"),
+        *extra_paragraphs(a, "Further information:"),
     ]
     if a.confirms_accurate:
         bona_fide = wrap(
@@ -264,18 +169,18 @@ def _dsa(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[st
     return [
         wrap(
             "I am submitting this notice under Article 16 of the Digital Services Act "
-            f"(Regulation (EU) 2022/2065) about content on {_platform(a)} that I consider to be "
-            "illegal."
+            f"(Regulation (EU) 2022/2065) about content on {platform_name(a)} that I consider "
+            "to be illegal."
         ),
-        wrap(_acting_for(a)),
+        wrap(acting_for(a)),
         section("WHY THE CONTENT IS ILLEGAL (Art. 16(2)(a))", *explanation),
         section(
             "EXACT ELECTRONIC LOCATION (Art. 16(2)(b))",
-            "The content is at these exact URLs:\n" + _location(a),
+            "The content is at these exact URLs:\n" + location(a),
         ),
-        section("NAME AND EMAIL ADDRESS OF THE NOTIFIER (Art. 16(2)(c))", _contact(a, ("email",))),
+        section("NAME AND EMAIL ADDRESS OF THE NOTIFIER (Art. 16(2)(c))", contact(a, ("email",))),
         section("STATEMENT (Art. 16(2)(d))", bona_fide),
-        _evidence(evidence),
+        evidence_section(evidence),
         section(
             "WHAT I ASK",
             wrap(
@@ -292,11 +197,11 @@ def _dsa(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[st
                 "used."
             ),
         ),
-        section("SIGNATURE", _signature(a)),
+        section("SIGNATURE", signature(a)),
     ]
 
 
-def _dmca(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[str]:
+def _dmca(a: Answers, voice: Voice, evidence: EvidenceSummary | None) -> list[str]:
     if not a.owns_original:
         owner = blank("confirm that you own the copyright of the photo identified below")
     elif given(a.acting_for):
@@ -312,6 +217,17 @@ def _dmca(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[s
         else blank("which photo of yours was used, e.g. a selfie you took in 2023"),
         wrap(f"It was published at: {a.original_url.strip()}") if given(a.original_url) else "",
     ]
+    if a.made_with_software:
+        copied = (
+            "The material at the addresses below reproduces the photograph identified above, or "
+            f"a part of it such as {voice.poss} face, altered with software and without "
+            "permission."
+        )
+    else:
+        copied = (
+            "The material at the addresses below reproduces the photograph identified above "
+            "without permission."
+        )
     good_faith = (
         wrap(
             f"{voice.has} not authorized this use of {voice.poss} photograph, and I have a good "
@@ -332,24 +248,20 @@ def _dmca(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[s
     )
     return [
         wrap(
-            f"{owner} Material on {_platform(a)} infringes the copyright in it. I ask you to "
+            f"{owner} Material on {platform_name(a)} infringes the copyright in it. I ask you to "
             "remove it or disable access to it under 17 U.S.C. § 512(c)."
         ),
-        wrap(_acting_for(a)),
+        wrap(acting_for(a)),
         section("THE COPYRIGHTED WORK (§ 512(c)(3)(A)(ii))", *work),
         section(
             "THE INFRINGING MATERIAL AND WHERE IT IS (§ 512(c)(3)(A)(iii))",
-            wrap(
-                "The material at the addresses below reproduces the photograph identified "
-                f"above, or a part of it such as {voice.poss} face, in altered form and without "
-                "permission."
-            ),
+            paragraph(copied, analysis_found(evidence)),
             wrap(f"What it is: {sentence(a.description)}") if given(a.description) else "",
-            "Where it is:\n" + _location(a),
+            "Where it is:\n" + location(a),
         ),
-        section("CONTACT (§ 512(c)(3)(A)(iv))", _contact(a, ("postal_address", "phone", "email"))),
+        section("CONTACT (§ 512(c)(3)(A)(iv))", contact(a, ("postal_address", "phone", "email"))),
         section("STATEMENTS (§ 512(c)(3)(A)(v) and (vi))", good_faith, accuracy),
-        _evidence(evidence),
+        evidence_section(evidence),
         section(
             "WHAT I ASK",
             wrap(
@@ -358,14 +270,14 @@ def _dmca(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[s
                 "confirm to me when this is done. This notice does not limit any other request "
                 "or right, such as a removal request under the TAKE IT DOWN Act."
             ),
-            *_extra(a, "Further information:"),
+            *extra_paragraphs(a, "Further information:"),
         ),
-        section("SIGNATURE (§ 512(c)(3)(A)(i))", _signature(a)),
+        section("SIGNATURE (§ 512(c)(3)(A)(i))", signature(a)),
     ]
 
 
-def _platform_report(a: Answers, voice: _Voice, evidence: EvidenceSummary | None) -> list[str]:
-    who = f"I am {_name(a)}" + (
+def _platform_report(a: Answers, voice: Voice, evidence: EvidenceSummary | None) -> list[str]:
+    who = f"I am {sender_name(a)}" + (
         ". " if given(a.acting_for) else ", the person shown in this content."
     )
     what = (
@@ -384,14 +296,16 @@ def _platform_report(a: Answers, voice: _Voice, evidence: EvidenceSummary | None
         "confirm to me what you have done.",
     ]
     return [
-        wrap(
-            f"I am reporting content on {_platform(a)} that shows {voice.obj} in an intimate way "
-            "without consent. It is non-consensual intimate imagery and appears to be "
-            "manipulated media (a deepfake) of an identifiable person."
+        paragraph(
+            f"I am reporting content on {platform_name(a)} that shows {voice.obj} in an intimate "
+            "way without consent. It is non-consensual intimate imagery of an identifiable "
+            "person.",
+            f"{MADE_WITH_SOFTWARE} (a deepfake)." if a.made_with_software else "",
+            analysis_found(evidence),
         ),
-        section("WHO IS REPORTING", wrap(who + _acting_for(a))),
+        section("WHO IS REPORTING", wrap(who + acting_for(a))),
         section("WHAT IT IS", wrap(what)),
-        section("WHERE IT IS", _location(a)),
+        section("WHERE IT IS", location(a)),
         section(
             "WHY IT SHOULD COME DOWN",
             why,
@@ -400,16 +314,16 @@ def _platform_report(a: Answers, voice: _Voice, evidence: EvidenceSummary | None
                 "of an identifiable person, is against the rules of most platforms and illegal "
                 "in many places, for example under the US TAKE IT DOWN Act."
             ),
-            *_extra(a, "Further information:"),
+            *extra_paragraphs(a, "Further information:"),
         ),
-        _evidence(evidence),
+        evidence_section(evidence),
         section("WHAT I ASK", "Please:\n" + items(asks)),
-        section("CONTACT", _contact(a, _ONE_CONTACT if not has_contact(a) else ())),
-        section("SIGNATURE", _signature(a)),
+        section("CONTACT", contact(a, ONE_CONTACT if not has_contact(a) else ())),
+        section("SIGNATURE", signature(a)),
     ]
 
 
-_BODIES: dict[str, Callable[[Answers, _Voice, EvidenceSummary | None], list[str]]] = {
+_BODIES: dict[str, Callable[[Answers, Voice, EvidenceSummary | None], list[str]]] = {
     "take_it_down": _take_it_down,
     "dsa": _dsa,
     "dmca": _dmca,
@@ -420,8 +334,14 @@ _SUBJECTS: dict[str, str] = {
     "take_it_down": "Removal request for a non-consensual intimate depiction (TAKE IT DOWN Act)",
     "dsa": "Notice of illegal content under Article 16 of the Digital Services Act",
     "dmca": "DMCA notice of copyright infringement",
-    "platform": "Report of non-consensual intimate imagery (manipulated media)",
+    "platform": "Report of non-consensual intimate imagery",
 }
+
+
+def _subject(kind: str, answers: Answers) -> str:
+    if kind == "platform" and answers.made_with_software:
+        return f"{_SUBJECTS[kind]} (manipulated media)"
+    return _SUBJECTS[kind]
 
 
 def _notes_for_her(kind: str, answers: Answers) -> str:
@@ -459,21 +379,21 @@ def render_notice(
     email. Missing answers appear as `[TO FILL IN: ...]`; see `missing_elements`."""
     required_elements(kind)  # an unknown kind raises the AnswersError that names the kinds
     when = (today or date.today()).isoformat()
-    addressee = _platform(answers)
+    addressee = platform_name(answers)
     if kind == "dmca":
         addressee = f"Designated copyright agent, {addressee}"
     header = "\n".join(
         [
             f"Date: {when}",
             f"To: {addressee}",
-            f"From: {_name(answers)}",
-            wrap(f"Subject: {_SUBJECTS[kind]}", rest="  "),
+            f"From: {sender_name(answers)}",
+            wrap(f"Subject: {_subject(kind, answers)}", rest="  "),
         ]
     )
     blocks = [
         _notes_for_her(kind, answers),
         NOTICE_TITLES[kind],
         header,
-        *_BODIES[kind](answers, _Voice.of(answers), evidence),
+        *_BODIES[kind](answers, Voice.of(answers), evidence),
     ]
     return "\n\n".join(block for block in blocks if block) + "\n"
