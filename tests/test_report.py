@@ -362,6 +362,14 @@ def test_a_video_report_charts_each_faces_probability_over_time(tmp_path: Path, 
     ys = [float(p.split(",")[1]) for p in points]
     assert ys[0] < ys[-1]
     assert (folder / "pictures" / "01-face_swap-heatmap_track0.png").is_file()
+    # The model flagged the face, so the requests may say the analysis found signs of it.
+    platform = " ".join((folder / "takedown" / "platform.txt").read_text().split())
+    assert "analysis described under EVIDENCE below found signs of manipulation" in platform
+
+
+def test_requests_claim_no_finding_the_analysis_did_not_make(video_package: Path):
+    for notice in (video_package / "takedown").glob("*.txt"):
+        assert "found signs of manipulation" not in " ".join(notice.read_text().split())
 
 
 def test_writing_a_pdf_does_not_make_later_scans_accept_truncated_pictures(tmp_path: Path):

@@ -254,17 +254,9 @@ def _existing_files(paths: tuple[str, ...]) -> list[Path]:
     return files
 
 
-SKIP_UNLESS = {
-    "authority": "acting_for",
-    "original_description": "owns_original",
-    "original_url": "owns_original",
-}
-"""Questions asked only when an earlier answer makes them matter."""
-
-
 def _ask(answers: Any) -> Any:
     """Fill the takedown answers from questions asked in the terminal (Enter keeps a value)."""
-    from unmask.report.takedown import questions
+    from unmask.report.takedown import applies, questions
 
     _err.print(
         "A few questions fill in the takedown requests. Press Enter to skip one; skipped "
@@ -273,7 +265,7 @@ def _ask(answers: Any) -> Any:
         "Take It Down service too), and do not send the file itself to anyone else."
     )
     for name, question, kind in questions():
-        if name in SKIP_UNLESS and not getattr(answers, SKIP_UNLESS[name]):
+        if not applies(name, answers):
             continue
         current = getattr(answers, name)
         if kind == "yes_no":

@@ -212,6 +212,7 @@ def _write(
         analysed_at=created_at,
         tool=f"Unmask {__version__}",
         signing_key_fingerprint=key.fingerprint,
+        flagged=any(item.result.flagged for item in items),
     )
     notices = _write_notices(folder, options, answers, summary, built)
     context = {

@@ -28,7 +28,13 @@ from unmask.report.package import (
     zip_package,
 )
 from unmask.report.signing import check_package_at
-from unmask.report.takedown import NOTICE_KINDS, NOTICE_TITLES, answers_from_dict, questions
+from unmask.report.takedown import (
+    NOTICE_KINDS,
+    NOTICE_TITLES,
+    QUESTION_DEPENDS,
+    answers_from_dict,
+    questions,
+)
 from unmask.server.web.jobs import Job, ScanQueue
 from unmask.server.web.rendering import PageError, render
 from unmask.server.web.uploads import UploadError, receive_form
@@ -37,12 +43,6 @@ router = APIRouter(include_in_schema=False)
 
 MAX_PACKAGE_BYTES = 1 << 30
 """Largest evidence package zip the check page accepts."""
-SKIP_UNLESS = {
-    "authority": "acting_for",
-    "original_description": "owns_original",
-    "original_url": "owns_original",
-}
-"""Questions the page groups under the answer that makes them matter."""
 
 
 @dataclass
@@ -93,7 +93,7 @@ def _form_context(job: Job, **extra: Any) -> dict[str, Any]:
     return {
         "job": job,
         "questions": [
-            {"name": n, "text": t, "kind": k, "depends": SKIP_UNLESS.get(n)}
+            {"name": n, "text": t, "kind": k, "depends": QUESTION_DEPENDS.get(n)}
             for n, t, k in questions()
         ],
         "notices": [(kind, NOTICE_TITLES[kind]) for kind in NOTICE_KINDS],
