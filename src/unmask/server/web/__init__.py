@@ -82,7 +82,8 @@ def _install_page_errors(app: FastAPI) -> None:
             404: "There is no page at this address.",
             405: "This page cannot be used that way.",
         }.get(exc.status_code, str(exc.detail))
-        return error_page(request, PageError(exc.status_code, message, title="Not found"))
+        title = "Not found" if exc.status_code == 404 else "This did not work"
+        return error_page(request, PageError(exc.status_code, message, title=title))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
