@@ -192,7 +192,7 @@ def bank_add(
     hashes, md5, sha256; videos: vpdq, md5, sha256). A hash string is TYPE:HASH
     (pdq:..., md5:..., sha256:..., vpdq:[...]) or a bare PDQ/MD5 hash.
     """
-    from unmask.bank.store import NewEntry
+    from unmask.bank.store import NewEntry, entries_for_file
 
     store = _store(db)
     store.bank(name)
@@ -201,16 +201,8 @@ def bank_add(
         task = progress.add_task("hashing", total=len(items))
         for item in items:
             if Path(item).exists():
-                h = hash_file(item, window_cuts=BANK_WINDOW_CUTS)
-                src = source or Path(item).name
-                if h.pdq is not None:
-                    new.append(
-                        NewEntry("pdq", h.pdq, h.pdq_quality, list(labels), src, h.pdq_windows)
-                    )
-                if h.vpdq:
-                    new.append(NewEntry("vpdq", h.signals()["vpdq"], None, list(labels), src))
-                new.append(NewEntry("md5", h.md5, None, list(labels), src))
-                new.append(NewEntry("sha256", h.sha256, None, list(labels), src))
+                hashes = hash_file(item, window_cuts=BANK_WINDOW_CUTS)
+                new += entries_for_file(hashes, list(labels), source or Path(item).name)
             else:
                 kind, value = parse_hash(item)
                 new.append(NewEntry(kind, value, None, list(labels), source))

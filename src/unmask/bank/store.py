@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from unmask.bank.models import ApiKey, Bank, Entry, EntryWindow
 from unmask.errors import UnmaskError
-from unmask.hashing import PDQ_QUALITY_THRESHOLD, signal_type
+from unmask.hashing import PDQ_QUALITY_THRESHOLD, FileHashes, signal_type
 
 BANK_URL_ENV = "UNMASK_BANK_URL"
 SCOPES = ("match", "write", "admin")
@@ -54,6 +54,22 @@ class NewEntry:
     labels: list[str] = field(default_factory=list)
     source: str = ""
     windows: list[tuple[str, int]] = field(default_factory=list)
+
+
+def entries_for_file(hashes: FileHashes, labels: list[str], source: str) -> list[NewEntry]:
+    """The entries a bank keeps for one file: PDQ with its window hashes (pictures) or vPDQ
+    (videos), then MD5 and SHA-256 for exact copies."""
+    entries = []
+    if hashes.pdq is not None:
+        windows = hashes.pdq_windows
+        entries.append(
+            NewEntry("pdq", hashes.pdq, hashes.pdq_quality, list(labels), source, windows)
+        )
+    if hashes.vpdq:
+        entries.append(NewEntry("vpdq", hashes.signals()["vpdq"], None, list(labels), source))
+    entries.append(NewEntry("md5", hashes.md5, None, list(labels), source))
+    entries.append(NewEntry("sha256", hashes.sha256, None, list(labels), source))
+    return entries
 
 
 @dataclass(frozen=True)

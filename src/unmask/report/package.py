@@ -224,6 +224,7 @@ def _write(
         "reveal": options.reveal,
         "include_media": options.include_media,
         "notices": notices,
+        "preview_captions": pictures.PREVIEW_CAPTION,
         "checks_run": _union(i.result.verdict.checks_run for i in items if i.result.verdict),
         "not_covered": _union(i.result.verdict.not_covered for i in items if i.result.verdict),
     }
@@ -262,7 +263,7 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
     if not result.ok:
         return view
     render_picture = pictures.sharp if options.reveal else pictures.blurred
-    frame = _preview_frame(item)
+    frame = pictures.preview_frame(item.path, result) if item.path.is_file() else None
     if frame is not None:
         name = f"pictures/{prefix}-preview.png"
         render_picture(frame).save(folder / name)
@@ -276,36 +277,6 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
             view["face_scores"][finding.track_id] = finding
     view["timeline"] = timeline_chart(result)
     return view
-
-
-def _preview_frame(item: EvidenceItem) -> np.ndarray | None:
-    """The picture, or for a video the sampled frame where the face model scored highest (the
-    middle sampled frame when no face was scored)."""
-    from unmask.media import open_media
-
-    result = item.result
-    media_summary = result.media
-    if media_summary is None or not item.path.is_file():
-        return None
-    target = None
-    if media_summary.kind == "video" and media_summary.sample_times_s:
-        scored = [
-            (point["probability"], point["time_s"])
-            for finding in result.findings
-            for point in finding.evidence.get("frames", [])
-            if finding.code == "face_manipulation"
-        ]
-        times = media_summary.sample_times_s
-        target = max(scored)[1] if scored else times[len(times) // 2]
-    try:
-        media = open_media(item.path, n_frames=len(media_summary.sample_times_s) or None)
-    except UnmaskError:
-        return None
-    if not media.frames:
-        return None
-    if target is None:
-        return media.frames[0].rgb
-    return min(media.frames, key=lambda f: abs(f.time_s - target)).rgb
 
 
 def _evidence_record(

@@ -21,9 +21,9 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from unmask.bank.matching import Match, Query
-from unmask.bank.store import BankStore, KeyInfo, NewEntry
+from unmask.bank.store import BankStore, KeyInfo, NewEntry, entries_for_file
 from unmask.errors import UnmaskError
-from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, FileHashes, hash_file, parse_hash
+from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, hash_file, parse_hash
 from unmask.server.web.jobs import ScanQueue
 from unmask.server.web.rendering import render
 from unmask.server.web.uploads import ReceivedForm, UploadError, receive_form
@@ -200,7 +200,7 @@ async def _received(
             finally:
                 Path(received.path).unlink(missing_ok=True)
             if for_bank:
-                out += _file_entries(hashes, labels, source or received.filename)
+                out += entries_for_file(hashes, labels, source or received.filename)
             else:
                 out.append((received.filename, Query.from_file(hashes)))
         lines = [x.strip() for x in form.value("hashes").splitlines() if x.strip()]
@@ -216,17 +216,3 @@ async def _received(
         return form, out
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _file_entries(hashes: FileHashes, labels: list[str], source: str) -> list[NewEntry]:
-    """The entries `unmask bank add` makes for a file: pdq with windows or vpdq, md5, sha256."""
-    entries = []
-    if hashes.pdq is not None:
-        entries.append(
-            NewEntry("pdq", hashes.pdq, hashes.pdq_quality, labels, source, hashes.pdq_windows)
-        )
-    if hashes.vpdq:
-        entries.append(NewEntry("vpdq", hashes.signals()["vpdq"], None, labels, source))
-    entries.append(NewEntry("md5", hashes.md5, None, labels, source))
-    entries.append(NewEntry("sha256", hashes.sha256, None, labels, source))
-    return entries

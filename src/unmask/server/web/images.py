@@ -18,9 +18,7 @@ import numpy as np
 from PIL import Image
 
 from unmask.config import ScanConfig
-from unmask.errors import UnmaskError
-from unmask.media import open_media
-from unmask.report.pictures import blurred
+from unmask.report.pictures import PREVIEW_CAPTION, blurred, preview_frame
 from unmask.result import ScanResult
 
 PREVIEW_MAX_SIDE = 720
@@ -76,10 +74,11 @@ def write_images(
     images: dict[str, JobImage] = {}
     if result.error is not None:
         return images
-    preview = _preview(upload, config)
-    if preview is not None:
-        what = "the first sampled frame" if result.media and result.media.kind == "video" else ""
-        caption = f"Your file ({what})." if what else "Your file."
+    frame = preview_frame(upload, result, config.limits)
+    if frame is not None and result.media is not None:
+        preview = Image.fromarray(frame)
+        preview.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
+        caption = PREVIEW_CAPTION[result.media.kind]
         images["preview"] = _save(folder, "preview", preview, "Preview", caption, "preview")
     for finding in result.findings:
         for map_name, array in finding.maps.items():
@@ -98,19 +97,6 @@ def write_images(
                 title, caption = MAP_TEXT.get(map_name, (map_name.replace("_", " "), ""))
                 images[name] = _save(folder, name, picture, title, caption, "forensic")
     return images
-
-
-def _preview(upload: Path, config: ScanConfig) -> Image.Image | None:
-    """The picture, or a video's first frame, through the one media loader."""
-    try:
-        media = open_media(upload, config.limits, n_frames=1)
-    except UnmaskError:
-        return None
-    if not media.frames:
-        return None
-    picture = Image.fromarray(media.frames[0].rgb)
-    picture.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
-    return picture
 
 
 def _save(
