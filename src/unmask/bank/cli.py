@@ -426,9 +426,10 @@ def serve_command(
     upload_dir: Path | None,
     db: str | None,
 ) -> None:
-    """Serve the web pages (check a file, hash bank) and the REST API, with OpenAPI docs at
-    /docs. Files are checked on this computer and deleted after --keep-minutes, on "Delete
-    now", or when the server stops.
+    """Serve the web pages (check a file, make and check evidence reports, hash bank) and the
+    REST API (OpenAPI at /openapi.json). Files are checked on this computer; an upload is
+    deleted once its report is made, and everything made from it after --keep-minutes, on
+    "Delete now", or when the server stops.
 
     The bank pages and every REST call need an API key; create one with
     `unmask bank keys create NAME --scope match`.
