@@ -473,3 +473,31 @@ def test_a_file_added_beside_the_package_in_its_zip_is_named(video_package: Path
 def test_verify_on_a_folder_that_is_not_a_package_is_an_error(tmp_path: Path):
     result = run("report", "verify", str(tmp_path))
     assert result.exit_code == 2 and "not a sealed evidence package" in result.output
+
+
+def test_asking_in_the_terminal_fills_the_requests_and_the_record(tmp_path: Path):
+    from unmask.report.takedown import Answers, applies, questions
+
+    typed = {"full_name": "Jane Example", "urls": "https://example.com/p/1", "email": "j@e.org"}
+    lines, answers = [], Answers()
+    for name, _, kind in questions():
+        if not applies(name, answers):
+            continue
+        lines.append("n" if kind == "yes_no" else typed.get(name, ""))
+    lines += ["last Tuesday", "a friend sent me the link"]
+    folder = tmp_path / "evidence"
+    result = CliRunner().invoke(
+        app,
+        ["report", str(EXAMPLE), "-o", str(folder), "--ask", "--no-pdf"],
+        input="\n".join(lines) + "\n",
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    sighting = json.loads((folder / "evidence.json").read_text())["sighting"]
+    assert sighting == {
+        "urls": ["https://example.com/p/1"],
+        "found_at": "last Tuesday",
+        "notes": "a friend sent me the link",
+    }
+    request = (folder / "takedown" / "take_it_down.txt").read_text()
+    assert "Jane Example" in request and "j@e.org" in request

@@ -142,6 +142,16 @@ def create_command(
             ask = answers is None and sys.stdin.isatty() and not no_notices
         if ask:
             given = _ask(given)
+            if not found_at:
+                found_at = click.prompt(
+                    "When did you find it? (for the record; Enter to skip)", default="", err=True
+                ).strip()
+            if not notes:
+                notes = click.prompt(
+                    "Anything else to record with the evidence? (Enter to skip)",
+                    default="",
+                    err=True,
+                ).strip()
         target = output or Path(f"evidence-{datetime.now(UTC):%Y%m%d-%H%M%S}")
         # Anything that would stop the package is found before minutes of scanning.
         check_target(target, make_zip)
