@@ -230,6 +230,12 @@ async def verify_package(request: Request) -> Response:
             return render(
                 request, "verify_package.html", {"error": exc.message, "hint": exc.hint}, 400
             )
+        except OSError as exc:
+            context = {
+                "error": f"{received.filename} could not be read as a package ({exc.strerror}).",
+                "hint": "Check that it is the .zip the report was delivered as.",
+            }
+            return render(request, "verify_package.html", context, 400)
         context = {"check": check, "filename": received.filename}
         return render(request, "verify_package.html", context)
     finally:
