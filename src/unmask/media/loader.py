@@ -16,6 +16,7 @@ from unmask.errors import (
     UnreadableFileError,
     UnsupportedFormatError,
 )
+from unmask.hashing import file_sha256
 from unmask.media.image import decode_image
 from unmask.media.limits import Limits
 from unmask.media.sniff import SNIFF_BYTES, sniff
@@ -117,7 +118,7 @@ def open_media(
         format=kind.format,
         mime=kind.mime,
         size_bytes=size,
-        sha256=_sha256_file(file),
+        sha256=file_sha256(file),
         width=facts["width"],
         height=facts["height"],
         frames=frames,
@@ -128,14 +129,6 @@ def open_media(
         has_c2pa_manifest=kind.format in ("mp4", "mov") and _bmff_has_c2pa(file),
         warnings=warnings,
     )
-
-
-def _sha256_file(file: Path) -> str:
-    digest = hashlib.sha256()
-    with file.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _image_has_c2pa(data: bytes, image_format: str) -> bool:

@@ -147,8 +147,8 @@ def init_keys(name: str, home: Path | None = None, force: bool = False) -> KeyFi
         .sign(ca_key, hashes.SHA256())
     )
 
-    _write_private(files.ca_key, _key_pem(ca_key))
-    _write_private(files.signer_key, _key_pem(signer_key))
+    write_private(files.ca_key, _key_pem(ca_key))
+    write_private(files.signer_key, _key_pem(signer_key))
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
     signer_pem = signer_cert.public_bytes(serialization.Encoding.PEM)
     files.ca_cert.write_bytes(ca_pem)
@@ -191,7 +191,7 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a private key readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:

@@ -36,7 +36,7 @@ import numpy as np
 from unmask import __version__
 from unmask.config import ScanConfig
 from unmask.errors import UnmaskError
-from unmask.hashing import FileHashes, hash_file, serialise_vpdq
+from unmask.hashing import FileHashes, file_sha256, hash_file, serialise_vpdq
 from unmask.report import pictures
 from unmask.report.render import RenderError, render_html, text_document_html, write_pdf
 from unmask.report.signing import SealingKey, load_or_create_key, seal
@@ -156,7 +156,7 @@ def build_package(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        built = _write(work, items, sighting, answers, options, key, created_at)
+        notices, warnings = _write(work, items, sighting, answers, options, key, created_at)
         seal(work, key, created_at)
         if out.exists():
             out.rmdir()  # _check_target allowed only an empty folder
@@ -164,11 +164,14 @@ def build_package(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    built.folder = out
-    built.files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    if options.make_zip:
-        built.zip_path = zip_package(out)
-    return built
+    return BuiltPackage(
+        folder=out,
+        fingerprint=key.fingerprint,
+        files=sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()),
+        zip_path=zip_package(out) if options.make_zip else None,
+        incomplete_notices={n["kind"]: n["missing"] for n in notices if n["missing"]},
+        warnings=warnings,
+    )
 
 
 def check_target(out: Path, make_zip: bool = False) -> None:
@@ -192,8 +195,10 @@ def _write(
     options: PackageOptions,
     key: SealingKey,
     created_at: str,
-) -> BuiltPackage:
-    built = BuiltPackage(folder=folder, fingerprint=key.fingerprint, files=[])
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Write every file of the package into `folder`; returns the takedown requests written and
+    warnings (a PDF that could not be laid out)."""
+    warnings: list[str] = []
     (folder / "pictures").mkdir()
     views = [_item_view(folder, index, item, options) for index, item in enumerate(items, start=1)]
     if options.include_media:
@@ -214,7 +219,7 @@ def _write(
         signing_key_fingerprint=key.fingerprint,
         flagged=any(item.result.flagged for item in items),
     )
-    notices = _write_notices(folder, options, answers, summary, built)
+    notices = _write_notices(folder, options, answers, summary)
     context = {
         "created_at": created_at,
         "version": __version__,
@@ -241,8 +246,8 @@ def _write(
                     folder,
                 )
         except RenderError as exc:
-            built.warnings.append(f"{exc.message}; {exc.hint}")
-    return built
+            warnings.append(f"{exc.message}; {exc.hint}")
+    return notices, warnings
 
 
 def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOptions) -> dict:
@@ -272,7 +277,8 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
         for map_name, array in finding.maps.items():
             name = f"pictures/{prefix}-{_safe(finding.detector)}-{_safe(map_name)}.png"
             render_picture(np.asarray(array, dtype=np.uint8)).save(folder / name)
-            view["maps"].append({"file": name, "detector": finding.detector, "name": map_name})
+            title, caption = pictures.describe_map(map_name, finding.track_id)
+            view["maps"].append({"file": name, "title": title, "caption": caption})
         if finding.code == "face_manipulation" and finding.track_id is not None:
             view["face_scores"][finding.track_id] = finding
     view["timeline"] = timeline_chart(result)
@@ -317,7 +323,6 @@ def _evidence_record(
 def _models(items: list[EvidenceItem], face_swap_model: Path | None) -> dict[str, Any]:
     """Which models made the findings, with the SHA-256 of their files."""
     from unmask.models import MODEL_DIR, ModelError, model_path
-    from unmask.report.signing import file_sha256
 
     record: dict[str, Any] = {
         "face_detector": {
@@ -367,8 +372,8 @@ def _write_notices(
     options: PackageOptions,
     answers: Answers,
     summary: EvidenceSummary,
-    built: BuiltPackage,
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
+    """Each requested takedown notice as text; `missing` lists the questions still open."""
     if not options.notices:
         return []
     (folder / "takedown").mkdir()
@@ -378,8 +383,6 @@ def _write_notices(
         name = f"takedown/{kind}"
         (folder / f"{name}.txt").write_text(text, "utf-8")
         missing = missing_elements(kind, answers)
-        if missing:
-            built.incomplete_notices[kind] = [element.question for element in missing]
         notices.append(
             {
                 "kind": kind,
@@ -387,7 +390,7 @@ def _write_notices(
                 "text": text,
                 "txt": f"{name}.txt",
                 "pdf": f"{name}.pdf",
-                "missing": ", ".join(element.question for element in missing),
+                "missing": [element.question for element in missing],
             }
         )
     return notices

@@ -88,3 +88,37 @@ def preview_frame(
     if target is None:
         return media.frames[0].rgb
     return min(media.frames, key=lambda f: abs(f.time_s - target)).rgb
+
+
+MAP_TEXT: dict[str, tuple[str, str]] = {
+    "ela": (
+        "Error level (ELA)",
+        "How much each area changed when the picture was saved again at JPEG quality 90; "
+        "brighter means more change. Edges and fine texture are always bright: look for a "
+        "region that differs from similar surfaces around it, and read it as a place to look, "
+        "not as proof.",
+    ),
+    "noise": (
+        "Noise level by block",
+        "The camera noise estimated in each block; brighter means noisier. Pasted or generated "
+        "areas can be smoother or noisier than the rest, but focus, exposure and texture change "
+        "noise too.",
+    ),
+    "noise_residual": (
+        "Noise residual",
+        "What remains after removing the picture's content: mostly sensor noise and compression. "
+        "A region with a different grain can be worth a closer look.",
+    ),
+}
+"""What each detector map shows, for a person reading it: (title, caption)."""
+
+
+def describe_map(map_name: str, track_id: int | None = None) -> tuple[str, str]:
+    """Title and caption of a map, in the same words on web pages and in reports."""
+    if map_name.startswith("heatmap_track") and track_id is not None:
+        return (
+            f"Face {track_id}: where the model saw signs of blending",
+            "The face the model scored highest, overlaid with its heatmap: red areas weighed "
+            "most towards 'manipulated', blue least.",
+        )
+    return MAP_TEXT.get(map_name, (map_name.replace("_", " "), ""))

@@ -25,7 +25,6 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["label_words"] = lambda label: str(label).replace("_", " ")
     env.filters["pct"] = lambda value: "-" if value is None else f"{100 * float(value):.1f} %"
     return env
 

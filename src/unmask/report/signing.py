@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -28,6 +27,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from unmask.errors import UnmaskError
+from unmask.hashing import file_sha256
+from unmask.protect.keys import key_files, write_private
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -71,9 +72,8 @@ def fingerprint(key: Ed25519PublicKey) -> str:
 
 
 def key_path(home: Path | None = None) -> Path:
-    from unmask.protect.keys import unmask_home
-
-    return (home or unmask_home()) / "keys" / "evidence-ed25519.pem"
+    """Beside the C2PA signing keys of `unmask keys`."""
+    return key_files(home).folder / "evidence-ed25519.pem"
 
 
 def load_or_create_key(home: Path | None = None) -> SealingKey:
@@ -96,9 +96,7 @@ def load_or_create_key(home: Path | None = None) -> SealingKey:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    write_private(path, pem)
     return SealingKey(key)
 
 
@@ -120,14 +118,6 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise PackageKeyError(f"{path} is not an Ed25519 key")
     return key
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def package_files(folder: Path) -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from unmask.config import ScanConfig
-from unmask.report.pictures import PREVIEW_CAPTION, blurred, preview_frame
+from unmask.report.pictures import PREVIEW_CAPTION, blurred, describe_map, preview_frame
 from unmask.result import ScanResult
 
 PREVIEW_MAX_SIDE = 720
@@ -45,28 +45,6 @@ class JobImage:
         return "image/png" if self.sharp_file.endswith(".png") else "image/jpeg"
 
 
-MAP_TEXT: dict[str, tuple[str, str]] = {
-    "ela": (
-        "Error level (ELA)",
-        "How much each area changed when the picture was saved again at JPEG quality 90; "
-        "brighter means more change. Edges and fine texture are always bright: look for a "
-        "region that differs from similar surfaces around it, and read it as a place to look, "
-        "not as proof.",
-    ),
-    "noise": (
-        "Noise level by block",
-        "The camera noise estimated in each block; brighter means noisier. Pasted or generated "
-        "areas can be smoother or noisier than the rest, but focus, exposure and texture change "
-        "noise too.",
-    ),
-    "noise_residual": (
-        "Noise residual",
-        "What remains after removing the picture's content: mostly sensor noise and compression. "
-        "A region with a different grain can be worth a closer look.",
-    ),
-}
-
-
 def write_images(
     folder: Path, upload: Path, result: ScanResult, config: ScanConfig
 ) -> dict[str, JobImage]:
@@ -84,17 +62,12 @@ def write_images(
         for map_name, array in finding.maps.items():
             name = image_name(finding.detector, map_name)
             picture = Image.fromarray(np.asarray(array, dtype=np.uint8))
+            title, caption = describe_map(map_name, finding.track_id)
             if map_name.startswith("heatmap_track") and finding.track_id is not None:
-                title = f"Face {finding.track_id}: where the model saw signs of blending"
-                caption = (
-                    "The face the model scored highest, overlaid with its heatmap: red areas "
-                    "weighed most towards 'manipulated', blue least."
-                )
                 images[name] = _save(
                     folder, name, picture, title, caption, "face", finding.track_id
                 )
             else:
-                title, caption = MAP_TEXT.get(map_name, (map_name.replace("_", " "), ""))
                 images[name] = _save(folder, name, picture, title, caption, "forensic")
     return images
 

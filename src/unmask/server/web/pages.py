@@ -33,20 +33,21 @@ GONE = PageError(
 )
 
 
-def _queue(request: Request) -> ScanQueue:
+def scan_queue(request: Request) -> ScanQueue:
+    """The app's scan queue (jobs, their results and files)."""
     queue: ScanQueue = request.app.state.scans
     return queue
 
 
 def _job(request: Request, job_id: str) -> Job:
-    job = _queue(request).get(job_id)
+    job = scan_queue(request).get(job_id)
     if job is None:
         raise GONE
     return job
 
 
 def _upload_context(request: Request, **extra: Any) -> dict[str, Any]:
-    config = _queue(request).config
+    config = scan_queue(request).config
     return {
         "max_upload": describe_size(config.max_upload_bytes),
         "max_upload_bytes": config.max_upload_bytes,
@@ -64,7 +65,7 @@ def upload_page(request: Request, deleted: int = 0) -> Response:
 @router.post("/upload")
 async def upload(request: Request) -> Response:
     """Receive one or more files and queue a scan for each (all or none)."""
-    queue = _queue(request)
+    queue = scan_queue(request)
     config = queue.config
     try:
         if queue.room() == 0:
@@ -108,7 +109,7 @@ async def upload(request: Request) -> Response:
 
 @router.get("/progress")
 def progress_page(request: Request, job: list[str] = Query(default=[])) -> Response:  # noqa: B008
-    queue = _queue(request)
+    queue = scan_queue(request)
     found = [j for j in (queue.get(job_id) for job_id in job[: queue.config.max_files]) if j]
     if not found:
         raise GONE
@@ -119,7 +120,7 @@ def progress_page(request: Request, job: list[str] = Query(default=[])) -> Respo
 
 @router.get("/jobs/{job_id}/status")
 def job_status(request: Request, job_id: str) -> JSONResponse:
-    queue = _queue(request)
+    queue = scan_queue(request)
     job = queue.get(job_id)
     if job is None:
         return JSONResponse({"id": job_id, "state": "deleted", "message": GONE.message}, 404)
@@ -128,7 +129,7 @@ def job_status(request: Request, job_id: str) -> JSONResponse:
 
 @router.get("/jobs/{job_id}")
 def result_page(request: Request, job_id: str) -> Response:
-    queue = _queue(request)
+    queue = scan_queue(request)
     job = _job(request, job_id)
     if not job.finished or job.result is None:
         return render(request, "progress.html", {"jobs": [_status(queue, job)], "all_done": False})
@@ -165,7 +166,7 @@ def sharp_image(request: Request, job_id: str, name: str) -> Response:
 @router.post("/jobs/{job_id}/delete")
 def delete_job(request: Request, job_id: str) -> Response:
     """Remove the upload and everything made from it, now."""
-    _queue(request).delete(job_id)
+    scan_queue(request).delete(job_id)
     if wants_json(request):
         return JSONResponse({"deleted": True})
     return RedirectResponse("/?deleted=1", status_code=303)

@@ -35,7 +35,8 @@ from unmask.report.takedown import (
     answers_from_dict,
     questions,
 )
-from unmask.server.web.jobs import Job, ScanQueue
+from unmask.server.web.jobs import Job
+from unmask.server.web.pages import scan_queue
 from unmask.server.web.rendering import PageError, render
 from unmask.server.web.uploads import UploadError, receive_form
 
@@ -53,13 +54,8 @@ class MadeReport:
     built: BuiltPackage
 
 
-def _queue(request: Request) -> ScanQueue:
-    queue: ScanQueue = request.app.state.scans
-    return queue
-
-
 def _scanned_job(request: Request, job_id: str) -> Job:
-    job = _queue(request).get(job_id)
+    job = scan_queue(request).get(job_id)
     if job is None:
         raise PageError(
             404,
@@ -77,7 +73,7 @@ def _reports(request: Request) -> dict[str, MadeReport]:
     if not hasattr(request.app.state, "reports"):
         request.app.state.reports = {}
     reports: dict[str, MadeReport] = request.app.state.reports
-    queue = _queue(request)
+    queue = scan_queue(request)
     for job_id in [j for j in reports if queue.get(j) is None]:
         reports.pop(job_id, None)
     return reports
@@ -210,7 +206,7 @@ def verify_form(request: Request) -> Response:
 @router.post("/verify")
 async def verify_package(request: Request) -> Response:
     """Check a received package .zip: every file's hash against the signed manifest."""
-    queue = _queue(request)
+    queue = scan_queue(request)
     staging = await run_in_threadpool(queue.staging_folder)
     try:
         try:
