@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 from media_factory import EXAMPLE
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from unmask.errors import UnmaskError
 from unmask.faces import FaceDetector
-from unmask.train.data import CACHE_SIDE, cut_out, split_data
-from unmask.train.sbi import degrade, face_mask, h264_roundtrip, self_blend
+from unmask.train.data import CACHE_SIDE, cut_out, dense_points, load_cache, split_data
+from unmask.train.sbi import _hull, degrade, face_mask, h264_roundtrip, self_blend
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +21,81 @@ def sample():
     rgb = np.asarray(Image.open(EXAMPLE).convert("RGB"))
     face = max(FaceDetector().detect(rgb), key=lambda f: f.score)
     return cut_out(rgb, face.box, np.asarray(face.landmarks))
+
+
+@pytest.fixture(scope="module")
+def landmark_model():
+    pytest.importorskip("ai_edge_litert", reason="dense landmarks need the unmask[train] extra")
+    from unmask.train.landmarks import LandmarkModel
+
+    return LandmarkModel()
+
+
+@pytest.fixture(scope="module")
+def dense_sample(sample, landmark_model):
+    return dataclasses.replace(sample, dense=dense_points([sample], landmark_model)[0])
+
+
+def _inside(polygon: np.ndarray, point: np.ndarray) -> bool:
+    canvas = Image.new("L", (CACHE_SIDE, CACHE_SIDE), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(p) for p in polygon], fill=1)
+    return bool(np.asarray(canvas)[int(point[1]), int(point[0])])
+
+
+def test_dense_landmarks_outline_the_face_around_the_five_points(dense_sample):
+    from unmask.train.landmarks import FACE_OVAL
+
+    dense, marks = dense_sample.dense, dense_sample.landmarks
+    assert dense.shape == (468, 2) and not np.isnan(dense).any()
+    oval = dense[list(FACE_OVAL)]
+    assert all(_inside(oval, point) for point in marks)  # eyes, nose, mouth inside the outline
+    top, chin = dense[10], dense[152]  # forehead top and chin of the mesh
+    assert top[1] < marks[:2, 1].min() and chin[1] > marks[3:, 1].max()
+    x0, _, x1, _ = dense_sample.box
+    width = oval[:, 0].max() - oval[:, 0].min()
+    assert 0.7 * (x1 - x0) < width < 1.4 * (x1 - x0)
+
+
+def test_dense_landmarks_find_no_face_in_a_blank_or_noisy_picture(landmark_model):
+    grey = np.full((300, 300, 3), 128, np.uint8)
+    noise = np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    assert landmark_model(grey, (100, 100, 200, 200)) is None
+    assert landmark_model(noise, (100, 100, 200, 200)) is None
+
+
+def test_dense_masks_follow_the_face_outline(dense_sample, sample):
+    hull = _hull(dense_sample.dense)
+    centre = dense_sample.dense.mean(0)
+    grown = centre + (hull - centre) * 1.3
+    canvas = Image.new("L", (CACHE_SIDE, CACHE_SIDE), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(p) for p in grown], fill=1)
+    near_face = np.asarray(canvas, dtype=bool)
+    for seed in range(20):
+        mask = face_mask(dense_sample, np.random.default_rng(seed))
+        assert mask[near_face].sum() > 0.97 * mask.sum(), seed
+        cx, cy = (int(v) for v in dense_sample.landmarks[2])
+        assert mask[cy, cx] > 0.5, seed
+    # The dense outline, not the five-point shapes, drew them.
+    same_seed = [
+        np.array_equal(face_mask(dense_sample, np.random.default_rng(s)),
+                       face_mask(sample, np.random.default_rng(s)))
+        for s in range(5)
+    ]  # fmt: skip
+    assert not any(same_seed)
+
+
+def test_a_cache_without_dense_landmarks_is_refused_with_advice(sample, tmp_path: Path):
+    old = tmp_path / "train.npz"
+    np.savez(
+        old,
+        images=sample.rgb[None],
+        boxes=np.asarray([sample.box], np.float32),
+        landmarks=sample.landmarks[None],
+        sources=np.asarray(["a.jpg"]),
+    )
+    with pytest.raises(UnmaskError, match="dense landmarks") as caught:
+        load_cache(old)
+    assert "delete the cache" in caught.value.hint
 
 
 def test_cut_out_keeps_the_face_centred_with_room_around_it(sample):

@@ -46,9 +46,10 @@ DEFAULT_DATA = Path("../shared/data")
 def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, threads: int) -> None:
     """Train the face-manipulation detector on self-blended images of the real faces in DATA.
 
-    Faces are detected once and cached in OUT/cache; training then makes a fresh self-blend of
-    every face each time it is used. The result (OUT/face_swap.onnx and OUT/face_swap.json) is
-    calibrated on held-out photos; evaluate it with `unmask eval` before shipping it.
+    Faces and their 468 face-mesh landmarks are found once and cached in OUT/cache; training
+    then makes a fresh self-blend of every face each time it is used. The result
+    (OUT/face_swap.onnx and OUT/face_swap.json) is calibrated on held-out photos; evaluate it
+    with `unmask eval` before shipping it.
     """
     try:
         import torch  # noqa: F401
@@ -58,6 +59,7 @@ def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, thread
         ) from None
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from unmask.errors import UnmaskError
     from unmask.faces import FaceDetector
     from unmask.train.data import build_cache, load_cache, split_data
     from unmask.train.trainer import TrainConfig, run
@@ -80,8 +82,11 @@ def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, thread
         if not target.exists():
             click.echo(f"finding faces in {len(paths)} files for the {name} set...")
             build_cache(paths, detector, target)
-    train_samples = load_cache(cache / "train.npz")
-    held_out = load_cache(cache / "held_out.npz")
+    try:
+        train_samples = load_cache(cache / "train.npz")
+        held_out = load_cache(cache / "held_out.npz")
+    except UnmaskError as error:
+        raise click.ClickException(f"{error.message} ({error.hint})") from None
     click.echo(f"{len(train_samples)} training faces, {len(held_out)} held-out faces")
     config = TrainConfig(steps=steps, batch_pairs=batch_pairs, seed=seed, threads=threads)
     with Progress(

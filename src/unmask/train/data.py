@@ -20,6 +20,7 @@ from PIL import Image
 from unmask.errors import UnmaskError
 from unmask.faces import FaceDetector
 from unmask.media import open_media
+from unmask.train.landmarks import LandmarkModel
 from unmask.train.sbi import FaceSample
 
 HELD_OUT_PERCENT = 15
@@ -104,27 +105,49 @@ def cut_out(
     return FaceSample(np.asarray(picture), new_box, new_marks)
 
 
+def dense_points(samples: list[FaceSample], model: LandmarkModel) -> np.ndarray:
+    """(N, 468, 2) face-mesh points of each cut-out face, NaN where the model found no face."""
+    out = np.full((len(samples), 468, 2), np.nan, dtype=np.float32)
+    for index, sample in enumerate(samples):
+        found = model(sample.rgb, sample.box)
+        if found is not None:
+            out[index] = found.points
+    return out
+
+
 def build_cache(paths: list[Path], detector: FaceDetector, target: Path) -> int:
-    """Detect and cut out faces once; save them as one .npz (images, boxes, landmarks, source)."""
-    images, boxes, marks, sources = [], [], [], []
+    """Detect and cut out faces once and find their dense landmarks; save them as one .npz
+    (images, boxes, five landmarks, dense landmarks, source file names)."""
+    samples, sources = [], []
     for path, sample in face_samples(paths, detector):
-        images.append(sample.rgb)
-        boxes.append(sample.box)
-        marks.append(sample.landmarks)
+        samples.append(sample)
         sources.append(path.name)
     np.savez(
         target,
-        images=np.stack(images),
-        boxes=np.asarray(boxes, dtype=np.float32),
-        landmarks=np.stack(marks).astype(np.float32),
+        images=np.stack([s.rgb for s in samples]),
+        boxes=np.asarray([s.box for s in samples], dtype=np.float32),
+        landmarks=np.stack([s.landmarks for s in samples]).astype(np.float32),
+        dense=dense_points(samples, LandmarkModel()),
         sources=np.asarray(sources),
     )
-    return len(images)
+    return len(samples)
 
 
 def load_cache(path: Path) -> list[FaceSample]:
     data = np.load(path)
+    if "dense" not in data:
+        raise UnmaskError(
+            f"{path} was made by an older unmask without dense landmarks",
+            hint="delete the cache folder; the next `unmask train` rebuilds it",
+        )
     return [
-        FaceSample(image, tuple(float(v) for v in box), marks)  # type: ignore[arg-type]
-        for image, box, marks in zip(data["images"], data["boxes"], data["landmarks"], strict=True)
+        FaceSample(
+            image,
+            tuple(float(v) for v in box),  # type: ignore[arg-type]
+            marks,
+            None if np.isnan(dense).any() else dense,
+        )
+        for image, box, marks, dense in zip(
+            data["images"], data["boxes"], data["landmarks"], data["dense"], strict=True
+        )
     ]

@@ -9,10 +9,11 @@ localisation head (as the blending boundary is in Face X-ray, Li et al., CVPR 20
 deepfake generator is needed, so a detector can learn the seams that face swaps leave from
 real faces alone.
 
-Our landmarks are the five MTCNN points (eyes, nose, mouth corners) plus the face box, not the
-68/81 points of the paper, so the face region is drawn from those: an ellipse fitted to the box
-and landmarks, or the hull of the inner face (eyes, nose, mouth) grown outwards, each with
-random deformation.
+The face region is the convex hull of 468 dense landmarks (MediaPipe Face Mesh,
+`unmask.train.landmarks`), as the paper draws it from 81 dlib points: the whole face up to the
+forehead, or the face below the brows, scaled and deformed at random. Where the dense model found
+no face, the region is drawn from the five MTCNN points and the box instead: an ellipse, or the
+hull of the inner face grown outwards.
 
 Everything here is pure NumPy/Pillow so it can be tested without PyTorch.
 """
@@ -47,6 +48,8 @@ class FaceSample:
     rgb: np.ndarray
     box: tuple[float, float, float, float]
     landmarks: np.ndarray  # (5, 2): left eye, right eye, nose, left mouth, right mouth
+    dense: np.ndarray | None = None
+    """(468, 2) MediaPipe face-mesh points, or None where that model found no face."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,9 @@ def face_mask(sample: FaceSample, rng: np.random.Generator) -> np.ndarray:
     face_w, face_h = x1 - x0, y1 - y0
     canvas = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
-    if rng.random() < 0.6:
+    if sample.dense is not None:
+        points = _dense_region(sample.dense, rng)
+    elif rng.random() < 0.6:
         # Whole face: an ellipse through the box, its centre pulled to the landmarks' centre.
         centre = 0.5 * (np.array([(x0 + x1) / 2, (y0 + y1) / 2]) + sample.landmarks.mean(0))
         radii = np.array([face_w, face_h]) / 2 * rng.uniform(0.75, 1.0, 2)
@@ -78,7 +83,9 @@ def face_mask(sample: FaceSample, rng: np.random.Generator) -> np.ndarray:
         brows = marks[:2] - np.array([0, face_h * rng.uniform(0.12, 0.22)])
         chin = marks[3:].mean(0, keepdims=True) + np.array([0, face_h * rng.uniform(0.1, 0.2)])
         points = _hull(np.concatenate([grown, brows, chin]))
-    jitter = rng.normal(0, 0.03, points.shape) * np.array([face_w, face_h])
+    # A dense hull has ~40 corners; moving each as much as the coarse polygons' would make it lumpy.
+    spread = 0.012 if sample.dense is not None else 0.03
+    jitter = rng.normal(0, spread, points.shape) * np.array([face_w, face_h])
     draw.polygon([tuple(p) for p in (points + jitter)], fill=255)
     # Erode or dilate a little, then soften the edge: the seam must be learnt at many widths.
     size = int(rng.choice([3, 5, 7]))
@@ -88,6 +95,21 @@ def face_mask(sample: FaceSample, rng: np.random.Generator) -> np.ndarray:
     canvas = canvas.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(1.0, 0.06 * face_w))))
     mask = np.asarray(canvas, dtype=np.float32) / 255.0
     return mask / max(float(mask.max()), 1e-6)
+
+
+def _dense_region(dense: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Hull of the dense landmarks: the whole face (as "whole face" swappers replace it) or,
+    one time in three, only what lies below the top of the brows (the "full face" type), scaled
+    about its centre by 0.9-1.1 on each axis."""
+    from unmask.train.landmarks import EYEBROWS
+
+    points = dense
+    if rng.random() < 1 / 3:
+        brow_top = float(dense[list(EYEBROWS), 1].min())
+        points = dense[dense[:, 1] >= brow_top]
+    hull = _hull(points)
+    centre = hull.mean(0)
+    return centre + (hull - centre) * rng.uniform(0.9, 1.1, 2)
 
 
 def alter_source(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
