@@ -148,6 +148,10 @@ def test_upload_lookup_and_openapi_examples(
     assert [m["labels"] for m in r.json()["matches"]] == [["t"]]
     spec = httpx.get(base + "/openapi.json").json()
     assert "example" in str(spec["paths"]["/v1/lookup"])
+    # No page of the server loads anything from another host (FastAPI's /docs would, from a CDN).
+    for path in ("/docs", "/redoc"):
+        page = httpx.get(base + path)
+        assert page.status_code == 404 and "cdn" not in page.text.lower(), path
 
 
 def test_no_acknowledged_entry_is_lost_when_the_server_is_killed(tmp_path: Path) -> None:

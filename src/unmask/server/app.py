@@ -31,6 +31,11 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan if pages else None,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN: a person checking a
+        # picture of themselves must not be announced to a third party. The machine-readable
+        # description stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.state.matcher = matcher or Matcher(store)

@@ -56,7 +56,8 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
         return JSONResponse(
-            error_body("bad_request", message, "see /docs for the request format"), status_code=400
+            error_body("bad_request", message, "see /openapi.json for the request format"),
+            status_code=400,
         )
 
     @app.exception_handler(StarletteHTTPException)

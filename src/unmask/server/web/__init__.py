@@ -26,8 +26,8 @@ from unmask.server.web.rendering import HERE, PageError, error_page
 
 __all__ = ["ScanQueue", "WebConfig", "install", "lifespan"]
 
-API_PREFIXES = ("/v1", "/docs", "/redoc", "/openapi.json")
-"""Paths of the REST API and its documentation: they keep their JSON errors and headers."""
+API_PREFIXES = ("/v1", "/openapi.json")
+"""Paths of the REST API and its description: they keep their JSON errors and headers."""
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
