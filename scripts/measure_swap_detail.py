@@ -10,7 +10,8 @@ measures over the inner face (brows to chin):
   aligned training faces (a model of what real faces share; what it cannot draw is the face's
   own texture).
 
-It prints, per measure, in how many pairs the swap has less than its original, and the AUC of
+It prints, per measure, in how many pairs the swap has less than its original (and the ratio
+swap / original), and the AUC of
 "less means swapped" over all swaps against all evaluation real videos (no pairing).
 
     .venv/bin/python scripts/measure_swap_detail.py --data ../shared/data \
@@ -97,15 +98,19 @@ def main() -> None:
         if values:
             scores[row["path"]] = (row["label"], np.mean(values, axis=0))
     for index, name in enumerate(("detail |Laplacian|", "off-model residual")):
-        less = [
-            value[index] < scores[original_of(path)][1][index]
-            for path, (_, value) in scores.items()
-            if "right_swap" in path and original_of(path) in scores
-        ]
+        ratios = np.array(
+            [
+                value[index] / scores[original_of(path)][1][index]
+                for path, (_, value) in scores.items()
+                if "right_swap" in path and original_of(path) in scores
+            ]
+        )
         labels = np.array([label == "fake" for label, _ in scores.values()], dtype=float)
         values = np.array([value[index] for _, value in scores.values()])
         print(
-            f"{name}: swap below its original in {sum(less)} of {len(less)} pairs; "
+            f"{name}: swap below its original in {int((ratios < 1).sum())} of {len(ratios)} "
+            f"pairs (swap / original: median {np.median(ratios):.2f}, "
+            f"10th percentile {np.percentile(ratios, 10):.2f}); "
             f"unpaired AUC (lower = swapped) {auc(labels, -values):.3f} "
             f"over {int(labels.sum())} fake and {int((1 - labels).sum())} real videos"
         )

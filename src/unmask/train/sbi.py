@@ -39,9 +39,6 @@ H264_CRF_RANGE = (23, 40)
 H264_SHARE = 0.45
 """Share of training crops that go through H.264; JPEG takes most of the rest."""
 JPEG_SHARE = 0.4
-SMOOTH_SHARE = 0.4
-"""Share of blend sources whose skin is smoothed (`smooth_skin`); the rest are softened or
-sharpened in equal parts."""
 
 
 @dataclass(frozen=True)
@@ -122,10 +119,7 @@ def alter_source(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     image = (image - image.mean()) * rng.uniform(0.85, 1.15) + image.mean()  # contrast
     image = image + rng.uniform(-15, 15)  # brightness
     picture = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
-    frequency = rng.random()  # soften (down-up sampling), smooth the skin, or sharpen
-    if frequency < SMOOTH_SHARE:
-        picture = Image.fromarray(smooth_skin(np.asarray(picture), rng))
-    elif frequency < SMOOTH_SHARE + (1 - SMOOTH_SHARE) / 2:
+    if rng.random() < 0.5:  # frequency: soften (down-up sampling) or sharpen
         factor = rng.uniform(0.4, 0.8)
         small = picture.resize(
             (max(1, int(picture.width * factor)), max(1, int(picture.height * factor))),
@@ -150,21 +144,6 @@ def alter_source(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     )
     picture = picture.transform(picture.size, Image.AFFINE, matrix, Image.BILINEAR, fillcolor=None)
     return np.asarray(picture)
-
-
-def smooth_skin(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Skin texture removed, edges kept: one or two bilateral filters (Tomasi & Manduchi,
-    ICCV 1998). A swapper's generator redraws the inner face this way: the DeepFaceLive swaps
-    in ../shared/data hold less fine detail than their own original halves in 28 of 37 pairs
-    (|Laplacian| of the aligned inner face, model card "What the swaps look like")."""
-    import cv2
-
-    out = np.ascontiguousarray(rgb)
-    for _ in range(int(rng.integers(1, 3))):
-        out = cv2.bilateralFilter(
-            out, d=-1, sigmaColor=float(rng.uniform(15, 45)), sigmaSpace=float(rng.uniform(1.5, 4))
-        )
-    return out
 
 
 def self_blend(sample: FaceSample, rng: np.random.Generator) -> SelfBlend:
