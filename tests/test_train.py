@@ -188,3 +188,37 @@ def test_one_training_step_lowers_the_loss_on_its_batch(sample, tmp_path: Path):
         logit_torch = net(pixels[:2])[0].numpy()
     assert np.allclose(logit_onnx, logit_torch, atol=1e-3)
     assert heatmap.shape == (2, 7, 7) and heatmap.min() >= 0 and heatmap.max() <= 1
+
+
+def test_training_batches_are_the_same_with_or_without_worker_processes(sample):
+    torch = pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train.trainer import SelfBlendBatches, TrainConfig
+
+    config = TrainConfig(steps=3, batch_pairs=2, seed=7)
+    faces = [sample, dataclasses.replace(sample, rgb=sample.rgb[:, ::-1].copy())]
+    runs = []
+    for workers in (0, 1):
+        loader = torch.utils.data.DataLoader(
+            SelfBlendBatches(faces, config), batch_size=None, num_workers=workers
+        )
+        runs.append([pixels for pixels, _, _ in loader])
+    assert len(runs[0]) == 3
+    for made_here, made_by_worker in zip(*runs, strict=True):
+        assert torch.equal(made_here, made_by_worker)
+    assert not torch.equal(runs[0][0], runs[0][1])  # each step makes new blends
+
+
+def test_train_runs_with_a_worker_process_and_returns_a_cpu_network(sample):
+    torch = pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train.trainer import TrainConfig, train
+
+    losses = []
+    net = train(
+        [sample, sample],
+        TrainConfig(steps=2, batch_pairs=1, workers=1, threads=1),
+        progress=lambda step, loss: losses.append((step, loss)),
+    )
+    assert [step for step, _ in losses] == [0, 1] and all(np.isfinite(v) for _, v in losses)
+    assert not net.training
+    assert {p.device.type for p in net.parameters()} == {"cpu"}
+    assert torch.isfinite(net(torch.zeros(1, 3, 224, 224))[0]).all()

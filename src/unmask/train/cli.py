@@ -43,7 +43,30 @@ DEFAULT_DATA = Path("../shared/data")
     show_default=True,
     help="CPU threads for PyTorch.",
 )
-def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, threads: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Processes making self-blends while the network trains (0: in the training loop).",
+)
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    help="PyTorch device to train on: auto (a CUDA GPU if PyTorch sees one, else cpu), cpu, "
+    "cuda, cuda:1, ...",
+)
+def train(
+    data: Path,
+    out: Path,
+    steps: int,
+    batch_pairs: int,
+    seed: int,
+    threads: int,
+    workers: int,
+    device: str,
+) -> None:
     """Train the face-manipulation detector on self-blended images of the real faces in DATA.
 
     Faces and their 468 face-mesh landmarks are found once and cached in OUT/cache; training
@@ -52,7 +75,7 @@ def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, thread
     with `unmask eval` before shipping it.
     """
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         raise click.ClickException(
             "training needs PyTorch: pip install -e '.[train]' (see README, 'Retraining')"
@@ -88,7 +111,21 @@ def train(data: Path, out: Path, steps: int, batch_pairs: int, seed: int, thread
     except UnmaskError as error:
         raise click.ClickException(f"{error.message} ({error.hint})") from None
     click.echo(f"{len(train_samples)} training faces, {len(held_out)} held-out faces")
-    config = TrainConfig(steps=steps, batch_pairs=batch_pairs, seed=seed, threads=threads)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        torch.empty(1, device=device)
+    except (RuntimeError, ValueError, AssertionError) as error:  # CPU-only builds assert
+        raise click.BadParameter(f"{device!r}: {error}", param_hint="--device") from None
+    click.echo(f"training on {device}")
+    config = TrainConfig(
+        steps=steps,
+        batch_pairs=batch_pairs,
+        seed=seed,
+        threads=threads,
+        workers=workers,
+        device=device,
+    )
     with Progress(
         TextColumn("training"),
         BarColumn(),

@@ -46,6 +46,10 @@ class TrainConfig:
     through the high-resolution early blocks is most of the CPU cost)."""
     seed: int = 20221
     threads: int = 2
+    workers: int = 1
+    """Processes making self-blends while the network trains (0: made in the training loop)."""
+    device: str = "cpu"
+    """Where the network trains: "cpu" or a PyTorch device such as "cuda"."""
 
 
 def training_pair(
@@ -89,6 +93,31 @@ def batch(
     return pixels, torch.tensor(labels), torch.from_numpy(np.stack(masks).copy())
 
 
+class SelfBlendBatches(torch.utils.data.Dataset):
+    """Training batch `step`: its real faces and their self-blends. The faces of every step are
+    drawn up front and each batch has its own random generator, seeded by (seed, step), so the
+    batches are the same whether 0, 1 or more worker processes make them."""
+
+    def __init__(self, samples: list[FaceSample], config: TrainConfig) -> None:
+        self.samples = samples
+        self.seed = config.seed
+        rng = np.random.default_rng(config.seed)
+        order, cursor = rng.permutation(len(samples)), 0
+        self.indices: list[np.ndarray] = []
+        for _ in range(config.steps):
+            if cursor + config.batch_pairs > len(order):
+                order, cursor = rng.permutation(len(samples)), 0
+            self.indices.append(order[cursor : cursor + config.batch_pairs])
+            cursor += config.batch_pairs
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, step])
+        return batch(self.samples, self.indices[step], rng)
+
+
 def train(
     samples: list[FaceSample],
     config: TrainConfig,
@@ -96,8 +125,7 @@ def train(
 ) -> FaceSwapNet:
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    rng = np.random.default_rng(config.seed)
-    net = FaceSwapNet(pretrained=True)
+    net = FaceSwapNet(pretrained=True).to(config.device)
     frozen = [
         net.backbone._conv_stem,
         net.backbone._bn0,
@@ -115,16 +143,17 @@ def train(
         lambda step: 0.5 * (1 + math.cos(math.pi * min(step, config.steps) / config.steps)),
     )
     bce = nn.BCEWithLogitsLoss()
-    order = rng.permutation(len(samples))
-    cursor = 0
+    batches = torch.utils.data.DataLoader(
+        SelfBlendBatches(samples, config),
+        batch_size=None,
+        num_workers=config.workers,
+        prefetch_factor=2 if config.workers else None,
+    )
     net.train()
     for module in frozen:  # keep ImageNet batch-norm statistics in the frozen part
         module.eval()
-    for step in range(config.steps):
-        if cursor + config.batch_pairs > len(order):
-            order, cursor = rng.permutation(len(samples)), 0
-        pixels, labels, masks = batch(samples, order[cursor : cursor + config.batch_pairs], rng)
-        cursor += config.batch_pairs
+    for step, (pixels, labels, masks) in enumerate(batches):
+        pixels, labels, masks = (t.to(config.device) for t in (pixels, labels, masks))
         logit, mask_logits = net(pixels)
         loss = bce(logit, labels) + config.mask_weight * bce(mask_logits, masks)
         optimiser.zero_grad()
@@ -134,7 +163,7 @@ def train(
         if progress is not None:
             progress(step, float(loss.detach()))
     net.eval()
-    return net
+    return net.cpu()
 
 
 @torch.no_grad()
