@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,15 @@ def test_train_runs_with_a_worker_process_and_returns_a_cpu_network(sample):
     assert not net.training
     assert {p.device.type for p in net.parameters()} == {"cpu"}
     assert torch.isfinite(net(torch.zeros(1, 3, 224, 224))[0]).all()
+
+
+@pytest.mark.parametrize("missing", ["torch", "ai_edge_litert"])
+def test_train_without_the_train_extra_says_what_to_install(missing, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from unmask.cli import app
+
+    monkeypatch.setitem(sys.modules, missing, None)  # makes `import <missing>` fail
+    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path), "--steps", "1"])
+    assert result.exit_code == 1 and not isinstance(result.exception, ImportError)
+    assert missing in result.output and "train-env" in result.output

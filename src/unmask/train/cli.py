@@ -75,10 +75,12 @@ def train(
     with `unmask eval` before shipping it.
     """
     try:
+        import ai_edge_litert  # noqa: F401  (runs the face-mesh landmarks for the blend masks)
         import torch
-    except ImportError:
+    except ImportError as missing:
         raise click.ClickException(
-            "training needs PyTorch: pip install -e '.[train]' (see README, 'Retraining')"
+            f"training needs the train extra ({missing.name} is missing): "
+            "pip install -e '.[train]', or `make train-env` (see README)"
         ) from None
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -54,7 +54,7 @@ class LandmarkModel:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as error:
             raise RuntimeError(
-                "dense landmarks need LiteRT: pip install -e '.[train]' (see README, 'Retraining')"
+                "dense landmarks need LiteRT: pip install -e '.[train]' or `make train-env`"
             ) from error
         self._interpreter = Interpreter(model_path=str(MODEL_FILE), num_threads=threads)
         self._interpreter.allocate_tensors()
