@@ -12,7 +12,8 @@ measures over the inner face (brows to chin):
 
 It prints, per measure, in how many pairs the swap has less than its original (and the ratio
 swap / original), and the AUC of
-"less means swapped" over all swaps against all evaluation real videos (no pairing).
+"less means swapped" over all fake videos (face swaps and reenactments) against all evaluation
+real videos (no pairing).
 
     .venv/bin/python scripts/measure_swap_detail.py --data ../shared/data \
         --cache runs/face_swap/cache/train.npz --exclude runs/face_swap/training_files.txt

@@ -202,11 +202,11 @@ def test_training_batches_are_the_same_with_or_without_worker_processes(sample):
         loader = torch.utils.data.DataLoader(
             SelfBlendBatches(faces, config), batch_size=None, num_workers=workers
         )
-        runs.append([pixels for pixels, _, _ in loader])
+        runs.append(list(loader))
     assert len(runs[0]) == 3
-    for made_here, made_by_worker in zip(*runs, strict=True):
-        assert torch.equal(made_here, made_by_worker)
-    assert not torch.equal(runs[0][0], runs[0][1])  # each step makes new blends
+    for made_here, made_by_worker in zip(*runs, strict=True):  # pixels, labels, masks
+        assert all(torch.equal(a, b) for a, b in zip(made_here, made_by_worker, strict=True))
+    assert not torch.equal(runs[0][0][0], runs[0][1][0])  # each step makes new blends
 
 
 def test_train_runs_with_a_worker_process_and_returns_a_cpu_network(sample):
@@ -235,3 +235,4 @@ def test_train_without_the_train_extra_says_what_to_install(missing, monkeypatch
     result = CliRunner().invoke(app, ["train", "--out", str(tmp_path), "--steps", "1"])
     assert result.exit_code == 1 and not isinstance(result.exception, ImportError)
     assert missing in result.output and "train-env" in result.output
+    assert not (tmp_path / "cache").exists()  # refused before any work

@@ -74,14 +74,21 @@ def train(
     (OUT/face_swap.onnx and OUT/face_swap.json) is calibrated on held-out photos; evaluate it
     with `unmask eval` before shipping it.
     """
-    try:
-        import ai_edge_litert  # noqa: F401  (runs the face-mesh landmarks for the blend masks)
-        import torch
-    except ImportError as missing:
+    # PyTorch trains the network; LiteRT runs the face-mesh landmarks for the blend masks.
+    missing = [name for name in ("torch", "ai_edge_litert") if not _importable(name)]
+    if missing:
         raise click.ClickException(
-            f"training needs the train extra ({missing.name} is missing): "
+            f"training needs the train extra ({', '.join(missing)} missing): "
             "pip install -e '.[train]', or `make train-env` (see README)"
-        ) from None
+        )
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        torch.empty(1, device=device)
+    except (RuntimeError, ValueError, AssertionError) as error:  # CPU-only builds assert
+        raise click.BadParameter(f"{device!r}: {error}", param_hint="--device") from None
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from unmask.errors import UnmaskError
@@ -113,12 +120,6 @@ def train(
     except UnmaskError as error:
         raise click.ClickException(f"{error.message} ({error.hint})") from None
     click.echo(f"{len(train_samples)} training faces, {len(held_out)} held-out faces")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        torch.empty(1, device=device)
-    except (RuntimeError, ValueError, AssertionError) as error:  # CPU-only builds assert
-        raise click.BadParameter(f"{device!r}: {error}", param_hint="--device") from None
     click.echo(f"training on {device}")
     config = TrainConfig(
         steps=steps,
@@ -146,3 +147,13 @@ def train(
         summary = run(train_samples, held_out, config, out, progress)
         log.close()
     click.echo(json.dumps(summary, indent=2))
+
+
+def _importable(name: str) -> bool:
+    """Whether `import name` would succeed (a module set to None in sys.modules would not)."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    return importlib.util.find_spec(name) is not None

@@ -134,7 +134,8 @@ def build_cache(paths: list[Path], detector: FaceDetector, target: Path) -> int:
 
 
 def load_cache(path: Path) -> list[FaceSample]:
-    data = np.load(path)
+    with np.load(path) as archive:  # read every array now; the file is closed on return
+        data = {name: archive[name] for name in archive.files}
     if "dense" not in data:
         raise UnmaskError(
             f"{path} was made by an older unmask without dense landmarks",
