@@ -283,3 +283,22 @@ def test_every_face_of_a_single_image_is_its_own_track() -> None:
 
     assert [t.track_id for t in tracks] == [0, 1, 2]
     assert [t.detections[0].box[2] - t.detections[0].box[0] for t in tracks] == [80, 60, 40]
+
+
+def test_cut_square_maps_points_back_without_rounding():
+    from unmask.faces.crop import cut_square, square_around
+
+    picture = np.zeros((100, 120, 3), np.uint8)
+    picture[40:43, 70:73] = 255  # a bright 3x3 spot centred on (71, 41)
+    square = square_around((50.3, 20.7, 90.9, 60.1), 1.5)  # runs off no edge
+    left, top, side = square
+    assert side == pytest.approx(40.6 * 1.5)
+    cut = cut_square(picture, square, 61)
+    v, u = np.unravel_index(cut[..., 0].argmax(), cut.shape[:2])
+    scale = side / 61
+    assert (
+        abs(left + (u + 0.5) * scale - 71.5) < scale and abs(top + (v + 0.5) * scale - 41.5) < scale
+    )
+    # Outside the picture it is black, never mirrored.
+    corner = cut_square(picture + 9, square_around((0, 0, 20, 20), 3.0), 30)
+    assert corner[0, 0].tolist() == [0, 0, 0] and corner[-1, -1].tolist() == [9, 9, 9]

@@ -167,6 +167,7 @@ def test_one_training_step_lowers_the_loss_on_its_batch(sample, tmp_path: Path):
     net = FaceSwapNet(pretrained=True)
     pixels, labels, masks = batch([sample] * 4, np.arange(4), np.random.default_rng(0))
     assert pixels.shape == (8, 3, 224, 224) and labels.tolist() == [0, 1] * 4
+    pixels = pixels.float()
     optimiser = torch.optim.AdamW(net.parameters(), lr=TrainConfig().learning_rate * 5)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     losses = []

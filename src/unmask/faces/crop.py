@@ -1,6 +1,8 @@
 """Cut a square face crop for the face classifiers.
 
     >>> crop = crop_face(frame.rgb, face.box)             # 224 x 224 x 3 uint8
+    >>> square = square_around(face.box, 2.0)             # (left, top, side), not rounded
+    >>> cut = cut_square(frame.rgb, square, 320)          # points map back exactly
 
 The crop is the face box's longer side plus `margin` of it on each side, centred on the box.
 Where that square leaves the picture it is filled with a constant colour, never reflected:
@@ -63,3 +65,28 @@ def crop_face(
     return np.asarray(
         Image.fromarray(square).resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     )
+
+
+def square_around(box: Sequence[float], scale: float) -> tuple[float, float, float]:
+    """(left, top, side) of the square `scale` times the box's longer side, centred on the box."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = max(x1 - x0, y1 - y0) * scale
+    return (x0 + x1) / 2 - side / 2, (y0 + y1) / 2 - side / 2, side
+
+
+def cut_square(image: np.ndarray, square: tuple[float, float, float], size: int) -> np.ndarray:
+    """`square` (left, top, side) of an RGB or grey uint8 `image`, resampled bilinearly to
+    `size` x `size`, black outside the picture.
+
+    Unlike `crop_face` nothing is rounded to whole pixels, so a point (u, v) of the result is
+    (left + u * side / size, top + v * side / size) in `image`: landmarks found in the cut map
+    back exactly, and landmarks of `image` map into it."""
+    left, top, side = square
+    picture = Image.fromarray(image).transform(
+        (size, size),
+        Image.Transform.EXTENT,
+        (left, top, left + side, top + side),
+        Image.Resampling.BILINEAR,
+        fillcolor=0,
+    )
+    return np.asarray(picture)

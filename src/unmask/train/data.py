@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from unmask.errors import UnmaskError
 from unmask.faces import FaceDetector
+from unmask.faces.crop import cut_square, square_around
 from unmask.media import open_media
 from unmask.train.landmarks import LandmarkModel
 from unmask.train.sbi import FaceSample
@@ -89,20 +89,11 @@ def cut_out(
     """A CACHE_SIDE square around the face, CACHE_CONTEXT times its box, black outside the
     picture (never mirrored: mirrored padding makes faces a classifier can learn as a shortcut)."""
     x0, y0, x1, y1 = box
-    side = max(x1 - x0, y1 - y0) * CACHE_CONTEXT
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    left, top = cx - side / 2, cy - side / 2
+    left, top, side = square = square_around(box, CACHE_CONTEXT)
     scale = CACHE_SIDE / side
-    picture = Image.fromarray(rgb).transform(
-        (CACHE_SIDE, CACHE_SIDE),
-        Image.Transform.EXTENT,
-        (left, top, left + side, top + side),
-        Image.Resampling.BILINEAR,
-        fillcolor=(0, 0, 0),
-    )
     new_box = ((x0 - left) * scale, (y0 - top) * scale, (x1 - left) * scale, (y1 - top) * scale)
     new_marks = (np.asarray(landmarks, dtype=np.float32) - [left, top]) * scale
-    return FaceSample(np.asarray(picture), new_box, new_marks)
+    return FaceSample(cut_square(rgb, square, CACHE_SIDE), new_box, new_marks)
 
 
 def dense_points(samples: list[FaceSample], model: LandmarkModel) -> np.ndarray:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
+from unmask.faces.crop import cut_square, square_around
 from unmask.models import MODEL_DIR
 
 MODEL_FILE = MODEL_DIR / "face_landmark.tflite"
@@ -66,17 +66,8 @@ class LandmarkModel:
     def __call__(
         self, rgb: np.ndarray, box: tuple[float, float, float, float]
     ) -> DenseLandmarks | None:
-        x0, y0, x1, y1 = box
-        side = max(x1 - x0, y1 - y0) * BOX_SCALE
-        left, top = (x0 + x1) / 2 - side / 2, (y0 + y1) / 2 - side / 2
-        crop = Image.fromarray(rgb).transform(
-            (INPUT_SIDE, INPUT_SIDE),
-            Image.Transform.EXTENT,
-            (left, top, left + side, top + side),
-            Image.Resampling.BILINEAR,
-            fillcolor=(0, 0, 0),
-        )
-        pixels = np.asarray(crop, dtype=np.float32)[None] / 255.0
+        left, top, side = square = square_around(box, BOX_SCALE)
+        pixels = cut_square(rgb, square, INPUT_SIDE).astype(np.float32)[None] / 255.0
         self._interpreter.set_tensor(self._input, pixels)
         self._interpreter.invoke()
         presence = float(self._interpreter.get_tensor(self._presence).ravel()[0])
