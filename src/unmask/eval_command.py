@@ -415,6 +415,7 @@ def eval_command(
     """
     from unmask.config import ScanConfig
     from unmask.errors import UnmaskError
+    from unmask.models import ModelNotInstalledError
     from unmask.scan import Scanner
 
     kinds = {k.strip() for k in manipulation.split(",") if k.strip()} if manipulation else None
@@ -428,6 +429,16 @@ def eval_command(
         scanner = Scanner(
             ScanConfig(frames=frames, detectors=("face_swap",), face_swap_model=model)
         )
+    except ModelNotInstalledError:
+        _err.print(
+            "[red]error:[/red] no face-manipulation model ships with this version of unmask yet, "
+            "so there is nothing to evaluate by default."
+        )
+        _err.print(
+            "what to do: train one (`unmask train --data DATA --out runs/face_swap`) and pass "
+            "--model runs/face_swap/face_swap.onnx"
+        )
+        sys.exit(2)
     except UnmaskError as exc:
         _err.print(f"[red]error:[/red] {exc.message}")
         if exc.hint:

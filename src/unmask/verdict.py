@@ -21,6 +21,14 @@ NO_FACE_MODEL = (
     "Face swaps and reenactments: no face-manipulation model is installed in this version, so "
     "this scan cannot say whether a face was swapped."
 )
+FILE_CHECK_WORDS = {
+    "metadata": "metadata",
+    "forensics": "forensic",
+    "provenance": "Content Credentials",
+    "watermark": "watermark",
+}
+"""File-level detectors (registry name -> the words a headline uses for them), in the order a
+headline names them."""
 NOT_COVERED_ALWAYS = [
     "Images generated from scratch leave no metadata trace once re-saved; missing generator "
     "markers say nothing about how an image was made.",
@@ -75,19 +83,18 @@ def decide(
         kinds = {f.indicates for f in strong}
         what = "AI-generated" if kinds == {"ai_generation"} else "manipulated"
         return verdict("likely_manipulated", f"Likely {what}: {strong[0].summary}")
-    others_found = "found no signs of manipulation" if not weak else "found only weak hints"
+    file_checks = _other_checks(checks_run, weak=bool(weak))
     if face_model is None:
         return verdict(
             "inconclusive",
-            "Inconclusive: no face-manipulation model ran. The metadata and forensic "
-            f"checks {others_found}, which does not show that the file is unaltered.",
+            "Inconclusive: this version cannot tell whether a face was swapped or reenacted "
+            f"(no face-manipulation model ran). {file_checks}",
         )
     if face_probability is None:
         return verdict(
             "inconclusive",
-            "Inconclusive: no face was found for the face-manipulation model to check. The "
-            f"metadata and forensic checks {others_found}, which does not show that the file "
-            "is unaltered.",
+            "Inconclusive: no face was found for the face-manipulation model to check, so this "
+            f"scan cannot tell whether a face was swapped. {file_checks}",
         )
     if face_probability >= low:
         return verdict(
@@ -97,10 +104,32 @@ def decide(
             f"face likely manipulated ({threshold:.2f} and above).",
         )
     headline = "No signs of manipulation found by these checks"
-    headline += f" (face-manipulation probability {face_probability:.2f})."
-    if weak:
-        headline += " Some checks found weak hints, listed below."
+    headline += f" (face-manipulation probability {face_probability:.2f})"
+    headline += (
+        "; some checks found weak hints, listed below." if weak else "; that does not show "
+        "the file is unaltered: a check only finds what it was measured to find."
+    )
     return verdict("no_signs_found", headline)
+
+
+def _other_checks(checks_run: list[str], weak: bool) -> str:
+    """One sentence on what the file-level checks that actually ran found, naming only those
+    (a scan with `--detectors metadata` must not speak for forensic checks that never ran)."""
+    ran = [word for name, word in FILE_CHECK_WORDS.items() if _ran(name, checks_run)]
+    if not ran:
+        return "No metadata or forensic check ran either."
+    names = ran[0] if len(ran) == 1 else ", ".join(ran[:-1]) + " and " + ran[-1]
+    subject = f"The {names} check" + ("s" if len(ran) > 1 else "")
+    if weak:
+        return (
+            f"{subject} found only weak hints (listed below), which neither show the file was "
+            "altered nor that it is unaltered."
+        )
+    return f"{subject} found nothing to report, which does not show the file is unaltered."
+
+
+def _ran(name: str, checks_run: list[str]) -> bool:
+    return any(check.split(":", 1)[0].strip() == name for check in checks_run)
 
 
 def _likely_face(probability: float, card: ModelCard) -> str:
