@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
+
+import unmask  # noqa: F401  (first: switches ONNX Runtime's telemetry off before its import)
 
 
 def export_b4(path: Path) -> None:
@@ -47,6 +48,8 @@ def export_ours(path: Path) -> None:
 
 
 def time_model(path: Path, size: int, threads: int, repeat: int) -> float:
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from torch import nn
 
@@ -190,6 +190,10 @@ def convert(name: str, out_dir: Path) -> float:
     x = rng.uniform(-1.0, 1.0, size=test_shape).astype(np.float32)
     with torch.no_grad():
         expected = [t.numpy() for t in net(torch.from_numpy(x))]
+    # Read at import: set first so ONNX Runtime sends no telemetry from this script either.
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    import onnxruntime as ort
+
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input": x})
     diff = max(float(np.abs(e - g).max()) for e, g in zip(expected, got, strict=True))

@@ -15,16 +15,21 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import unmask
 from unmask.errors import ModelError
 
 if TYPE_CHECKING:
     import onnxruntime  # type: ignore[import-untyped]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 1
 """ONNX Runtime intra-op threads. On a 2-core machine one thread was as fast as two for the
@@ -87,6 +92,8 @@ def _session(filename: str, mtime_ns: int, size: int, threads: int) -> onnxrunti
     # Keyed by file identity, so a replaced checkpoint is loaded afresh.
     import onnxruntime as ort
 
+    _check_telemetry_off(ort)
+
     path = Path(filename)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -101,6 +108,23 @@ def _session(filename: str, mtime_ns: int, size: int, threads: int) -> onnxrunti
             f"could not load model {path}: {str(exc).strip()[:300]}",
             hint="the file may be damaged or not an ONNX model; reinstall unmask or re-export it",
         ) from exc
+
+
+def _check_telemetry_off(ort: ModuleType) -> None:
+    """Turn ONNX Runtime's telemetry API off too, and warn when a program imported onnxruntime
+    before unmask: the environment switch set in `unmask/__init__.py` is read at import, so in
+    that process telemetry may already be on."""
+    ort.disable_telemetry_events()
+    if unmask.ONNXRUNTIME_IMPORTED_FIRST:
+        _warn_imported_first()
+
+
+@functools.cache
+def _warn_imported_first() -> None:
+    log.warning(
+        "onnxruntime was imported before unmask, so its telemetry could not be switched off in "
+        "this process; import unmask first, or set ORT_DISABLE_TELEMETRY=1 in the environment"
+    )
 
 
 @dataclass(frozen=True)
