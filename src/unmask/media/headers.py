@@ -18,8 +18,6 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeET  # type: ignore[import-untyped]
 
-XMP_MAX_PARSE_CHARS = 4_000_000
-"""Larger packets (Extended XMP can be megabytes) are read with regular expressions only."""
 JSON_MAX_CHARS = 8_000_000
 
 # -- text -------------------------------------------------------------------------------------
@@ -86,6 +84,17 @@ def parse_json(text: str) -> Any:
 
 # -- XMP --------------------------------------------------------------------------------------
 
+XMP_MAX_PACKET_CHARS = 2_000_000
+"""Longest XMP text read. A JPEG holds at most 64 KB of standard XMP (one APP1 segment, XMP
+Specification Part 3, 1.1.3); PNG iTXt chunks and TIFF tag 700 have no such bound, and the
+largest packets seen in practice (Photoshop documents with a long history) stay under 1 MB.
+Longer text is cut, and the cut is noted in the evidence."""
+XMP_MAX_VALUE_CHARS = 4_000
+"""Longest property value read by the pattern fallback (a value without its closing quote or
+tag is not read past this)."""
+XMP_MAX_PATTERN_VALUES = 1_000
+"""Most values of one property the pattern fallback collects."""
+
 _XMP_PREFIXES = {
     "http://ns.adobe.com/xap/1.0/": "xmp",
     "http://ns.adobe.com/xap/1.0/mm/": "xmpMM",
@@ -106,7 +115,7 @@ class XmpFacts:
     properties: list[tuple[str, str]] = field(default_factory=list)
     """(prefix:Name, value) pairs, in document order."""
     note: str | None = None
-    """Set when the packet was not well-formed and only patterns were read."""
+    """Set when the packet was cut or not well-formed and only patterns were read."""
 
     def values(self, name: str) -> list[str]:
         return [value for key, value in self.properties if key == name]
@@ -115,40 +124,100 @@ class XmpFacts:
 def parse_xmp(packet: str | bytes) -> XmpFacts:
     """Flatten an XMP packet into (prefix:Name, value) pairs; never raises.
 
-    defusedxml refuses entity expansion and external entities, which hostile packets use.
-    Where the packet does not parse, a few properties are read with regular expressions
-    (the DigitalSourceType found that way is named "regex:DigitalSourceType").
+    Linear in the packet's length, whatever it holds: the text is cut at XMP_MAX_PACKET_CHARS,
+    the `x:xmpmeta` and `rdf:RDF` elements are located with `str.find` (no regular expression
+    touches the packet: a backtracking pattern took minutes on 1 MB of repeated openers), and
+    at most three candidate texts go to defusedxml, whose expat parser is linear and refuses
+    entity expansion and external entities. Where none parses, a few properties are read by
+    plain substring search (the DigitalSourceType found that way is named
+    "regex:DigitalSourceType", a name kept for the JSON evidence's readers).
     """
     text = packet.decode("utf-8", errors="replace") if isinstance(packet, bytes) else str(packet)
+    notes = []
+    if len(text) > XMP_MAX_PACKET_CHARS:
+        text = text[:XMP_MAX_PACKET_CHARS]
+        notes.append(
+            f"XMP packet longer than {XMP_MAX_PACKET_CHARS:,} characters; the rest was not read"
+        )
     text = text.replace("\x00", "")
-    if len(text) <= XMP_MAX_PARSE_CHARS:
-        candidates = [text.strip()]
-        for pattern in (
-            r"<(?:\w+:)?x[ma]pmeta[\s\S]*?</(?:\w+:)?x[ma]pmeta>",
-            r"<rdf:RDF[\s\S]*?</rdf:RDF>",
-        ):
-            match = re.search(pattern, text)
-            if match:
-                candidates.append(match.group(0))
-        for candidate in candidates:
-            root = _xml_root(candidate)
-            if root is not None:
-                facts = XmpFacts()
-                _walk_xmp(root, None, facts.properties, depth=0)
-                return facts
-    facts = XmpFacts(note="XMP packet is not well-formed XML; read with patterns only")
+    for candidate in _xmp_candidates(text):
+        root = _xml_root(candidate)
+        if root is not None:
+            facts = XmpFacts(note="; ".join(notes) or None)
+            _walk_xmp(root, None, facts.properties, depth=0)
+            return facts
+    notes.append("XMP packet is not well-formed XML; read with patterns only")
+    facts = XmpFacts(note="; ".join(notes))
     for name, local in (
         ("xmp:CreatorTool", "CreatorTool"),
         ("stEvt:softwareAgent", "softwareAgent"),
         ("regex:DigitalSourceType", "DigitalSourceType"),
     ):
-        for match in re.finditer(
-            rf'{local}\s*=\s*"([^"]*)"|{local}>([^<]*)<|{local}\s+rdf:resource="([^"]*)"',
-            text[: XMP_MAX_PARSE_CHARS * 2],
-        ):
-            value = next(g for g in match.groups() if g is not None)
-            facts.properties.append((name, value))
+        facts.properties.extend((name, value) for value in _pattern_values(text, local))
     return facts
+
+
+def _xmp_candidates(text: str) -> list[str]:
+    """The whole text, the outermost x:xmpmeta element and the outermost rdf:RDF element."""
+    candidates = [text.strip()]
+    for opening, closing in (
+        ("xmpmeta", "xmpmeta>"),
+        ("xapmeta", "xapmeta>"),
+        ("rdf:RDF", "rdf:RDF>"),
+    ):
+        start = text.find(opening)
+        end = text.rfind(closing)
+        if start < 0 or end < start:
+            continue
+        tag_start = text.rfind("<", max(0, start - 32), start)
+        close_start = text.rfind("</", max(0, end - 32), end)
+        if tag_start < 0 or close_start < 0 or close_start <= tag_start:
+            continue
+        span = text[tag_start : end + len(closing)]
+        if span != candidates[-1]:
+            candidates.append(span)
+    return candidates
+
+
+def _pattern_values(text: str, local: str) -> list[str]:
+    """Values of `local` written as `local="v"`, `<p:local>v<` or `local rdf:resource="v"`,
+    found by substring search: each occurrence reads at most XMP_MAX_VALUE_CHARS further."""
+    values: list[str] = []
+    position = text.find(local)
+    while position >= 0 and len(values) < XMP_MAX_PATTERN_VALUES:
+        after = position + len(local)
+        window = text[after : after + XMP_MAX_VALUE_CHARS + 64]
+        value = None if _in_closing_tag(text, position) else _value_after(window)
+        if value is not None:
+            values.append(value)
+        position = text.find(local, after)
+    return values
+
+
+def _in_closing_tag(text: str, position: int) -> bool:
+    opening = text.rfind("<", max(0, position - 32), position)
+    return opening >= 0 and text.startswith("</", opening) and text.find(">", opening, position) < 0
+
+
+def _value_after(window: str) -> str | None:
+    rest = window.lstrip()
+    if rest.startswith("="):
+        rest = rest[1:].lstrip()
+        if rest.startswith('"'):
+            end = rest.find('"', 1)
+            return rest[1:end] if end > 0 else None
+        return None
+    if window.startswith(">"):
+        end = window.find("<", 1)
+        return window[1:end] if end > 0 else None
+    if rest.startswith("rdf:resource"):
+        rest = rest[len("rdf:resource") :].lstrip()
+        if rest.startswith("="):
+            rest = rest[1:].lstrip()
+            if rest.startswith('"'):
+                end = rest.find('"', 1)
+                return rest[1:end] if end > 0 else None
+    return None
 
 
 def _xml_root(text: str) -> Any | None:
