@@ -60,6 +60,19 @@ def split_data(data: Path) -> Split:
     return Split(train, held_out, training_videos, evaluation_videos)
 
 
+CALIBRATION_PERCENT = 7
+"""Held-out photos with a name bucket below this choose thresholds (calibration half); the
+others (buckets 7-14) only measure them, and are the only photos the face-paste evaluation set
+is made from."""
+
+
+def held_out_halves(split: Split) -> tuple[list[Path], list[Path]]:
+    """The held-out photos split into (calibration, evaluation) halves, fixed by name hash."""
+    calibration = [p for p in split.held_out if _bucket(p.name) < CALIBRATION_PERCENT]
+    evaluation = [p for p in split.held_out if _bucket(p.name) >= CALIBRATION_PERCENT]
+    return calibration, evaluation
+
+
 def _bucket(name: str) -> int:
     return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100
 
