@@ -24,7 +24,7 @@ from web_server import serving
 
 from unmask.bank.store import BankStore
 from unmask.config import ScanConfig
-from unmask.report.signing import check_package_at
+from unmask.report.received import check_package_at
 from unmask.scan import Scanner
 from unmask.server import create_app
 from unmask.server.web import WebConfig

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from media_factory import EXAMPLE
 from test_web import make_app, scan_one, text_of
 
-from unmask.report.signing import check_package_at
+from unmask.report.received import check_package_at
 
 
 @pytest.fixture

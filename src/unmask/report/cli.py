@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from unmask.cli_options import frames_option
 from unmask.config import ScanConfig
@@ -184,16 +186,20 @@ def create_command(
         _fail(exc.message, exc.hint)
     except OSError as exc:
         _fail(_os_error(exc), "check the folder given with -o and that the disk has room")
-    _out.print(f"Evidence package written to [bold]{built.folder}[/] ({len(built.files)} files)")
+    # File names and folders are the user's: never read as Rich markup (`[/]` in a name).
+    folder = escape(str(built.folder))
+    _out.print(f"Evidence package written to [bold]{folder}[/] ({len(built.files)} files)")
     if built.zip_path:
-        _out.print(f"  and zipped to [bold]{built.zip_path}[/]")
+        _out.print(f"  and zipped to [bold]{escape(str(built.zip_path))}[/]")
     for item in items:
+        name = escape(item.name)
         if item.result.error:
-            _out.print(f"  [red]{item.name}: could not be analysed[/]: {item.result.error.message}")
+            message = escape(item.result.error.message)
+            _out.print(f"  [red]{name}: could not be analysed[/]: {message}")
         elif item.result.verdict:
-            _out.print(f"  {item.name}: {item.result.verdict.headline}")
-    _out.print(f"Sealed with key {built.fingerprint}", soft_wrap=True)
-    _out.print(f"Check it any time with: unmask report verify {built.folder}")
+            _out.print(f"  {name}: {escape(item.result.verdict.headline)}")
+    _out.print(f"Sealed with key {built.fingerprint}", soft_wrap=True, highlight=False)
+    _out.print(f"Check it any time with: unmask report verify {folder}", highlight=False)
     if built.incomplete_notices:
         _err.print(
             "[yellow]Some takedown requests are incomplete[/] (places marked [TO FILL IN]): "
@@ -205,7 +211,7 @@ def create_command(
             "it, or make the package again with the answers (in a terminal, or --answers FILE)."
         )
     for warning in built.warnings:
-        _err.print(f"[yellow]warning:[/] {warning}")
+        _err.print(f"[yellow]warning:[/] {escape(warning)}")
     sys.exit(EXIT_ERROR if any(item.result.error for item in items) else EXIT_OK)
 
 
@@ -223,7 +229,8 @@ def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
     since it was sealed, and that the seal's signature holds.
 
     Exit codes: 0 intact; 1 something was altered, missing or added (each named); 2 error."""
-    from unmask.report.signing import check_package_at, load_public_key
+    from unmask.report.received import check_package_at
+    from unmask.report.signing import load_public_key
 
     try:
         check = check_package_at(package, load_public_key(key) if key else None)
@@ -231,20 +238,24 @@ def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
         _fail(exc.message, exc.hint)
     except OSError as exc:
         _fail(_os_error(exc))
+    # Every name printed comes from the package: no Rich markup is read from it (names are
+    # already shown with control characters escaped, see unmask.report.received.shown).
     if as_json:
-        _out.print_json(json.dumps(check.__dict__ | {"ok": check.ok}))
+        _out.print_json(json.dumps(check.to_dict()))
     elif check.ok:
         _out.print(
-            f"[green]intact[/]: all {check.files_checked} files match the signed manifest of "
-            f"{check.folder}"
+            Text.assemble(
+                ("intact", "green"),
+                f": all {check.files_checked} files match the signed manifest of {check.folder}",
+            )
         )
-        _out.print(f"sealed with key {check.fingerprint}")
+        _out.print(f"sealed with key {check.fingerprint}", highlight=False)
         if check.key_matches is None:
             _out.print("compare this fingerprint with the one the sender gave you")
     else:
-        _out.print(f"[red]NOT intact[/]: {check.folder}")
+        _out.print(Text.assemble(("NOT intact", "red"), f": {check.folder}"))
         for problem in check.problems:
-            _out.print(f"  - {problem}")
+            _out.print(Text(f"  - {problem}"))
     if not check.is_package:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK if check.ok else EXIT_PROBLEMS)
@@ -307,5 +318,7 @@ def _os_error(exc: OSError) -> str:
 
 
 def _fail(message: str, hint: str = "") -> None:
-    _err.print(f"[red]error:[/] {message}" + (f"\n  hint: {hint}" if hint else ""))
+    """Print an error; the message may quote names from a file, so it is never read as markup."""
+    text = f" {message}" + (f"\n  hint: {hint}" if hint else "")
+    _err.print(Text.assemble(("error:", "red"), text))
     sys.exit(EXIT_ERROR)

@@ -27,7 +27,7 @@ from unmask.report.package import (
     evidence_item,
     zip_package,
 )
-from unmask.report.signing import check_package_at
+from unmask.report.received import check_package_at
 from unmask.report.takedown import (
     NOTICE_KINDS,
     NOTICE_TITLES,
