@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from unmask import __version__
@@ -21,6 +22,7 @@ from unmask.media import Media, open_media
 from unmask.models import ModelNotInstalledError
 from unmask.result import FaceTrack, MediaSummary, ScanError, ScanResult
 from unmask.verdict import decide
+from unmask.worker import FileWorker
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,58 @@ class Scanner:
             for track in tracks
             for d in track.detections
         }
+
+
+class IsolatedScanner:
+    """A `Scanner` living in a worker process, so that each file's time budget is enforced from
+    outside: a file still running `KILL_GRACE_S` after its budget has its worker killed (and
+    replaced for the next file) and gets a `time_budget_exceeded` error entry. Models load
+    once per run, in the worker. Use as a context manager; `start()` raises the `Scanner`'s
+    own errors (an unknown detector, a missing model) in the caller's process."""
+
+    def __init__(self, config: ScanConfig | None = None) -> None:
+        self.config = config or ScanConfig()
+        self._worker = FileWorker(self.config.limits.time_budget_s, partial(Scanner, self.config))
+
+    def __enter__(self) -> IsolatedScanner:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def close(self) -> None:
+        self._worker.close()
+
+    def scan(self, path: str | Path, display_name: str | None = None) -> ScanResult:
+        """Scan one file in the worker. Never raises for a bad input."""
+        name = display_name or str(path)
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        clock = time.monotonic()
+        try:
+            return self._worker.run(_scan_one, str(path), name)
+        except UnmaskError as exc:
+            error = ScanError(exc.code, exc.message, exc.hint)
+        except Exception as exc:  # a bug of ours must not stop a batch
+            error = ScanError(
+                "internal_error",
+                f"unmask failed on this file ({type(exc).__name__}: {exc})",
+                "please report this as a bug, with the file if you can share it",
+            )
+        return ScanResult(
+            path=name,
+            tool_version=__version__,
+            started_at=started,
+            elapsed_s=round(time.monotonic() - clock, 3),
+            error=error,
+        )
+
+
+def _scan_one(scanner: Scanner, path: str, name: str) -> ScanResult:
+    return scanner.scan(path, display_name=name)
 
 
 def _check(deadline: float | None, doing: str) -> None:

@@ -1,0 +1,261 @@
+"""A per-file wall-clock budget that really stops work: files are handled in a worker process.
+
+Cooperative deadline checks (`Limits.time_budget_s` inside the decoders and detectors) give the
+clearest messages, but they cannot interrupt a C decoder that never returns, a quadratic
+parser holding the GIL, or a process stuck in the kernel. So each command that reads untrusted
+files (`scan`, `hash`, `verify`) hands them, one at a time, to one persistent child process.
+When a file passes its budget the child is killed and a fresh one is started for the next
+file; the file gets an error entry naming the budget, and the batch goes on. A child that dies
+(killed by the kernel for memory, or crashed in a decoder) is reported the same way.
+
+Trade-offs: one child per run, not per file, so models load once (a restart after a kill pays
+it again); results cross a pipe by pickling (a few hundred microseconds for a scan result);
+the child is a fresh interpreter, not a fork, so it inherits no threads or locks from the
+parent (a progress bar's refresh thread, say) and no half-initialised native library.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, TypeVar
+
+from unmask.errors import TimeBudgetExceededError, UnmaskError
+
+T = TypeVar("T")
+
+KILL_GRACE_S = 5.0
+"""The child is killed this long after the budget: the cooperative checks inside get the first
+chance to stop with a precise message ("stopped after 12 of 32 frames")."""
+START_TIMEOUT_S = 300.0
+"""Longest wait for a child to load its models and say it is ready."""
+
+
+class OutOfMemoryError(UnmaskError):
+    """Decoding or analysing the file ran out of memory (Python's MemoryError)."""
+
+    code = "out_of_memory"
+
+
+class WorkerCrashedError(UnmaskError):
+    """The worker process died while handling a file (out of memory, or a decoder crashed)."""
+
+    code = "worker_crashed"
+
+
+class FileWorker:
+    """One child process that runs `task(state, *args)` calls, where `state = setup()` is built
+    once in the child (models, detectors). Use as a context manager.
+
+    `setup` and every `task` must be picklable (module-level functions, `functools.partial`).
+    The child is `python -m unmask.worker` talking over two pipes, so it works the same
+    whatever the parent's main module is (a console script, `python -m`, a notebook).
+    """
+
+    def __init__(
+        self,
+        budget_s: float,
+        setup: Callable[[], Any] | None = None,
+        *,
+        grace_s: float = KILL_GRACE_S,
+    ) -> None:
+        self.budget_s = budget_s
+        self.grace_s = grace_s
+        self._setup = setup or _no_state
+        self._process: subprocess.Popen[bytes] | None = None
+        self._to_child: Connection | None = None
+        self._from_child: Connection | None = None
+        self.restarts = 0
+        """How many times a child was replaced after a kill or a crash."""
+
+    def __enter__(self) -> FileWorker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the child and wait until its state is built. An exception raised by `setup`
+        (e.g. a missing model) is raised here, in the caller's process."""
+        if self._process is not None and self._process.poll() is None:
+            return
+        to_child_read, to_child_write = os.pipe()
+        from_child_read, from_child_write = os.pipe()
+        package_root = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "unmask.worker", str(to_child_read), str(from_child_write)],
+                pass_fds=(to_child_read, from_child_write),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            os.close(to_child_read)
+            os.close(from_child_write)
+        self._to_child = Connection(to_child_write, readable=False)
+        self._from_child = Connection(from_child_read, writable=False)
+        self._to_child.send(self._setup)
+        if not self._from_child.poll(START_TIMEOUT_S):
+            self._kill()
+            raise WorkerCrashedError(
+                f"the worker process did not start within {START_TIMEOUT_S:.0f} s",
+                "the computer may be overloaded; try again",
+            )
+        try:
+            status, payload = self._from_child.recv()
+        except (EOFError, OSError):
+            code = self._kill()
+            raise WorkerCrashedError(
+                f"the worker process stopped while starting (exit status {code})",
+                "please report this as a bug",
+            ) from None
+        if status != "ready":
+            self._kill()
+            raise _rebuild(payload)
+
+    def run(self, task: Callable[..., T], *args: Any) -> T:
+        """`task(state, *args)` in the child. Raises `TimeBudgetExceededError` when the call
+        passes the budget (the child is killed), `WorkerCrashedError` when the child dies, and
+        whatever `task` raised otherwise."""
+        self.start()
+        assert self._to_child is not None and self._from_child is not None
+        try:
+            self._to_child.send((task, args))
+        except OSError:
+            return self._crashed()
+        if not self._from_child.poll(self.budget_s + self.grace_s):
+            self._kill()
+            self.restarts += 1
+            raise TimeBudgetExceededError(
+                f"stopped after the per-file time budget of {self.budget_s:g} s: decoding or "
+                "analysis did not finish, and the work was ended by force",
+                "if you trust this file, raise the budget with --time-budget",
+            )
+        try:
+            status, payload = self._from_child.recv()
+        except (EOFError, OSError):
+            return self._crashed()
+        if status == "ok":
+            return payload  # type: ignore[no-any-return]
+        raise _rebuild(payload)
+
+    def close(self) -> None:
+        """Stop the child (politely, then by force)."""
+        if self._process is None:
+            return
+        try:
+            if self._to_child is not None:
+                self._to_child.send(None)
+            self._process.wait(2.0)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self._kill()
+
+    def _crashed(self) -> Any:
+        code = self._kill()
+        self.restarts += 1
+        if code == -signal.SIGKILL:
+            raise WorkerCrashedError(
+                "the work on this file was killed by the system, most likely for using too "
+                "much memory",
+                "lower --max-pixels or sample fewer frames, or scan it on a computer with more "
+                "memory",
+            )
+        raise WorkerCrashedError(
+            f"the decoder crashed on this file (the worker process ended with status {code})",
+            "the file is probably damaged or deliberately malformed",
+        )
+
+    def _kill(self) -> int | None:
+        """End the child (if still running) and close the pipes; returns its exit status."""
+        process, self._process = self._process, None
+        for connection in (self._to_child, self._from_child):
+            if connection is not None:
+                connection.close()
+        self._to_child = self._from_child = None
+        if process is None:
+            return None
+        try:
+            return process.wait(0.5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+
+def _no_state() -> None:
+    return None
+
+
+def _serve(to_parent: Connection, from_parent: Connection) -> None:
+    """The child's loop: build the state, then answer one call at a time until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    try:
+        setup = from_parent.recv()
+        state = setup()
+    except BaseException as exc:
+        to_parent.send(("error", _portable(exc)))
+        return
+    to_parent.send(("ready", None))
+    while True:
+        try:
+            message = from_parent.recv()
+        except (EOFError, OSError):
+            return  # the parent went away
+        if message is None:
+            return
+        task, args = message
+        try:
+            reply = ("ok", task(state, *args))
+        except MemoryError:
+            error = OutOfMemoryError(
+                "the file needed more memory than this computer allows",
+                "lower --max-pixels or sample fewer frames",
+            )
+            reply = ("error", _portable(error))
+        except BaseException as exc:
+            reply = ("error", _portable(exc))
+        try:
+            to_parent.send(reply)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            to_parent.send(("error", _portable(RuntimeError(f"unsendable result: {exc}"))))
+
+
+def _portable(exc: BaseException) -> tuple[Any, ...]:
+    """An exception as something that survives pickling (an `UnmaskError` keeps its hint)."""
+    if isinstance(exc, UnmaskError):
+        return ("unmask", type(exc), exc.message, exc.hint)
+    try:
+        pickle.dumps(exc)
+        return ("plain", exc)
+    except Exception:
+        return ("plain", RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def _rebuild(payload: tuple[Any, ...]) -> BaseException:
+    if payload[0] == "unmask":
+        _, kind, message, hint = payload
+        error = kind.__new__(kind)
+        UnmaskError.__init__(error, message, hint)
+        return error  # type: ignore[no-any-return]
+    return payload[1]  # type: ignore[no-any-return]
+
+
+def _child_main(arguments: list[str]) -> None:
+    from_parent = Connection(int(arguments[0]), writable=False)
+    to_parent = Connection(int(arguments[1]), readable=False)
+    _serve(to_parent, from_parent)
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1:])
+
+__all__ = ["KILL_GRACE_S", "FileWorker", "OutOfMemoryError", "WorkerCrashedError"]
