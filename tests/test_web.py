@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from media_factory import EXAMPLE, gradient, truncated, write_video
 from PIL import Image, ImageFilter
 from test_face_swap import write_face_video
-from web_server import free_port
+from web_server import free_port, page_client
 
 from unmask.bank.store import BankStore
 from unmask.config import ScanConfig
@@ -32,6 +32,7 @@ from unmask.result import ScanResult
 from unmask.scan import Scanner
 from unmask.server import create_app
 from unmask.server.web import ScanQueue, WebConfig
+from unmask.server.web.folders import OWNER_FILE
 
 JSON = {"Accept": "application/json"}
 PDQ_A = "e64cc9d91c623882f8d1f1d9a398e78c9f199b3bd83924f2b7e11e0bf861b064"
@@ -45,7 +46,7 @@ def make_app(tmp_path: Path, **options: Any) -> FastAPI:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(make_app(tmp_path)) as c:
+    with page_client(make_app(tmp_path)) as c:
         yield c
 
 
@@ -73,6 +74,11 @@ def scan_one(client: TestClient, name: str, data: bytes) -> tuple[str, str]:
     page = client.get(f"/jobs/{job_id}")
     assert page.status_code == 200
     return job_id, page.text
+
+
+def kept(root: Path) -> list[str]:
+    """What a server keeps in its upload folder, but the file naming the server's process."""
+    return sorted(set(os.listdir(root)) - {OWNER_FILE})
 
 
 def text_of(html: str) -> str:
@@ -141,7 +147,7 @@ def test_a_video_with_the_face_model_shows_face_heatmaps_and_a_timeline_chart(
     monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "model")))
     tints = [(1.0, 1.0, 1.0), (1.3, 0.8, 0.6), (0.6, 0.8, 1.3)]
     video = write_face_video(tmp_path / "faces.mp4", tints)
-    with TestClient(make_app(tmp_path)) as client:
+    with page_client(make_app(tmp_path)) as client:
         _, html = scan_one(client, "faces.mp4", video.read_bytes())
     assert '<svg class="timeline"' in html
     assert len(re.findall(r"<circle ", html)) >= 6  # one point per sampled frame
@@ -189,15 +195,15 @@ def test_bad_uploads_get_a_clear_message_on_the_page_never_a_traceback(
     assert message in text_of(page.text) and "Traceback" not in page.text
     answer = upload(client, *files)
     assert answer.status_code == status and message in answer.json()["error"]["message"]
-    assert os.listdir(client.app.state.scans.root) == []  # nothing kept
+    assert kept(client.app.state.scans.root) == []  # nothing kept
 
 
 def test_an_upload_over_the_size_limit_is_refused_with_the_limit(tmp_path: Path):
-    with TestClient(make_app(tmp_path, max_upload_bytes=4096)) as client:
+    with page_client(make_app(tmp_path, max_upload_bytes=4096)) as client:
         page = upload(client, ("big.png", _png(gradient(200, 200))), as_json=False)
         assert page.status_code == 413
         assert "too large" in page.text and "4 KB" in page.text
-        assert os.listdir(client.app.state.scans.root) == []
+        assert kept(client.app.state.scans.root) == []
 
 
 class SlowScanner:
@@ -218,7 +224,7 @@ def test_a_full_queue_answers_busy_and_try_again_shortly(tmp_path: Path):
     config = app.state.scans.config
     app.state.scans = ScanQueue(config, lambda: SlowScanner(release))  # type: ignore[arg-type,return-value]
     picture = ("a.png", _png(gradient()))
-    with TestClient(app) as client:
+    with page_client(app) as client:
         first = upload(client, picture).json()["jobs"][0]["id"]
         second = upload(client, picture).json()["jobs"][0]["id"]
         busy = upload(client, picture, as_json=False)
@@ -254,7 +260,7 @@ def test_finished_jobs_are_deleted_after_the_retention_time(client: TestClient):
 
 
 def test_uploads_live_in_a_private_folder_removed_at_shutdown(tmp_path: Path):
-    with TestClient(make_app(tmp_path)) as client:
+    with page_client(make_app(tmp_path)) as client:
         job_id, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
         root = client.app.state.scans.root
         assert root.stat().st_mode & 0o777 == 0o700
@@ -279,7 +285,7 @@ def test_a_bug_behind_a_page_shows_a_plain_page_never_a_traceback(
         raise RuntimeError("kaboom-42")
 
     monkeypatch.setattr(views, "faces", broken)
-    with TestClient(make_app(tmp_path), raise_server_exceptions=False) as client:
+    with page_client(make_app(tmp_path), raise_server_exceptions=False) as client:
         job_id, _ = scan_one_status(client, "astronaut.jpg", EXAMPLE.read_bytes())
         page = client.get(f"/jobs/{job_id}")
         assert page.status_code == 500 and "text/html" in page.headers["content-type"]
@@ -301,7 +307,7 @@ def test_bank_pages_need_a_key_then_add_hashes_and_match_them(tmp_path: Path):
     store: BankStore = app.state.store
     store.create_bank("ncii", "test bank")
     key = store.create_key("helper", ["write", "match"], ["ncii"])
-    with TestClient(app) as client:
+    with page_client(app) as client:
         assert "API key" in client.get("/bank").text
         wrong = client.post("/bank/key", data={"api_key": "nope"})
         assert wrong.status_code == 401 and "not known" in wrong.text
@@ -321,7 +327,7 @@ def test_bank_pages_need_a_key_then_add_hashes_and_match_them(tmp_path: Path):
         text = text_of(found.text)
         assert "Lookup results" in text and "photo.png" in text
         assert text.count("ncii") >= 3 and "No match" not in text
-        assert os.listdir(app.state.scans.root) == []  # files hashed, then deleted
+        assert kept(app.state.scans.root) == []  # files hashed, then deleted
         denied = client.post("/bank/create", data={"name": "x"})
         assert denied.status_code == 403 and "admin" in denied.text
         client.post("/bank/forget")
@@ -350,7 +356,8 @@ def test_serve_prints_its_local_url_and_deletes_uploads_when_stopped(tmp_path: P
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
         files = {"files": ("a.png", _png(gradient()), "image/png")}
-        job = httpx.post(base + "/upload", files=files, headers=JSON).json()["jobs"][0]
+        headers = {**JSON, "Origin": base}  # as the page itself sends it
+        job = httpx.post(base + "/upload", files=files, headers=headers).json()["jobs"][0]
         while not httpx.get(base + job["status_url"]).json()["finished"]:
             time.sleep(0.2)
         assert any(uploads.rglob("upload.png"))

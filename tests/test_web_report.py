@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from media_factory import EXAMPLE
 from test_web import make_app, scan_one, text_of
+from web_server import page_client
 
 from unmask.report.received import check_package_at
 
@@ -20,7 +21,7 @@ from unmask.report.received import check_package_at
 @pytest.fixture
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("UNMASK_HOME", str(tmp_path / "home"))
-    with TestClient(make_app(tmp_path)) as c:
+    with page_client(make_app(tmp_path)) as c:
         yield c
 
 

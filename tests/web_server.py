@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from unmask.server.guard import FORM_HEADER
 
 
 def free_port() -> int:
@@ -39,3 +44,17 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+@contextmanager
+def page_client(app: FastAPI, **options: Any) -> Iterator[TestClient]:
+    """A TestClient that talks to the app as its own pages do: at a loopback host name, with the
+    session's form token (read from the upload page) sent with every form."""
+    with TestClient(app, base_url="http://127.0.0.1", **options) as client:
+        found = FORM_TOKEN.search(client.get("/").text)
+        assert found, "the upload page carries the session's form token"
+        client.headers[FORM_HEADER] = found.group(1)
+        yield client

@@ -8,6 +8,8 @@ from unmask import __version__
 from unmask.bank.matching import Matcher
 from unmask.bank.store import BankStore
 from unmask.server.errors import install_error_handlers
+from unmask.server.guard import RequestGuard
+from unmask.server.limits import BodyDeadline
 from unmask.server.routers import banks, hashing, matching
 from unmask.server.web import WebConfig, install, lifespan
 
@@ -37,6 +39,10 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    config = web or WebConfig()
+    # Added last, so it runs first: refused requests never reach a route or a body parser.
+    app.add_middleware(BodyDeadline, timeout_s=config.body_idle_timeout_s)
+    app.add_middleware(RequestGuard, allowed_hosts=config.allowed_hosts)
     app.state.store = store
     app.state.matcher = matcher or Matcher(store)
     install_error_handlers(app)
@@ -44,5 +50,5 @@ def create_app(
     app.include_router(matching.router)
     app.include_router(banks.router)
     if pages:
-        install(app, web)
+        install(app, config)
     return app

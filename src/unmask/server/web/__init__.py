@@ -16,28 +16,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unmask.server.errors import error_body
+from unmask.server.guard import API_PREFIXES
 from unmask.server.web import bank_pages, pages, report_pages
 from unmask.server.web.config import WebConfig
 from unmask.server.web.jobs import ScanQueue
 from unmask.server.web.rendering import HERE, PageError, error_page
 
 __all__ = ["ScanQueue", "WebConfig", "install", "lifespan"]
-
-API_PREFIXES = ("/v1", "/openapi.json")
-"""Paths of the REST API and its description: they keep their JSON errors and headers."""
-SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-        b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-]
 
 
 def install(app: FastAPI, config: WebConfig | None = None) -> None:
@@ -48,15 +35,17 @@ def install(app: FastAPI, config: WebConfig | None = None) -> None:
     app.include_router(bank_pages.router)
     app.include_router(report_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(_SecurityHeaders)
     _install_page_errors(app)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At shutdown, remove every upload and everything made from them."""
-    yield
+    """At start, remove uploads left by a server that was killed; at shutdown, remove every
+    upload and everything made from them."""
     scans = getattr(app.state, "scans", None)
+    if scans is not None:
+        scans.sweep_abandoned()
+    yield
     if scans is not None:
         scans.close()
 
@@ -112,23 +101,3 @@ async def _call(handler: Callable[..., Any], request: Request, exc: Exception) -
     if inspect.isawaitable(response):
         response = await response
     return cast(Response, response)
-
-
-class _SecurityHeaders:
-    """Pages load only this server's own files and are never framed or sent on as referrers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith(API_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
-            await send(message)
-
-        await self.app(scope, receive, with_headers)

@@ -25,6 +25,7 @@ from unmask.bank.store import BankStore, KeyInfo, NewEntry, entries_for_file
 from unmask.errors import UnmaskError
 from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, hash_file, parse_hash
 from unmask.server.web.jobs import ScanQueue
+from unmask.server.web.pages import read_form
 from unmask.server.web.rendering import render
 from unmask.server.web.uploads import ReceivedForm, UploadError, receive_form
 
@@ -95,8 +96,8 @@ def bank_page(request: Request) -> Response:
 
 @router.post("/key")
 async def enter_key(request: Request) -> Response:
-    form = await request.form()
-    api_key = str(form.get("api_key", "")).strip()
+    form = await read_form(request)
+    api_key = form.value("api_key").strip()
     if not api_key or request.app.state.store.check_key(api_key) is None:
         return _login(request, 401, "That key is not known here, or it was revoked.")
     response = RedirectResponse("/bank", status_code=303)
@@ -108,7 +109,8 @@ async def enter_key(request: Request) -> Response:
 
 
 @router.post("/forget")
-def forget_key(request: Request) -> Response:
+async def forget_key(request: Request) -> Response:
+    await read_form(request)
     request.app.state.bank_sessions.close(request.cookies.get(COOKIE))
     response = RedirectResponse("/bank", status_code=303)
     response.delete_cookie(COOKIE, path="/bank")
@@ -120,12 +122,12 @@ async def create_bank(request: Request) -> Response:
     key = _session(request)
     if key is None:
         return _login(request, 401, "Please enter your API key again.")
-    form = await request.form()
+    form = await read_form(request)
     if not _may(key, "admin"):
         return _page(request, key, 403, error="Creating a bank needs a key with the admin scope.")
-    name = str(form.get("name", "")).strip()
+    name = form.value("name").strip()
     try:
-        request.app.state.store.create_bank(name, str(form.get("description", "")).strip())
+        request.app.state.store.create_bank(name, form.value("description").strip())
     except UnmaskError as exc:
         return _page(request, key, 400, error=exc.message, hint=exc.hint)
     return _page(request, key, notice=f"Created the bank “{name}”.")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from unmask.server.guard import LOOPBACK_HOSTS
+from unmask.server.limits import BODY_IDLE_TIMEOUT_S
+
 # Scans are CPU-bound (decoding, face detection, ONNX Runtime); one at a time keeps a laptop
 # responsive, and a bigger machine can raise it with `unmask serve --workers`.
 DEFAULT_WORKERS = 1
@@ -30,6 +33,10 @@ class WebConfig:
     upload_dir: Path | None = None
     """Where the private upload folder is made (None: the system's temporary folder)."""
     max_files: int = MAX_FILES_PER_UPLOAD
+    allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS
+    """Host names the server answers for (DNS rebinding); None answers for any (a server bound
+    to every address, whose names are not known)."""
+    body_idle_timeout_s: float = BODY_IDLE_TIMEOUT_S
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue_size < 0 or self.max_upload_bytes < 1:

@@ -4,7 +4,8 @@ whose files are kept no longer than configured.
 Every job has its own folder (mode 0700) inside one private folder made at first use: the
 upload, and the previews and maps drawn from it. `delete` removes a job's folder at once; a
 background sweep removes jobs whose scan finished `retention_s` ago; `close` (server shutdown)
-removes the whole private folder. Workers are daemon threads, so stopping the server never
+removes the whole private folder, and the next server removes one whose server was killed
+(`unmask.server.web.folders`). Workers are daemon threads, so stopping the server never
 waits for a long scan.
 """
 
@@ -32,6 +33,7 @@ from unmask.config import ScanConfig
 from unmask.result import ScanError, ScanResult
 from unmask.scan import Scanner
 from unmask.server.web.config import WebConfig
+from unmask.server.web.folders import make_private_folder, sweep_abandoned
 from unmask.server.web.images import JobImage, image_name, write_images
 
 log = logging.getLogger(__name__)
@@ -117,13 +119,14 @@ class ScanQueue:
         """The private folder (0700) holding every upload; made at first use."""
         with self._lock:
             if self._root is None:
-                base = self.config.upload_dir
-                if base is not None:
-                    base.mkdir(parents=True, exist_ok=True)
-                self._root = Path(tempfile.mkdtemp(prefix="unmask-web-", dir=base))
+                self._root = make_private_folder(self.config.upload_dir)
                 # Removed at interpreter exit too, should the server stop without `close`.
                 self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True)
             return self._root
+
+    def sweep_abandoned(self) -> list[Path]:
+        """Remove upload folders left by servers that stopped without cleaning up (SIGKILL)."""
+        return sweep_abandoned(self.config.upload_dir)
 
     def staging_folder(self) -> Path:
         """A fresh private folder for one request's files; the caller removes it."""

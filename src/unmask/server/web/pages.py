@@ -15,6 +15,7 @@ from unmask.server.web import views
 from unmask.server.web.jobs import BusyError, Job, ScanQueue
 from unmask.server.web.rendering import PageError, render, wants_json
 from unmask.server.web.uploads import (
+    ReceivedForm,
     UploadError,
     check_media_type,
     describe_size,
@@ -164,12 +165,21 @@ def sharp_image(request: Request, job_id: str, name: str) -> Response:
 
 
 @router.post("/jobs/{job_id}/delete")
-def delete_job(request: Request, job_id: str) -> Response:
+async def delete_job(request: Request, job_id: str) -> Response:
     """Remove the upload and everything made from it, now."""
-    scan_queue(request).delete(job_id)
+    await read_form(request)
+    await run_in_threadpool(scan_queue(request).delete, job_id)
     if wants_json(request):
         return JSONResponse({"deleted": True})
     return RedirectResponse("/?deleted=1", status_code=303)
+
+
+async def read_form(request: Request) -> ReceivedForm:
+    """A form without files (its token checked); a refused one is an error page."""
+    try:
+        return await receive_form(request, None)
+    except UploadError as exc:
+        raise PageError(exc.status, exc.message, exc.hint, title="Not accepted") from None
 
 
 def _image(request: Request, job_id: str, name: str, sharp: bool) -> Response:

@@ -32,7 +32,10 @@ def wants_json(request: Request) -> bool:
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    response = templates.TemplateResponse(request, name, context or {}, status_code=status)
+    # Every form carries the session's token (see unmask.server.guard); set by the guard.
+    token = request.scope.get("state", {}).get("form_token", "")
+    context = {"form_token": token, **(context or {})}
+    response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 

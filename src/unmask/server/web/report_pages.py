@@ -35,8 +35,9 @@ from unmask.report.takedown import (
     answers_from_dict,
     questions,
 )
+from unmask.server.guard import FORM_FIELD
 from unmask.server.web.jobs import Job
-from unmask.server.web.pages import scan_queue
+from unmask.server.web.pages import read_form, scan_queue
 from unmask.server.web.rendering import PageError, render
 from unmask.server.web.uploads import UploadError, receive_form
 
@@ -101,8 +102,8 @@ def _form_context(job: Job, **extra: Any) -> dict[str, Any]:
 @router.post("/jobs/{job_id}/report")
 async def make_report(request: Request, job_id: str) -> Response:
     job = _scanned_job(request, job_id)
-    form = await request.form()
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    form = (await read_form(request)).fields
+    values = {key: value[0] for key, value in form.items() if key != FORM_FIELD}
     try:
         data: dict[str, object] = {}
         for name, _, kind in questions():

@@ -14,11 +14,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from unmask.media.sniff import SNIFF_BYTES, sniff
+from unmask.server.guard import FORM_FIELD, FormTokenError, check_form_token
+from unmask.server.limits import TIMED_OUT
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -70,31 +73,29 @@ def describe_size(size: int) -> str:
 
 
 async def receive_form(
-    request: Request, folder: Path, max_file_bytes: int, max_files: int
+    request: Request, folder: Path | None, max_file_bytes: int = 0, max_files: int = 0
 ) -> ReceivedForm:
-    """Parse a multipart/form-data request, writing each file part into `folder`.
+    """Parse a form (urlencoded, or multipart/form-data with files written into `folder`).
 
-    Raises `UploadError` (413 too large, 400 malformed or too many parts); the caller removes
-    `folder` either way once it is done with the files."""
+    Every form of the pages comes through here, so here the session's form token is checked
+    (`unmask.server.guard`): in a multipart form it must come before the first file, so no
+    byte of a forged upload is written. Raises `UploadError` (403 forged, 408 stalled, 413 too
+    large, 400 malformed or too many parts); the caller removes `folder` either way."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     length = request.headers.get("content-length")
-    if content_type == b"application/x-www-form-urlencoded":  # a form without files
-        if length is not None and length.isdigit() and int(length) > MAX_FIELD_BYTES:
-            raise UploadError(413, "this form is too long")
-        fields = await request.form(max_files=0, max_fields=MAX_FIELDS)
-        form = ReceivedForm()
-        for name, value in fields.multi_items():
-            form.fields.setdefault(name, []).append(str(value))
+    if content_type == b"application/x-www-form-urlencoded" or (
+        content_type != b"multipart/form-data" and length in (None, "0")
+    ):
+        form = await _read_fields(request, length)
+        _check_token(request, form.value(FORM_FIELD) or None)
         return form
-    if content_type != b"multipart/form-data" or not boundary:
-        if length in (None, "0"):
-            return ReceivedForm()  # an empty form
+    if content_type != b"multipart/form-data" or not boundary or folder is None:
         raise UploadError(400, "this form must be sent as multipart/form-data")
     limit = max_file_bytes * max_files + MULTIPART_OVERHEAD
     if length is not None and length.isdigit() and int(length) > limit:
         raise UploadError(413, *_too_large(max_file_bytes, int(length)))
-    reader = _FormReader(folder, max_file_bytes, max_files)
+    reader = _FormReader(folder, max_file_bytes, max_files, request)
     parser = MultipartParser(boundary, reader.callbacks(), max_size=limit)
     try:
         async for chunk in request.stream():
@@ -102,11 +103,57 @@ async def receive_form(
         parser.finalize()
     except UploadError:
         raise
-    except Exception as exc:  # malformed multipart, client gone
-        raise UploadError(400, "the upload was cut off or malformed; please try again") from exc
+    except Exception as exc:  # malformed multipart, client gone, body deadline passed
+        raise _cut_off(request) from exc
     finally:
         reader.close()
+    _check_token(request, reader.token)
     return reader.form
+
+
+async def _read_fields(request: Request, length: str | None) -> ReceivedForm:
+    """An urlencoded form, read with a size cap whether or not Content-Length is sent."""
+    if length is not None and length.isdigit() and int(length) > MAX_FIELD_BYTES:
+        raise UploadError(413, "this form is too long")
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FIELD_BYTES:
+                raise UploadError(413, "this form is too long")
+    except UploadError:
+        raise
+    except Exception as exc:
+        raise _cut_off(request) from exc
+    form = ReceivedForm()
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    if len(pairs) > MAX_FIELDS:
+        raise UploadError(400, "this form has too many fields")
+    for name, value in pairs:
+        form.fields.setdefault(name, []).append(value)
+    return form
+
+
+def _check_token(request: Request, token: str | None) -> None:
+    try:
+        check_form_token(request, token)
+    except FormTokenError:
+        raise UploadError(
+            403,
+            "This form did not come from this server's own page, or the page is too old.",
+            "Reload the page and send the form again.",
+        ) from None
+
+
+def _cut_off(request: Request) -> UploadError:
+    if request.scope.get("state", {}).get(TIMED_OUT):
+        return UploadError(
+            408,
+            "The upload stalled: nothing arrived for a while, so it was stopped and nothing "
+            "was kept.",
+            "Check the connection and try again.",
+        )
+    return UploadError(400, "the upload was cut off or malformed; please try again")
 
 
 def check_media_type(received: ReceivedFile) -> str | None:
@@ -134,8 +181,10 @@ def _too_large(max_bytes: int, size: int | None = None) -> tuple[str, str]:
 class _FormReader:
     """Callbacks for python-multipart's streaming parser."""
 
-    def __init__(self, folder: Path, max_file_bytes: int, max_files: int) -> None:
+    def __init__(self, folder: Path, max_file_bytes: int, max_files: int, request: Request) -> None:
         self.form = ReceivedForm()
+        self.token: str | None = None
+        self._request = request
         self._folder, self._max_file, self._max_files = folder, max_file_bytes, max_files
         self._header_field = b""
         self._header_value = b""
@@ -187,6 +236,8 @@ class _FormReader:
         if not filename:  # a file input left empty still sends a part, with no file name
             self._discard = True
             return
+        if self.token is None:  # no file is written before the form is known to be genuine
+            _check_token(self._request, None)
         if len(self.form.files) >= self._max_files:
             raise UploadError(
                 413,
@@ -219,6 +270,9 @@ class _FormReader:
             return
         if self._file is None:
             text = self._text.decode("utf-8", "replace")
+            if self._name == FORM_FIELD:
+                _check_token(self._request, text)
+                self.token = text
             self.form.fields.setdefault(self._name, []).append(text)
             return
         self.close()

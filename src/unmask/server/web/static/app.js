@@ -41,6 +41,8 @@ function setupUpload() {
     return new Promise((resolve) => {
       const line = say(file.name + ": uploading…");
       const body = new FormData();
+      // The session's form token first: the server writes no file before it has checked it.
+      body.append("form_token", form.elements.form_token.value);
       body.append("files", file, file.name);
       const xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);

@@ -1,0 +1,123 @@
+"""How long and how much `unmask serve` waits for a client, so slow or idle connections cannot
+hold it: a deadline for a request's headers, one for each piece of its body, and how many
+connections are served at once.
+
+uvicorn (with h11) closes an idle kept-alive connection after `timeout_keep_alive`, but has no
+deadline for a request whose headers or body never finish: measured on 0.1, a client that sends
+half its headers, or a Content-Length and then nothing, kept its connection (and an upload's
+file) open indefinitely. `HeaderDeadlineH11` and `BodyDeadline` close both gaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+HEADER_TIMEOUT_S = 20.0
+"""A request's headers must arrive within this long of the connection opening (or of the
+previous answer on a kept-alive connection). Browsers send them in one packet."""
+BODY_IDLE_TIMEOUT_S = 30.0
+"""Longest wait for the next piece of a request body. A phone upload over a poor link sends a
+piece every few hundred milliseconds; a stalled one is dropped and its partial file deleted."""
+KEEP_ALIVE_S = 5.0
+"""uvicorn's own default for an idle kept-alive connection."""
+LIMIT_CONCURRENCY = 100
+"""Connections and tasks served at once; beyond it uvicorn answers 503 at once (no queueing).
+With one scan at a time and a queue of 16, 100 leaves room for progress polls of every queued
+file from several tabs."""
+GRACEFUL_SHUTDOWN_S = 5.0
+"""At Ctrl+C, SIGTERM or SIGHUP, requests still running (an upload in flight) get this long, then
+are cancelled, so that the shutdown that deletes every upload always runs."""
+TIMED_OUT = "body_timed_out"
+"""Key in the ASGI scope's state set when a body deadline passed."""
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """The connection limits handed to uvicorn and the body deadline (see the constants)."""
+
+    header_timeout_s: float = HEADER_TIMEOUT_S
+    body_idle_timeout_s: float = BODY_IDLE_TIMEOUT_S
+    keep_alive_s: float = KEEP_ALIVE_S
+    limit_concurrency: int = LIMIT_CONCURRENCY
+    graceful_shutdown_s: float = GRACEFUL_SHUTDOWN_S
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        return {
+            "http": header_deadline_protocol(self.header_timeout_s),
+            "timeout_keep_alive": self.keep_alive_s,
+            "limit_concurrency": self.limit_concurrency,
+            "timeout_graceful_shutdown": self.graceful_shutdown_s,
+        }
+
+
+class BodyDeadline:
+    """ASGI middleware: a request whose next body piece does not come within `timeout_s` is
+    ended as if the client had gone (the app sees `http.disconnect`, so a streamed upload stops
+    and its partial file is removed); `scope["state"]["body_timed_out"]` says why."""
+
+    def __init__(self, app: ASGIApp, timeout_s: float = BODY_IDLE_TIMEOUT_S) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_done = False
+
+        async def receive_in_time() -> Message:
+            nonlocal body_done
+            if body_done:  # only the body has a deadline; later waits are for a disconnect
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except TimeoutError:
+                scope.setdefault("state", {})[TIMED_OUT] = True
+                body_done = True
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        await self.app(scope, receive_in_time, send)
+
+
+def header_deadline_protocol(timeout_s: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol, closing a connection whose request headers do not arrive in time."""
+
+    class HeaderDeadlineH11(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(timeout_s, self._expired)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expired(self) -> None:
+            self._deadline = None
+            # A request under way has its headers; its body has BodyDeadline.
+            if self.cycle is None or self.cycle.response_complete:
+                self.transport.close()
+
+    return HeaderDeadlineH11
