@@ -438,9 +438,9 @@ def serve_command(
     Example:
       unmask serve                 (then open http://127.0.0.1:8000/)
     """
-    import uvicorn
-
     from unmask.server import create_app
+    from unmask.server.guard import allowed_hosts_for
+    from unmask.server.run import bind, serve
     from unmask.server.web import WebConfig
 
     web = WebConfig(
@@ -450,8 +450,10 @@ def serve_command(
         retention_s=keep_minutes * 60,
         frames=frames,
         upload_dir=upload_dir,
+        allowed_hosts=allowed_hosts_for(host),
     )
     app = create_app(_store(db), web=web)
+    sock = bind(host, port)  # a taken port is a clear error, before "running at"
     shown = f"[{host}]" if ":" in host else host
     _out.print(f"Unmask is running at http://{shown}:{port}/  (press Ctrl+C to stop)")
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -459,4 +461,4 @@ def serve_command(
             "[yellow]warning:[/] listening beyond this computer: anyone who can reach this "
             "address can use the scan pages (the bank needs an API key)."
         )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    serve(app, sock)

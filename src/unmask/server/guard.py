@@ -54,6 +54,14 @@ SECURITY_HEADERS = [
 NO_STORE = (b"cache-control", b"no-store")
 
 
+def allowed_hosts_for(bound: str) -> tuple[str, ...] | None:
+    """The Host names to answer for when bound to `bound`: the loopback names and the bound
+    name; any name (None) when bound to every address, whose names cannot be known here."""
+    if bound in ("0.0.0.0", "::", ""):
+        return None
+    return tuple(dict.fromkeys((*LOOPBACK_HOSTS, bound.strip("[]").lower())))
+
+
 class FormTokenError(Exception):
     """A form arrived without this session's token (and without an origin header)."""
 
