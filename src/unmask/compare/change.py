@@ -1,0 +1,226 @@
+"""Where two aligned pictures differ beyond what re-encoding explains.
+
+1. **Photometric normalisation.** Colour grading, a contrast curve or a different encoder's
+   levels change every pixel a little. A per-channel quadratic curve (original -> suspect) is
+   fitted on the overlapping pixels by least squares, twice: the second fit leaves out the
+   pixels the first fit explained worst, so that a replaced face does not bend the curve.
+2. **Compression-robust difference.** Two measures on the normalised pair, each averaged over a
+   neighbourhood (`REGION_SIGMA`) so that one noisy pixel never makes a region:
+   - structure: 1 - SSIM (Wang et al., IEEE TIP 2004) of the luma, averaged over three scales
+     (full, 1/2, 1/4; Wang, Simoncelli & Bovik's multi-scale SSIM, 2003) after a light blur.
+     JPEG and H.264 remove fine detail, which the blur and the coarser scales do not see; a
+     swapped face changes eyes, nose and mouth shape, which they do;
+   - colour: the distance between the blurred, normalised RGB values (a pasted face of another
+     skin tone, a recoloured object).
+3. **Calibrated thresholds.** Each measure is divided by its threshold, the largest value it
+   reached on controls (originals against their own degraded copies: H.264 CRF 35, JPEG q70,
+   scaled to 0.75, cropped 3 % per side, mirrored, colour-graded, other frame rates), times a
+   safety margin. scripts/calibrate_compare.py measures them; the figures are below. A score
+   above 1 is therefore a difference larger than any the controls showed.
+4. **Regions.** Connected areas above 1, grown to where the score stays above `HYSTERESIS`,
+   boxed in suspect pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+STRUCTURE_THRESHOLD = 0.20
+"""Largest neighbourhood-averaged 1 - SSIM counted as unchanged (see the module docstring).
+Provenance: scripts/calibrate_compare.py, recorded in BENCHMARKS.md."""
+COLOUR_THRESHOLD = 30.0
+"""Largest neighbourhood-averaged RGB distance (0-441) counted as unchanged. Provenance as
+above."""
+PRE_BLUR = 1.0
+"""Gaussian blur (working pixels) before SSIM: removes JPEG ringing and H.264 mosquito noise."""
+SSIM_SIGMA = 1.5
+"""SSIM's Gaussian window (Wang et al. 2004)."""
+SSIM_C1 = (0.01 * 255) ** 2
+SSIM_C2 = (0.03 * 255) ** 2
+"""SSIM's stabilising constants for 8-bit pictures (Wang et al. 2004)."""
+SCALES = 3
+COLOUR_BLUR = 2.0
+"""Gaussian blur (working pixels) before the colour distance."""
+REGION_SIGMA = 0.012
+"""Neighbourhood over which both measures are averaged, as a share of the long side (about
+8 px at 640 px): smaller than an eye, larger than a JPEG block."""
+HYSTERESIS = 0.6
+"""A region grows from its pixels above 1 into neighbours above this."""
+MIN_REGION_SHARE = 0.0015
+"""Regions smaller than this share of the overlap are dropped."""
+EDGE_MARGIN = 3
+"""Pixels at the overlap's edge left out (resampling blends them with what lies outside)."""
+FIT_KEEP = 0.8
+"""Share of pixels (best explained first) used for the second photometric fit."""
+FIT_SAMPLES = 60_000
+
+
+@dataclass
+class Region:
+    """A changed area of one aligned picture pair, in working pixels of the suspect."""
+
+    box: tuple[int, int, int, int]
+    peak: float
+    """Largest score inside (1.0 = the calibrated threshold)."""
+    area: int
+
+
+@dataclass
+class ChangeMap:
+    """The outcome of comparing one aligned pair."""
+
+    score: np.ndarray = field(repr=False)
+    """HxW float32, difference in units of the threshold (0 outside the overlap)."""
+    coverage: np.ndarray = field(repr=False)
+    """HxW bool: where the original covers the suspect."""
+    regions: list[Region]
+    changed_share: float
+    """Share of the overlap above the threshold."""
+    structure_peak: float
+    """Largest neighbourhood-averaged 1 - SSIM in the overlap (what calibration reads)."""
+    colour_peak: float
+    mismatch: float
+    """Median normalised luma difference (0-255) over the overlap: how well the pair aligns
+    at all, used to choose between candidate frames."""
+
+
+def warp(original: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The original laid onto the suspect's pixel grid (`shape` = suspect height, width)."""
+    height, width = shape
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale < 0.7:  # shrink first, so that warping averages instead of skipping pixels
+        small = cv2.resize(
+            original,
+            (max(1, round(original.shape[1] * scale)), max(1, round(original.shape[0] * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+        factor = np.diag([original.shape[1] / small.shape[1], original.shape[0] / small.shape[0]])
+        matrix = np.hstack([matrix[:, :2] @ factor, matrix[:, 2:]])
+        original = small
+    return cv2.warpAffine(original, matrix, (width, height), flags=cv2.INTER_LINEAR)
+
+
+def coverage_of(original_shape: tuple[int, int], matrix: np.ndarray, shape: tuple[int, int]):
+    ones = np.full(original_shape, 255, np.uint8)
+    mask = cv2.warpAffine(ones, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST) > 0
+    mask[:EDGE_MARGIN], mask[-EDGE_MARGIN:] = False, False
+    mask[:, :EDGE_MARGIN], mask[:, -EDGE_MARGIN:] = False, False
+    kernel = np.ones((2 * EDGE_MARGIN + 1, 2 * EDGE_MARGIN + 1), np.uint8)
+    return cv2.erode(mask.astype(np.uint8), kernel) > 0
+
+
+def normalise(original: np.ndarray, suspect: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """`original` (warped) with each channel mapped by the quadratic curve that best fits it
+    to the suspect on the covered pixels (float32, 0-255)."""
+    out = original.astype(np.float32)
+    where = np.flatnonzero(coverage.ravel())
+    if len(where) < 50:
+        return out
+    rng = np.random.default_rng(0)
+    if len(where) > FIT_SAMPLES:
+        where = rng.choice(where, FIT_SAMPLES, replace=False)
+    for c in range(3):
+        x = original[..., c].ravel()[where].astype(np.float64) / 255.0
+        y = suspect[..., c].ravel()[where].astype(np.float64) / 255.0
+        design = np.stack([x * x, x, np.ones_like(x)], axis=1)
+        coef = np.linalg.lstsq(design, y, rcond=None)[0]
+        residual = np.abs(design @ coef - y)
+        keep = residual <= np.quantile(residual, FIT_KEEP)
+        coef = np.linalg.lstsq(design[keep], y[keep], rcond=None)[0]
+        v = out[..., c] / 255.0
+        out[..., c] = np.clip((coef[0] * v + coef[1]) * v + coef[2], 0.0, 1.0) * 255.0
+    return out
+
+
+def compare_aligned(
+    suspect: np.ndarray, original: np.ndarray, matrix: np.ndarray
+) -> ChangeMap:
+    """Compare `suspect` (RGB, working size) with `original` (RGB) mapped by `matrix`."""
+    shape = suspect.shape[:2]
+    warped = warp(original, matrix, shape)
+    coverage = coverage_of(original.shape[:2], matrix, shape)
+    fitted = normalise(warped, suspect, coverage)
+    s = suspect.astype(np.float32)
+    sigma = max(2.0, REGION_SIGMA * max(shape))
+
+    structure = _neighbourhood(_structure(_luma(s), _luma(fitted)), coverage, sigma)
+    colour_raw = np.linalg.norm(
+        cv2.GaussianBlur(s, (0, 0), COLOUR_BLUR) - cv2.GaussianBlur(fitted, (0, 0), COLOUR_BLUR),
+        axis=2,
+    )
+    colour = _neighbourhood(colour_raw, coverage, sigma)
+    score = np.maximum(structure / STRUCTURE_THRESHOLD, colour / COLOUR_THRESHOLD)
+    score[~coverage] = 0.0
+    covered = int(coverage.sum())
+    regions = _regions(score, covered)
+    mismatch = float(np.median(np.abs(_luma(s) - _luma(fitted))[coverage])) if covered else 255.0
+    return ChangeMap(
+        score=score.astype(np.float32),
+        coverage=coverage,
+        regions=regions,
+        changed_share=float((score[coverage] > 1.0).mean()) if covered else 0.0,
+        structure_peak=float(structure[coverage].max()) if covered else 0.0,
+        colour_peak=float(colour[coverage].max()) if covered else 0.0,
+        mismatch=mismatch,
+    )
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32)
+
+
+def _ssim(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def blur(a: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(a, (0, 0), SSIM_SIGMA)
+
+    mx, my = blur(x), blur(y)
+    vx = blur(x * x) - mx * mx
+    vy = blur(y * y) - my * my
+    cxy = blur(x * y) - mx * my
+    return ((2 * mx * my + SSIM_C1) * (2 * cxy + SSIM_C2)) / (
+        (mx * mx + my * my + SSIM_C1) * (vx + vy + SSIM_C2)
+    )
+
+
+def _structure(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 - SSIM averaged over `SCALES` dyadic scales, at the input's size."""
+    a = cv2.GaussianBlur(a, (0, 0), PRE_BLUR)
+    b = cv2.GaussianBlur(b, (0, 0), PRE_BLUR)
+    height, width = a.shape
+    total = np.zeros_like(a)
+    for level in range(SCALES):
+        d = 1.0 - _ssim(a, b)
+        total += cv2.resize(d, (width, height), interpolation=cv2.INTER_LINEAR) if level else d
+        if min(a.shape) < 16:
+            total += d.mean() * (SCALES - level - 1)
+            break
+        a, b = cv2.pyrDown(a), cv2.pyrDown(b)
+    return np.clip(total / SCALES, 0.0, 2.0)
+
+
+def _neighbourhood(values: np.ndarray, coverage: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian average of `values` over covered pixels only (normalised convolution)."""
+    weight = coverage.astype(np.float32)
+    num = cv2.GaussianBlur(values.astype(np.float32) * weight, (0, 0), sigma)
+    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return np.where(den > 1e-3, num / np.maximum(den, 1e-3), 0.0).astype(np.float32)
+
+
+def _regions(score: np.ndarray, covered: int) -> list[Region]:
+    grown = (score > HYSTERESIS).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    min_area = max(16, MIN_REGION_SHARE * covered)
+    regions = []
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if area < min_area:
+            continue
+        peak = float(score[labels == i].max())
+        if peak <= 1.0:
+            continue
+        regions.append(Region((x, y, x + w, y + h), peak, area))
+    regions.sort(key=lambda r: -r.area)
+    return regions

@@ -1,0 +1,299 @@
+"""The comparison engine: one suspect against one or more candidate originals.
+
+    >>> from unmask.compare import compare_files
+    >>> comparison = compare_files("suspect.mp4", ["original.mp4"])
+    >>> comparison.outcome, [r.kind for r in comparison.regions]
+
+Stills and videos on either side go through the same steps: decode (`footage`), match frames
+in time (`timing`), lay the original onto the suspect (`register`), map what differs
+(`change`), and relate the changed areas to faces (`faces`). `unmask compare`,
+`unmask verify --originals` and `unmask scan --original` all call this module.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from unmask.compare import faces as face_relation
+from unmask.compare.change import (
+    COLOUR_THRESHOLD,
+    STRUCTURE_THRESHOLD,
+    ChangeMap,
+    compare_aligned,
+)
+from unmask.compare.footage import Footage, load_original, load_suspect
+from unmask.compare.register import Features, Registration, features, register
+from unmask.compare.result import AlignedFrame, Alignment, Comparison
+from unmask.compare.timing import PDQ_CANDIDATES, pdq_ranking, pick_by_pixels
+from unmask.errors import UnmaskError
+from unmask.media import Limits
+from unmask.result import FaceTrack
+
+ANCHORS = 3
+"""Suspect frames (at 1/4, 1/2 and 3/4 of the sample) registered with SIFT against their best
+PDQ candidates to find the one map for the whole video (the most inliers wins): a
+re-publisher's crop, resize or mirror is the same for every frame."""
+MAX_CHANGED_SHARE = 0.45
+"""A frame pair whose overlap differs over more than this share is not the same footage (a
+different shot of the same room, say), not an alteration: face swaps in the shared DeepFaceLive
+pairs change 2-25 % of the frame (scripts/calibrate_compare.py)."""
+MAX_MISMATCH = 40.0
+"""A frame pair whose median normalised luma difference exceeds this (0-255) did not align."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class _PairResult:
+    suspect_pos: int
+    original_pos: int
+    change: ChangeMap
+
+
+def compare_files(
+    suspect: str | os.PathLike[str],
+    originals: Sequence[str | os.PathLike[str]],
+    *,
+    limits: Limits | None = None,
+    frames: int | None = None,
+    tracks: list[FaceTrack] | None = None,
+    keep_maps: bool = False,
+) -> Comparison:
+    """Compare `suspect` with each of `originals` and return the comparison with the one it
+    matches (the first that aligns best), or `no_common_source` when none does.
+
+    Raises `UnmaskError` when the suspect or an original cannot be read. `tracks` are face
+    tracks already found in the suspect (a scan's), in suspect pixels; else faces are found
+    here. `keep_maps` keeps the decoded frames and maps for `unmask.compare.evidence`."""
+    started = time.monotonic()
+    footage = load_suspect(suspect, limits, frames)
+    best: Comparison | None = None
+    tried: list[str] = []
+    for path in originals:
+        original = load_original(path, limits)
+        tried.append(str(path))
+        comparison = compare_footage(footage, original, tracks=tracks, keep_maps=keep_maps)
+        if best is None or _better(comparison, best):
+            best = comparison
+    if best is None:
+        raise UnmaskError("no original to compare with", "name at least one original file")
+    best.candidates = [best.original or "", *(p for p in tried if p != best.original)]
+    best.elapsed_s = round(time.monotonic() - started, 3)
+    return best
+
+
+def _better(new: Comparison, old: Comparison) -> bool:
+    rank = {"altered": 1, "same_content": 1, "no_common_source": 0}
+    if rank[new.outcome] != rank[old.outcome]:
+        return rank[new.outcome] > rank[old.outcome]
+    new_inliers = new.alignment.inliers if new.alignment else 0
+    old_inliers = old.alignment.inliers if old.alignment else 0
+    return new_inliers > old_inliers
+
+
+def compare_footage(
+    suspect: Footage,
+    original: Footage,
+    *,
+    tracks: list[FaceTrack] | None = None,
+    keep_maps: bool = False,
+) -> Comparison:
+    """Compare two decoded files (see `compare_files`)."""
+    base = Comparison(
+        suspect=suspect.path,
+        original=original.path,
+        outcome="no_common_source",
+        summary="",
+        suspect_sha256=suspect.sha256,
+        original_sha256=original.sha256,
+        suspect_kind="video" if suspect.is_video else "image",
+        original_kind="video" if original.is_video else "image",
+        thresholds={"structure": STRUCTURE_THRESHOLD, "colour": COLOUR_THRESHOLD},
+    )
+    ranking = pdq_ranking(suspect.frames, original.frames)
+    anchors = _anchors(len(suspect.frames))
+    cache = _FeatureCache(suspect, original)
+    top = np.argsort(ranking, axis=1, kind="stable")[:, :PDQ_CANDIDATES]
+    registration = _register(cache, {i: list(top[i]) for i in anchors})
+    if registration is not None:
+        picked, _ = pick_by_pixels(suspect.frames, original.frames, registration.matrix)
+        refined = _register(cache, {i: [int(picked[i])] for i in anchors})
+        if refined is not None and refined.inliers > registration.inliers:
+            registration = refined
+            picked, _ = pick_by_pixels(suspect.frames, original.frames, registration.matrix)
+    if registration is None:
+        base.summary = (
+            f"{_name(suspect.path)} and {_name(original.path)} do not show the same photo or "
+            "footage (no consistent set of matching points), so this pair cannot say whether "
+            "anything was altered."
+        )
+        base.not_checked.append("Nothing was compared: no alignment was found.")
+        return base
+
+    pairs = [
+        _PairResult(
+            i,
+            int(picked[i]),
+            compare_aligned(frame.rgb, original.frames[int(picked[i])].rgb, registration.matrix),
+        )
+        for i, frame in enumerate(suspect.frames)
+    ]
+    aligned = [
+        p
+        for p in pairs
+        if p.change.changed_share <= MAX_CHANGED_SHARE and p.change.mismatch <= MAX_MISMATCH
+    ]
+    offset = None
+    base.alignment = _alignment(suspect, original, registration, pairs, offset)
+    base.aligned_frames = [
+        AlignedFrame(
+            suspect_frame=suspect.frames[p.suspect_pos].index,
+            suspect_time_s=suspect.frames[p.suspect_pos].time_s,
+            original_frame=original.frames[p.original_pos].index,
+            original_time_s=original.frames[p.original_pos].time_s,
+            changed_share=p.change.changed_share,
+        )
+        for p in aligned
+    ]
+    if not aligned:
+        base.summary = (
+            f"{_name(suspect.path)} and {_name(original.path)} share some matching points, but "
+            "no frame lines up with the original: they are not the same photo or footage (for "
+            "example a different shot of the same place), so this pair cannot say whether "
+            "anything was altered."
+        )
+        base.not_checked.append("Nothing was compared: no frame pair lined up.")
+        return base
+
+    regions = face_relation.relate(suspect, original, aligned, registration.matrix, tracks)
+    base.regions = regions
+    base.outcome = "altered" if regions else "same_content"
+    base.not_checked.extend(_not_checked(suspect, pairs, aligned, base.alignment))
+    base.summary = _summary(base, suspect, original, len(aligned))
+    if keep_maps:
+        base._pairs = aligned  # type: ignore[attr-defined]
+        base._footage = (suspect, original, registration)  # type: ignore[attr-defined]
+    return base
+
+
+def _anchors(count: int) -> list[int]:
+    order = [count // 2, count // 4, (3 * count) // 4]
+    return list(dict.fromkeys(i for i in order if 0 <= i < count))
+
+
+class _FeatureCache:
+    """SIFT features computed once per frame (the original's also mirrored)."""
+
+    def __init__(self, suspect: Footage, original: Footage) -> None:
+        self.suspect, self.original = suspect, original
+        self._s: dict[int, Features] = {}
+        self._o: dict[int, tuple[Features, Features]] = {}
+
+    def suspect_features(self, i: int) -> Features:
+        if i not in self._s:
+            self._s[i] = features(self.suspect.frames[i].rgb)
+        return self._s[i]
+
+    def original_features(self, j: int) -> tuple[Features, Features]:
+        if j not in self._o:
+            rgb = self.original.frames[j].rgb
+            self._o[j] = (features(rgb), features(np.ascontiguousarray(rgb[:, ::-1])))
+        return self._o[j]
+
+
+def _register(cache: _FeatureCache, tries: dict[int, list[int]]) -> Registration | None:
+    """The best registration over (suspect anchor frame, candidate original frame) pairs."""
+    best: Registration | None = None
+    for i, originals in tries.items():
+        for j in originals:
+            plain, mirrored = cache.original_features(int(j))
+            found = register(cache.suspect_features(i), plain, mirrored)
+            if found is not None and (best is None or found.inliers > best.inliers):
+                best = found
+    return best
+
+
+def _alignment(
+    suspect: Footage,
+    original: Footage,
+    registration: Registration,
+    pairs: list[_PairResult],
+    offset: float | None,
+) -> Alignment:
+    to_work = np.diag([original.scale, original.scale, 1.0])
+    from_work = np.diag([1 / suspect.scale, 1 / suspect.scale, 1.0])
+    full = from_work @ np.vstack([registration.matrix, [0, 0, 1]]) @ to_work
+    coverage = float(np.mean([p.change.coverage.mean() for p in pairs])) if pairs else 0.0
+    if offset is None and suspect.is_video and original.is_video and pairs:
+        offset = float(
+            np.median(
+                [original.frames[p.original_pos].time_s - suspect.frames[p.suspect_pos].time_s for p in pairs]
+            )
+        )
+    return Alignment(
+        matrix=[[round(float(v), 6) for v in row] for row in full[:2]],
+        mirrored=registration.mirrored,
+        scale=round(registration.scale * suspect.scale / original.scale, 4) if suspect.scale else 0.0,
+        rotation_deg=round(registration.rotation_deg, 2),
+        inliers=registration.inliers,
+        overlap=round(coverage, 4),
+        time_offset_s=round(offset, 3) if offset is not None else None,
+    )
+
+
+def _not_checked(
+    suspect: Footage, pairs: list[_PairResult], aligned: list[_PairResult], alignment: Alignment
+) -> list[str]:
+    notes = []
+    if suspect.is_video:
+        notes.append(
+            f"Only {len(pairs)} frames of the suspect were sampled; a change confined to other "
+            "frames is not seen."
+        )
+    if len(aligned) < len(pairs):
+        notes.append(
+            f"{len(pairs) - len(aligned)} of {len(pairs)} sampled frames did not line up with "
+            "the original (content the original does not have, or a different shot) and were "
+            "not compared."
+        )
+    if alignment.overlap < 0.97:
+        notes.append(
+            f"{(1 - alignment.overlap) * 100:.0f} % of the suspect's area lies outside the "
+            "original (borders, added margins) and was not compared."
+        )
+    notes.append(
+        "Differences within what re-encoding, resizing and colour changes produce (the "
+        "calibrated thresholds), and changes smaller than about 0.2 % of the picture, are not "
+        "reported."
+    )
+    return notes
+
+
+def _summary(comparison: Comparison, suspect: Footage, original: Footage, aligned: int) -> str:
+    name = _name(original.path)
+    scene = "scene" if suspect.is_video or original.is_video else "picture"
+    how = []
+    if comparison.alignment and comparison.alignment.mirrored:
+        how.append("mirrored")
+    if comparison.alignment and abs(comparison.alignment.scale - 1) > 0.02:
+        how.append(f"scaled {comparison.alignment.scale:.2f}x")
+    manner = f" ({', '.join(how)})" if how else ""
+    if comparison.outcome == "same_content":
+        frames = f" in all {aligned} aligned frames" if suspect.is_video else ""
+        return (
+            f"The {scene} matches {name}{manner}; no region differs{frames} beyond what "
+            "re-encoding, resizing or colour changes explain at the calibrated thresholds."
+        )
+    parts = []
+    for region in comparison.regions[:3]:
+        parts.append(face_relation.describe(region, suspect.is_video, suspect.fps))
+    return f"The {scene} matches {name}{manner}; " + "; ".join(parts) + "."
+
+
+def _name(path: str) -> str:
+    return os.path.basename(path) or path

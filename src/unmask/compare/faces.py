@@ -1,0 +1,225 @@
+"""Relate changed areas to the faces in both files: "face 0 differs in frames 12-480".
+
+Faces are found in the suspect with the project's face detector and linked into tracks
+(`unmask.faces`), or taken from a scan that already found them. A face counts as changed in a
+frame when at least `FACE_CHANGED_SHARE` of its box is above the threshold; a video track counts
+as altered when that holds in at least `MIN_FRAMES` sampled frames (one frame alone can be a
+frame picked a moment too early on a fast movement). Changed areas away from every face are
+"other" regions, followed across frames by overlap. For each altered face the original is
+checked for a face at the same place, which tells "replaced" from "added".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from unmask.compare.change import warp
+from unmask.compare.result import ChangedRegion
+from unmask.faces import FaceDetector, find_faces
+from unmask.media import Frame
+from unmask.result import FaceTrack
+
+if TYPE_CHECKING:
+    from unmask.compare.engine import _PairResult
+    from unmask.compare.footage import Footage
+
+FACE_CHANGED_SHARE = 0.15
+"""Share of a face box above the threshold for the face to count as changed in that frame."""
+MIN_FRAMES = 2
+"""Sampled frames in which a video region must differ (all of them when fewer aligned)."""
+FACE_OVERLAP = 0.3
+"""A changed area belongs to a face when this share of it lies inside the face's box."""
+ORIGINAL_FACE_CHECKS = 3
+"""Frames per altered face in which the original is searched for a face at the same place."""
+SAME_FACE_IOU = 0.3
+
+_detector: FaceDetector | None = None
+
+
+def _faces() -> FaceDetector:
+    global _detector
+    if _detector is None:
+        _detector = FaceDetector()
+    return _detector
+
+
+def relate(
+    suspect: Footage,
+    original: Footage,
+    pairs: list[_PairResult],
+    matrix: np.ndarray,
+    tracks: list[FaceTrack] | None,
+) -> list[ChangedRegion]:
+    """The changed regions of the aligned pairs, faces first, in suspect pixels."""
+    if not any(p.change.regions for p in pairs):
+        return []
+    frames = [suspect.frames[p.suspect_pos] for p in pairs]
+    if tracks is None:
+        found, _ = find_faces(frames, _faces())
+        boxes = _boxes_by_frame(found, 1.0)
+    else:
+        boxes = _boxes_by_frame(tracks, suspect.scale)
+    need = min(MIN_FRAMES, len(pairs))
+    regions: list[ChangedRegion] = []
+    face_boxes_by_frame: dict[int, list[tuple[float, ...]]] = {}
+    for track_id, per_frame in _tracks(boxes).items():
+        hits = []
+        for pair in pairs:
+            frame = suspect.frames[pair.suspect_pos]
+            box = per_frame.get(frame.index)
+            if box is None:
+                continue
+            face_boxes_by_frame.setdefault(frame.index, []).append(box)
+            share, peak = _inside(pair.change.score, pair.change.coverage, box)
+            if share >= FACE_CHANGED_SHARE:
+                hits.append((pair, frame, box, peak))
+        if len(hits) < need:
+            continue
+        region = _face_region(track_id, hits, suspect)
+        region.face_in_original = _face_in_original(hits, original, matrix)
+        regions.append(region)
+    regions.extend(_other_regions(pairs, suspect, face_boxes_by_frame, need))
+    regions.sort(key=lambda r: (r.kind != "face", -r.score))
+    return regions
+
+
+def describe(region: ChangedRegion, video: bool, fps: float | None) -> str:
+    """The region in one plain phrase."""
+    x0, y0, x1, y1 = (round(v) for v in region.box)
+    if region.kind == "face":
+        what = f"face {region.track_id}" if region.track_id is not None else "a face"
+        verb = {True: "it was replaced", False: "a face was added where the original has none"}
+        consequence = verb.get(region.face_in_original, "it was changed")  # type: ignore[arg-type]
+    else:
+        what = f"the area ({x0}, {y0})-({x1}, {y1})"
+        consequence = "something there was changed"
+    if video and region.frames and region.time_range_s:
+        first, last = region.frames[0], region.frames[-1]
+        start, end = region.time_range_s
+        return (
+            f"{what} differs in frames {first}-{last} ({_clock(start)}-{_clock(end)}): "
+            f"{consequence}"
+        )
+    where = f" at ({x0}, {y0})-({x1}, {y1})" if region.kind == "face" else ""
+    return f"{what}{where} differs: {consequence}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def _boxes_by_frame(
+    tracks: list[FaceTrack], scale: float
+) -> dict[int, dict[int, tuple[float, ...]]]:
+    """{track_id: {frame index: box in working pixels}}."""
+    out: dict[int, dict[int, tuple[float, ...]]] = {}
+    for track in tracks:
+        for d in track.detections:
+            out.setdefault(track.track_id, {})[d.frame_index] = tuple(v * scale for v in d.box)
+    return out
+
+
+def _tracks(boxes: dict[int, dict[int, tuple[float, ...]]]) -> dict[int, dict[int, tuple]]:
+    return dict(sorted(boxes.items()))
+
+
+def _inside(score: np.ndarray, coverage: np.ndarray, box: tuple[float, ...]) -> tuple[float, float]:
+    """(share of the covered box above 1, peak score in it)."""
+    h, w = score.shape
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
+    if x1 <= x0 or y1 <= y0:
+        return 0.0, 0.0
+    cut, cov = score[y0:y1, x0:x1], coverage[y0:y1, x0:x1]
+    if not cov.any():
+        return 0.0, 0.0
+    return float((cut[cov] > 1.0).mean()), float(cut[cov].max())
+
+
+def _face_region(track_id: int, hits: list, suspect: Footage) -> ChangedRegion:
+    boxes = np.array([h[2] for h in hits])
+    union = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+    frames = [h[1] for h in hits]
+    video = suspect.is_video
+    return ChangedRegion(
+        kind="face",
+        box=_to_file(union, suspect.scale),
+        score=round(max(h[3] for h in hits), 3),
+        track_id=track_id,
+        frames=[f.index for f in frames],
+        time_range_s=(frames[0].time_s, frames[-1].time_s) if video else None,
+    )
+
+
+def _face_in_original(hits: list, original: Footage, matrix: np.ndarray) -> bool | None:
+    """Is there a face in the original where the suspect's changed face is?"""
+    step = max(1, len(hits) // ORIGINAL_FACE_CHECKS)
+    checked = False
+    for pair, frame, box, _ in hits[::step][:ORIGINAL_FACE_CHECKS]:
+        shown = warp(original.frames[pair.original_pos].rgb, matrix, frame.rgb.shape[:2])
+        checked = True
+        for face in _faces().detect(shown):
+            if _iou(face.box, box) >= SAME_FACE_IOU:
+                return True
+    return False if checked else None
+
+
+def _other_regions(
+    pairs: list, suspect: Footage, faces: dict[int, list[tuple[float, ...]]], need: int
+) -> list[ChangedRegion]:
+    """Changed areas away from faces, linked across frames by overlap."""
+    groups: list[dict] = []
+    for pair in pairs:
+        frame: Frame = suspect.frames[pair.suspect_pos]
+        for region in pair.change.regions:
+            if any(_inside_share(region.box, f) >= FACE_OVERLAP for f in faces.get(frame.index, [])):
+                continue
+            for group in groups:
+                if _iou(group["box"], region.box) >= SAME_FACE_IOU and group["frames"][-1] != frame:
+                    group["box"] = _union(group["box"], region.box)
+                    group["frames"].append(frame)
+                    group["peak"] = max(group["peak"], region.peak)
+                    break
+            else:
+                groups.append({"box": region.box, "frames": [frame], "peak": region.peak})
+    out = []
+    for group in groups:
+        if len(group["frames"]) < need:
+            continue
+        frames = group["frames"]
+        out.append(
+            ChangedRegion(
+                kind="other",
+                box=_to_file(group["box"], suspect.scale),
+                score=round(group["peak"], 3),
+                frames=[f.index for f in frames],
+                time_range_s=(frames[0].time_s, frames[-1].time_s) if suspect.is_video else None,
+            )
+        )
+    return out
+
+
+def _to_file(box: tuple, scale: float) -> tuple[float, float, float, float]:
+    return tuple(round(float(v) / scale, 1) for v in box)  # type: ignore[return-value]
+
+
+def _union(a: tuple, b: tuple) -> tuple:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _inside_share(region: tuple, face: tuple) -> float:
+    iw = max(0.0, min(region[2], face[2]) - max(region[0], face[0]))
+    ih = max(0.0, min(region[3], face[3]) - max(region[1], face[1]))
+    area = max(1.0, (region[2] - region[0]) * (region[3] - region[1]))
+    return iw * ih / area
+
+
+def _iou(a: tuple, b: tuple) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
