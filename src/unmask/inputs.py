@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -19,11 +20,18 @@ class Input:
     """Where the bytes are (a temporary file for standard input)."""
     name: str
     """What to call it in results."""
+    from_folder: bool = False
+    """Found by walking a folder the user named, rather than named by the user."""
 
 
 def expand(arguments: list[str], max_stdin_bytes: int) -> list[Input]:
     """Files as given, folders walked recursively in sorted order (hidden entries skipped),
-    "-" read from standard input into a private temporary file."""
+    "-" read from standard input into a private temporary file.
+
+    Links to folders are followed, but no folder is entered twice (a link to a parent would
+    otherwise loop for ever). Whatever a walk meets is listed, FIFOs and sockets included: the
+    loader refuses anything that is not a regular file, without opening it, and says why.
+    """
     inputs: list[Input] = []
     for argument in arguments:
         if argument == STDIN:
@@ -31,15 +39,39 @@ def expand(arguments: list[str], max_stdin_bytes: int) -> list[Input]:
             continue
         path = Path(argument)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for file in sorted(files):
-                    if not file.startswith("."):
-                        child = Path(root) / file
-                        inputs.append(Input(child, str(child)))
+            inputs.extend(_walk(path))
         else:
             inputs.append(Input(path, argument))
     return inputs
+
+
+def _walk(folder: Path) -> list[Input]:
+    found: list[Input] = []
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        try:
+            info = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and _unseen(root, d, seen))
+        for file in sorted(files):
+            if not file.startswith("."):
+                child = Path(root) / file
+                found.append(Input(child, str(child), from_folder=True))
+    return found
+
+
+def _unseen(root: str, name: str, seen: set[tuple[int, int]]) -> bool:
+    try:
+        info = os.stat(os.path.join(root, name))
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and (info.st_dev, info.st_ino) not in seen
 
 
 def _spool_stdin(max_bytes: int) -> Path:

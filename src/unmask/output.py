@@ -29,6 +29,27 @@ SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 64
 """Most characters in a timeline; longer timelines show the highest value of each stretch."""
 
+# Characters that a terminal acts on or that make a shown name read differently from what it
+# is: C0 and C1 controls (ESC starts a terminal command: `\x1b[2J` clears the screen),
+# DEL, and the bidirectional overrides and invisible formatting of Unicode (U+202E would show
+# "gpj.exe" as "exe.jpg").
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+MAP_FILE_NAMES = {
+    "ela": "error-level",
+    "noise": "noise-level-by-block",
+    "noise_residual": "noise-residual-amplified",
+}
+"""File-name parts for `--maps`, so that the two noise maps are told apart by name: the noise
+level estimated per block, and the filtered residual itself."""
+
+
+def printable(text: str) -> str:
+    """`text` with every control, bidirectional and invisible formatting character written as
+    an escape (`\x1b`, `\u202e`), for showing file names and file-controlled strings in a
+    terminal. Combine with Rich `Text` (or `markup=False`) so that `[/]` is not markup either."""
+    return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
 
 def json_document(results: list[dict[str, Any]]) -> str:
     document = {
@@ -52,7 +73,8 @@ def write_maps(result: ScanResult, folder: Path) -> list[Path]:
     written = []
     for finding in result.findings:
         for name, array in finding.maps.items():
-            target = folder / f"{stem}-{tag}-{finding.detector}-{name}.png"
+            shown = MAP_FILE_NAMES.get(name, name)
+            target = folder / f"{stem}-{tag}-{finding.detector}-{shown}.png"
             Image.fromarray(np.asarray(array, dtype=np.uint8)).save(target)
             written.append(target)
     return written
@@ -64,11 +86,11 @@ def print_details(console: Console, result: ScanResult) -> None:
     def say(indent: int, *parts: str | Text) -> None:
         console.print(Padding(Text.assemble(*parts), (0, 0, 0, indent), expand=False))
 
-    console.print(Text(result.path, style="bold"))
+    console.print(Text(printable(result.path), style="bold"))
     if result.error:
-        say(2, Text(f"could not be scanned: {result.error.message}", style="red"))
+        say(2, Text(f"could not be scanned: {printable(result.error.message)}", style="red"))
         if result.error.hint:
-            say(2, f"what to do: {result.error.hint}")
+            say(2, Text(f"what to do: {printable(result.error.hint)}"))
         return
     media = result.media
     assert media is not None and result.verdict is not None
@@ -107,10 +129,10 @@ def print_details(console: Console, result: ScanResult) -> None:
             4,
             Text(f"[{finding.strength}] ", STRENGTH_STYLE[finding.strength]),
             Text(f"{finding.detector}/{finding.code}: ", "bold"),
-            finding.summary,
+            Text(printable(finding.summary)),
         )
     for warning in media.warnings:
-        say(2, Text(f"warning: {warning}", style="yellow"))
+        say(2, Text(f"warning: {printable(warning)}", style="yellow"))
     say(2, "Not covered by this scan:")
     for item in verdict.not_covered:
         say(4, f"- {item}")
@@ -124,7 +146,7 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
     except ValueError:  # absolute and relative paths mixed
         common = ""
     if common and all(p != common for p in paths):
-        console.print(f"in {common}{os.sep}")
+        console.print(Text(f"in {printable(common)}{os.sep}"))
     else:
         common = ""
     table = Table(show_lines=False)
@@ -140,7 +162,7 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
                 "-",
                 "-",
                 Text("error", "red"),
-                result.error.message,
+                Text(printable(result.error.message)),
             )
             continue
         assert result.media is not None and result.verdict is not None
@@ -151,13 +173,14 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
             str(len(result.faces)),
             "-" if result.verdict.probability is None else f"{result.verdict.probability:.2f}",
             Text(result.verdict.label.replace("_", " "), VERDICT_STYLE[result.verdict.label]),
-            "; ".join(notable[:2]),
+            Text(printable("; ".join(notable[:2]))),
         )
     console.print(table)
 
 
-def _shown(path: str, common: str) -> str:
-    return os.path.relpath(path, common) if common else path
+def _shown(path: str, common: str) -> Text:
+    """A path as a table cell: relative to the shared folder, never read as markup."""
+    return Text(printable(os.path.relpath(path, common) if common else path))
 
 
 def sparkline(values: list[float], width: int = SPARK_WIDTH) -> str:

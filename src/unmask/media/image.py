@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import io
+import struct
+import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, ImageSequence, IptcImagePlugin, UnidentifiedImageError
 
-from unmask.errors import CorruptMediaError, LimitExceededError, UnsupportedFormatError
+from unmask.errors import (
+    CorruptMediaError,
+    LimitExceededError,
+    TimeBudgetExceededError,
+    UnsupportedFormatError,
+)
+from unmask.media.guards import check_jpeg_scans, check_png_chunks
 from unmask.media.limits import Limits
-from unmask.media.sampling import sample_indices
+from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, sample_indices
 from unmask.media.types import Frame, ImageHeaders
 
 try:  # HEIC/HEIF through the maintained pillow-heif plugin; AVIF is built into Pillow >= 11.2.
@@ -30,10 +39,23 @@ _GPS_IFD = 0x8825
 
 
 def decode_image(
-    data: bytes, limits: Limits, n_frames: int | None, fps: float | None, deadline: float
+    data: bytes,
+    limits: Limits,
+    n_frames: int | None,
+    fps: float | None,
+    deadline: float,
+    on_frame: Callable[[Frame], None] | None = None,
 ) -> tuple[list[Frame], ImageHeaders, dict[str, Any]]:
     """Decode `data`; returns frames (one for a still image, a sample for an animation),
-    the headers and facts about the file (format, size, animation timing)."""
+    the headers and facts about the file (format, size, animation timing).
+
+    Every limit is checked on what the headers say, before a pixel is decoded: the pixel
+    count, the scans of a JPEG, the chunks of a PNG, and for an animation the frames times
+    the canvas (each frame is composited on the whole canvas, so 3,000 one-pixel frames on a
+    4000 x 4000 canvas cost 48 billion pixel writes). A multi-page TIFF or HEIF shows its
+    first picture only, and its pages are never walked."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        check_png_chunks(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -55,17 +77,28 @@ def decode_image(
             f"limit of {limits.max_pixels / 1e6:.0f} megapixels (a decompression-bomb guard)",
             "if you trust this file, raise the limit with --max-pixels",
         )
+    if image.format in ("JPEG", "MPO"):
+        check_jpeg_scans(data, width * height)
 
     headers = _headers(image)
-    total = getattr(image, "n_frames", 1) or 1
-    # Multi-frame JPEG (MPO) and TIFF hold extra pictures (previews, pages), not motion: only
-    # GIF, WebP and APNG animations are sampled like videos; the others show their first frame.
-    animated = (
-        image.format in _ANIMATED_FORMATS
-        and bool(getattr(image, "is_animated", False))
-        and total > 1
-    )
+    # Multi-frame JPEG (MPO), TIFF and HEIF hold extra pictures (previews, pages), not motion:
+    # only GIF, WebP and APNG animations are sampled like videos; the others show their first
+    # frame, and their frames are never counted (counting walks every TIFF page).
+    try:
+        animated = image.format in _ANIMATED_FORMATS and bool(getattr(image, "is_animated", False))
+        total = int(getattr(image, "n_frames", 1) or 1) if animated else 1
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise CorruptMediaError(f"the animation is damaged ({exc})", _REDOWNLOAD) from None
+    animated = animated and total > 1
+    if animated and total * width * height > limits.max_animation_pixels:
+        raise LimitExceededError(
+            f"the animation has {total:,} frames on a {width} x {height} canvas: decoding it "
+            f"means {total * width * height / 1e9:.1f} billion pixels, above the limit of "
+            f"{limits.max_animation_pixels / 1e9:.0f} billion (a decompression-bomb guard)",
+            "if you trust this file, convert it to a video (e.g. MP4) and scan that",
+        )
     facts: dict[str, Any] = {"format": image.format or "", "width": width, "height": height}
+    frames: list[Frame] = []
     try:
         if not animated:
             image.load()
@@ -73,8 +106,10 @@ def decode_image(
             frames = [Frame(0, 0.0, _to_rgb(upright))]
             facts["width"], facts["height"] = upright.size
             return frames, headers, facts
-        frames, durations = _decode_animation(image, total, limits, n_frames, fps, deadline)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        durations = _decode_animation(
+            image, total, limits, n_frames, fps, deadline, on_frame or frames.append
+        )
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         message = str(exc)
         if "truncated" in message:
             raise CorruptMediaError(
@@ -85,7 +120,7 @@ def decode_image(
         animated=True,
         frame_count=total,
         duration_s=sum(durations) / 1000.0,
-        fps=(1000.0 * total / sum(durations)) if sum(durations) > 0 else None,
+        fps=(1000.0 * len(durations) / sum(durations)) if sum(durations) > 0 else None,
     )
     return frames, _replace_animated(headers), facts
 
@@ -101,24 +136,48 @@ def _decode_animation(
     n_frames: int | None,
     fps: float | None,
     deadline: float,
-) -> tuple[list[Frame], list[float]]:
-    import time
-
-    durations: list[float] = []
-    for frame in ImageSequence.Iterator(image):
-        durations.append(float(frame.info.get("duration", 100) or 100))
-    starts = np.concatenate([[0.0], np.cumsum(durations)[:-1]]) / 1000.0
-    wanted = sample_indices(total, starts[-1] + durations[-1] / 1000.0, n_frames, fps, limits)
-    wanted_set = set(wanted)
-    frames: list[Frame] = []
+    keep: Callable[[Frame], None],
+) -> list[float]:
+    """Sample an animation in one pass over its frames (each frame depends on the ones before
+    it, so every frame up to the last sampled one is decoded). Sampling at a fixed rate needs
+    the frame durations first, which costs a second pass; the animation limit is checked
+    against the frames of one pass, and the time budget is checked on every frame. Sampled
+    frames go to `keep` as they are decoded; returns every frame's duration (ms)."""
+    duration_s = None
+    if fps is not None:
+        durations = [_duration_ms(frame, deadline) for frame in ImageSequence.Iterator(image)]
+        duration_s = sum(durations) / 1000.0
+    wanted = set(sample_indices(total, duration_s or total / 10.0, n_frames, fps, limits))
+    durations = []
+    start_ms = 0.0
     for index, frame in enumerate(ImageSequence.Iterator(image)):
-        if time.monotonic() > deadline:
-            break
-        if index in wanted_set:
-            frames.append(Frame(index, float(starts[index]), _to_rgb(frame)))
-        if index >= wanted[-1]:
-            break
-    return frames, durations
+        duration = _duration_ms(frame, deadline)
+        if index in wanted:
+            keep(Frame(index, start_ms / 1000.0, _sampled_rgb(frame)))
+        durations.append(duration)
+        start_ms += duration
+    return durations
+
+
+def _duration_ms(frame: Image.Image, deadline: float) -> float:
+    if time.monotonic() > deadline:
+        raise TimeBudgetExceededError(
+            "decoding the animation stopped: the per-file time budget ran out",
+            "sample fewer frames, or raise --time-budget",
+        )
+    return float(frame.info.get("duration", 100) or 100)
+
+
+def _sampled_rgb(frame: Image.Image) -> np.ndarray:
+    """A sampled animation frame as RGB, scaled down like video frames (MAX_SAMPLED_FRAME_SIDE)
+    so that 32 frames of a 9000 x 9000 canvas do not hold 8 GB."""
+    rgb = _to_rgb(frame)
+    height, width = rgb.shape[:2]
+    scale = MAX_SAMPLED_FRAME_SIDE / max(width, height)
+    if scale >= 1.0:
+        return rgb
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
 
 
 def _replace_animated(headers: ImageHeaders) -> ImageHeaders:

@@ -13,6 +13,11 @@ DEFAULT_MAX_IMAGE_FILE_BYTES = 200 * 1024**2
 DEFAULT_MAX_DURATION_S = 4 * 60 * 60.0
 DEFAULT_MAX_FRAMES = 2_000
 DEFAULT_TIME_BUDGET_S = 300.0
+DEFAULT_MAX_ANIMATION_PIXELS = 4_000_000_000
+"""Frames x canvas pixels decoded for one animated GIF, WebP or PNG: every frame is composited
+on the whole canvas. Pillow's GIF decoder needed ~4 ns a canvas pixel on the 2-core machine
+of BENCHMARKS.md, so this is ~16 s of decoding; it admits 300 frames of 4K (2.5 billion) and
+refuses 3,000 frames on a 4000 x 4000 canvas (48 billion, a 69 KB file)."""
 
 
 @dataclass(frozen=True)
@@ -31,3 +36,5 @@ class Limits:
     """Most frames sampled from one video (also caps --fps on long videos)."""
     time_budget_s: float = DEFAULT_TIME_BUDGET_S
     """Wall-clock seconds one file may take before it is abandoned with an error entry."""
+    max_animation_pixels: int = DEFAULT_MAX_ANIMATION_PIXELS
+    """Most frames x canvas pixels decoded for one animated image."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
+import stat
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,7 +23,7 @@ from unmask.hashing import file_sha256
 from unmask.media.image import decode_image
 from unmask.media.limits import Limits
 from unmask.media.sniff import SNIFF_BYTES, sniff
-from unmask.media.types import Media
+from unmask.media.types import Frame, Media
 
 # The UUID of the C2PA manifest box in ISO BMFF files (C2PA spec 2.1, section 11.3.4).
 _C2PA_BMFF_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
@@ -36,29 +39,23 @@ def open_media(
     fps: float | None = None,
     deadline: float | None = None,
     display_name: str | None = None,
+    on_frame: Callable[[Frame], None] | None = None,
 ) -> Media:
     """Open and decode one file.
 
     Images are decoded whole (animated ones are sampled like videos); videos are sampled:
     `n_frames` evenly spread (default 32) or `fps` frames per second. Raises an
     `UnmaskError` subclass with a plain message and hint for anything that cannot be read.
+
+    `on_frame`: for videos and animations, receive each sampled frame as it is decoded
+    instead of keeping it in `Media.frames` (which then stays empty), to bound memory when
+    every frame is only hashed. A still image always comes in `Media.frames`.
     """
     limits = limits or Limits()
     deadline = deadline or time.monotonic() + limits.time_budget_s
     file = Path(path)
     name = display_name or str(path)
-    try:
-        size = file.stat().st_size
-        if file.is_dir():
-            raise UnreadableFileError("this is a folder, not a file", "pass the files inside it")
-        with file.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except FileNotFoundError:
-        raise UnreadableFileError("no such file", "check the path") from None
-    except PermissionError:
-        raise UnreadableFileError("permission denied", "check the file's permissions") from None
-    except OSError as exc:
-        raise UnreadableFileError(f"the file could not be read ({exc.strerror})") from None
+    size, head = read_head(file)
     if size == 0 or not head:
         raise EmptyFileError("the file is empty (0 bytes)", "the download or copy probably failed")
     if size > limits.max_file_bytes:
@@ -83,7 +80,7 @@ def open_media(
                 "raise it with --max-file-size if you mean to scan it",
             )
         data = file.read_bytes()
-        frames, headers, facts = decode_image(data, limits, n_frames, fps, deadline)
+        frames, headers, facts = decode_image(data, limits, n_frames, fps, deadline, on_frame)
         animated = bool(facts.get("animated"))
         return Media(
             path=name,
@@ -105,11 +102,11 @@ def open_media(
 
     from unmask.media.video import decode_video  # PyAV loads FFmpeg: only when needed
 
-    frames, container, facts = decode_video(str(file), limits, n_frames, fps, deadline)
+    frames, container, facts = decode_video(str(file), limits, n_frames, fps, deadline, on_frame)
     warnings = []
-    if len(frames) < facts["wanted"]:
+    if facts["decoded"] < facts["wanted"]:
         warnings.append(
-            f"only {len(frames)} of {facts['wanted']} sampled frames could be decoded; "
+            f"only {facts['decoded']} of {facts['wanted']} sampled frames could be decoded; "
             "the video is probably truncated"
         )
     return Media(
@@ -128,6 +125,60 @@ def open_media(
         video_container=container,
         has_c2pa_manifest=kind.format in ("mp4", "mov") and _bmff_has_c2pa(file),
         warnings=warnings,
+    )
+
+
+def read_head(file: Path) -> tuple[int, bytes]:
+    """The size and first bytes of a regular file; `UnreadableFileError` for anything else.
+
+    A FIFO or a socket would block a reader for ever and a device (a link to /dev/zero) never
+    ends, so the kind of file is checked with `stat` before it is opened, and again on the open
+    descriptor (opened non-blocking, so a FIFO swapped in between cannot block either)."""
+    try:
+        kind = regular_file_problem(os.stat(file).st_mode)
+        if kind is not None:
+            raise UnreadableFileError(*kind)
+        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            info = os.fstat(descriptor)
+            kind = regular_file_problem(info.st_mode)
+            if kind is not None:
+                raise UnreadableFileError(*kind)
+            return info.st_size, os.read(descriptor, SNIFF_BYTES)
+        finally:
+            os.close(descriptor)
+    except FileNotFoundError:
+        if os.path.islink(file):
+            raise UnreadableFileError(
+                "this is a link to something that does not exist", "check where the link points"
+            ) from None
+        raise UnreadableFileError("no such file", "check the path") from None
+    except PermissionError:
+        raise UnreadableFileError("permission denied", "check the file's permissions") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnreadableFileError(
+                "this is a link that points back to itself", "check where the link points"
+            ) from None
+        raise UnreadableFileError(f"the file could not be read ({exc.strerror})") from None
+
+
+def regular_file_problem(mode: int) -> tuple[str, str] | None:
+    """(message, hint) when a file-system object is not a regular file, else None."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "this is a folder, not a file", "pass the folder itself to scan what is inside it"
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    what = next((label for test, label in kinds if test(mode)), "not a regular file")
+    return (
+        f"this is {what}, not a file; it was skipped without being read",
+        "copy the picture or video into a regular file and check that",
     )
 
 

@@ -13,6 +13,11 @@ from unmask.media.limits import Limits
 
 DEFAULT_SAMPLE_FRAMES = 32
 
+MAX_SAMPLED_FRAME_SIDE = 1920
+"""Sampled frames (of videos and animated images) larger than this on their longer side are
+scaled down while converting to RGB: face detection works on at most ~1280 px anyway, and 32
+full 4K frames would take 800 MB."""
+
 
 def sample_indices(
     total_frames: int,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SNIFF_BYTES = 64
+SNIFF_BYTES = 1024
+"""Enough for every signature below, including five MPEG transport-stream packets."""
+
+TS_PACKET = 188
+"""MPEG-TS packet size (ISO/IEC 13818-1); Blu-ray M2TS adds a 4-byte timestamp (192)."""
+TS_MIN_PACKETS = 3
+"""Sync bytes (0x47, the letter "G") needed at packet intervals before a file counts as a
+transport stream: one "G" at the start is any text file that starts with G."""
 
 # ISO base media file format brands (ISO/IEC 14496-12 "ftyp"). HEIF/AVIF are still images;
 # everything else in an ftyp box is treated as video and left to FFmpeg to confirm.
@@ -54,9 +61,17 @@ def sniff(head: bytes) -> Sniffed:
         return Sniffed("video", "mp4", "video/mp4", "MP4 (fragmented) video segment")
     if head[4:8] in (b"moov", b"mdat", b"free", b"wide", b"skip"):
         return Sniffed("video", "mov", "video/quicktime", "QuickTime video")
-    if head[:1] == b"\x47" and len(head) > 1 and head[188:189] in (b"", b"\x47"):
+    if _sync_bytes_at(head, 0, TS_PACKET) or _sync_bytes_at(head, 4, TS_PACKET + 4):
         return Sniffed("video", "mpegts", "video/mp2t", "MPEG transport stream")
     return Sniffed("unknown", "", "application/octet-stream", _describe_unknown(head))
+
+
+def _sync_bytes_at(head: bytes, first: int, interval: int) -> bool:
+    """0x47 at `first` and every `interval` bytes after it, in every packet the head holds
+    (TS_MIN_PACKETS of them at least, fewer only when the whole file is shorter)."""
+    positions = range(first, len(head), interval)
+    enough = len(positions) >= TS_MIN_PACKETS or (len(head) < SNIFF_BYTES and len(positions) >= 2)
+    return enough and all(head[p] == 0x47 for p in positions)
 
 
 def _describe_unknown(head: bytes) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -14,15 +15,14 @@ from unmask.errors import (
     CorruptMediaError,
     LimitExceededError,
     TimeBudgetExceededError,
+    UnreadableFileError,
     UnsupportedFormatError,
 )
 from unmask.media.limits import Limits
-from unmask.media.sampling import sample_indices
+from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, sample_indices
 from unmask.media.types import Frame, VideoContainer
 
-# Frames larger than this (longer side, pixels) are scaled down while converting to RGB: face
-# detection works on at most ~1280 px anyway, and 32 full 4K frames would take 800 MB.
-MAX_VIDEO_FRAME_SIDE = 1920
+MAX_VIDEO_FRAME_SIDE = MAX_SAMPLED_FRAME_SIDE
 # When the next wanted frame is further ahead than this, seek instead of decoding through.
 # Typical GOPs are 1-10 s; a seek lands on the previous keyframe, so for short gaps decoding
 # forward is cheaper than seeking back to a keyframe and decoding forward again.
@@ -32,8 +32,16 @@ _REDOWNLOAD = "the file may be damaged or incomplete: download or copy it again 
 
 
 def decode_video(
-    path: str, limits: Limits, n_frames: int | None, fps: float | None, deadline: float
+    path: str,
+    limits: Limits,
+    n_frames: int | None,
+    fps: float | None,
+    deadline: float,
+    on_frame: Callable[[Frame], None] | None = None,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
+    """Decode the sampled frames. With `on_frame`, each frame is handed to it as soon as it is
+    decoded and none is kept (the returned list is empty; `facts["decoded"]` counts them), so
+    hashing one frame a second of a long video holds one frame in memory, not thousands."""
     try:
         container = av.open(path, metadata_errors="ignore")
     except av.error.InvalidDataError:
@@ -43,7 +51,7 @@ def decode_video(
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(f"the video could not be opened ({exc})", _REDOWNLOAD) from None
     try:
-        return _decode(container, limits, n_frames, fps, deadline)
+        return _decode(container, limits, n_frames, fps, deadline, on_frame)
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(
             f"no frame of the video could be decoded (FFmpeg said: {exc.strerror or exc})",
@@ -54,13 +62,24 @@ def decode_video(
 
 
 def _decode(
-    container: Any, limits: Limits, n_frames: int | None, fps: float | None, deadline: float
+    container: Any,
+    limits: Limits,
+    n_frames: int | None,
+    fps: float | None,
+    deadline: float,
+    on_frame: Callable[[Frame], None] | None,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     if not container.streams.video:
         raise UnsupportedFormatError(
             "the file has no video stream (audio only?)", "unmask scans pictures and videos"
         )
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # FFmpeg knows no decoder for the track's codec
+        raise UnreadableFileError(
+            "the video track uses a codec that FFmpeg cannot decode (or names none), so no "
+            "frame could be read",
+            "convert it to H.264 MP4 with a video converter and scan that",
+        )
     stream.thread_type = "AUTO"
     width, height = stream.codec_context.width, stream.codec_context.height
     if width * height > limits.max_pixels:
@@ -75,8 +94,8 @@ def _decode(
     duration_s = _duration(container, stream, time_base)
     if duration_s is not None and duration_s > limits.max_duration_s:
         raise LimitExceededError(
-            f"the video lasts {duration_s / 60:.0f} min, above the limit of "
-            f"{limits.max_duration_s / 60:.0f} min",
+            f"the video lasts {_length(duration_s)}, above the limit of "
+            f"{_length(limits.max_duration_s)}",
             "cut out the part to check, or raise the limit with --max-duration",
         )
     total = int(stream.frames or 0)
@@ -91,11 +110,15 @@ def _decode(
 
     wanted = sample_indices(total, duration_s, n_frames, fps, limits)
     times = [start_s + i / rate for i in wanted]
-    frames = _decode_at(container, stream, times, rate, start_s, deadline)
-    if not frames:
+    frames: list[Frame] = []
+    decoded = _decode_at(
+        container, stream, times, rate, start_s, deadline, on_frame or frames.append
+    )
+    if not decoded:
         raise CorruptMediaError("no frame of the video could be decoded", _REDOWNLOAD)
     meta = {k: str(v) for k, v in (container.metadata or {}).items()}
-    audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+    audio_context = container.streams.audio[0].codec_context if container.streams.audio else None
+    audio = getattr(audio_context, "name", None)
     info = VideoContainer(
         format_name=container.format.name,
         metadata=meta,
@@ -111,9 +134,17 @@ def _decode(
         "fps": rate,
         "frame_count": total,
         "wanted": len(wanted),
+        "decoded": decoded,
         "start_s": start_s,
     }
     return frames, info, facts
+
+
+def _length(seconds: float) -> str:
+    """A duration in the unit a person would use: seconds up to two minutes, then minutes."""
+    if seconds < 120:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
 
 
 def _duration(container: Any, stream: Any, time_base: Fraction) -> float | None:
@@ -140,10 +171,17 @@ def _count_frames(container: Any, stream: Any, deadline: float) -> tuple[int, fl
 
 
 def _decode_at(
-    container: Any, stream: Any, times: list[float], rate: float, start_s: float, deadline: float
-) -> list[Frame]:
+    container: Any,
+    stream: Any,
+    times: list[float],
+    rate: float,
+    start_s: float,
+    deadline: float,
+    keep: Callable[[Frame], None],
+) -> int:
+    """Decode the frames at `times`, handing each to `keep`; returns how many were decoded."""
     half_frame = 0.5 / rate
-    frames: list[Frame] = []
+    done = 0
     decoder = None
     position = -math.inf
     for target in times:
@@ -155,19 +193,18 @@ def _decode_at(
                     container.seek(0)
             decoder = container.decode(stream)
         try:
-            frame = _next_at_or_after(
-                decoder, target, half_frame, deadline, len(frames), len(times)
-            )
+            frame = _next_at_or_after(decoder, target, half_frame, deadline, done, len(times))
         except av.error.FFmpegError:
-            if not frames:
+            if not done:
                 raise
             break  # damaged data after some good frames: keep what was decoded
         if frame is None:
             break  # end of stream (a truncated file ends early)
         position = float(frame.time)
         index = round((position - start_s) * rate)
-        frames.append(Frame(index, position - start_s, _rgb(frame)))
-    return frames
+        keep(Frame(index, position - start_s, _rgb(frame)))
+        done += 1
+    return done
 
 
 def _next_at_or_after(
