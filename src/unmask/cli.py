@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask import __version__
@@ -24,7 +25,8 @@ EXIT_USAGE = 64
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 nothing flagged; 1 at least one file is likely manipulated; "
-    "2 at least one input could not be read (takes precedence over 1); 64 wrong usage."
+    "2 at least one input could not be read (takes precedence over 1); 64 wrong usage. "
+    "Files met in a folder that are not pictures or videos are listed but do not set 2."
 )
 
 _out = Console()
@@ -160,24 +162,28 @@ def scan(
     )
 
     from unmask import inputs as input_list
-    from unmask.output import json_document, print_details, print_table, write_jsonl, write_maps
-    from unmask.scan import Scanner
+    from unmask.output import printable, write_jsonl, write_maps
+    from unmask.scan import IsolatedScanner
 
+    # Each file is scanned in one worker process that is killed if the file passes
+    # --time-budget (a decoder stuck in C code cannot be stopped any other way).
+    scanner = IsolatedScanner(config)
     try:
-        scanner = Scanner(config)
+        scanner.start()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--detectors") from None
     except UnmaskError as exc:  # a model that is missing or damaged
-        _err.print(f"[red]error:[/red] {exc.message}; {exc.hint}")
+        _err.print(f"[red]error:[/red] {escape(exc.message)}; {escape(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
     try:
         items = input_list.expand(list(paths), max_file_bytes)
     except UnmaskError as exc:
-        _err.print(f"[red]error:[/red] {exc.message}; {exc.hint}")
+        scanner.close()
+        _err.print(f"[red]error:[/red] {escape(exc.message)}; {escape(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
 
     jsonl = as_jsonl or (output is not None and output.suffix == ".jsonl")
-    done = _already_done(output) if resume and output is not None else set()
+    done = _already_done(output) if resume and output is not None else {}
     sink = None
     if output is not None and jsonl:
         sink = output.open("a" if resume else "w", encoding="utf-8")
@@ -191,7 +197,7 @@ def scan(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[current]}"),
+        TextColumn("{task.fields[current]}", markup=False),
         console=_err,
         disable=not show_progress,
         transient=True,
@@ -200,14 +206,18 @@ def scan(
         with progress:
             task = progress.add_task("scanning", total=len(items), current="")
             for item in items:
-                progress.update(task, current=item.name[-60:])
+                progress.update(task, current=printable(item.name)[-60:])
                 if item.name in done:
                     progress.advance(task)
                     continue
                 result = scanner.scan(item.path, display_name=item.name)
                 results.append(result)
                 if sink is not None:
-                    write_jsonl(sink, result)
+                    try:
+                        write_jsonl(sink, result)
+                    except BrokenPipeError:  # `--jsonl | head`: nobody reads the rest
+                        _silence_stdout()
+                        break
                 if maps is not None and result.ok:
                     write_maps(result, maps)
                 progress.advance(task)
@@ -215,9 +225,32 @@ def scan(
         _err.print(f"[yellow]interrupted after {len(results)} of {len(items)} files[/yellow]")
         sys.exit(130)
     finally:
+        scanner.close()
         input_list.cleanup(items)
         if sink is not None and sink is not sys.stdout:
             sink.close()
+
+    try:
+        _show(results, output, maps, as_json, as_jsonl, jsonl)
+    except BrokenPipeError:
+        # The reader went away (`unmask scan photo.jpg -q | head -1`): the exit code still
+        # says what the scan found, not that the pipe closed.
+        _silence_stdout()
+    walked = {item.name for item in items if item.from_folder}
+    earlier = [done[item.name] for item in items if item.name in done]
+    sys.exit(_exit_code(results, walked, earlier))
+
+
+def _show(
+    results: list[ScanResult],
+    output: Path | None,
+    maps: Path | None,
+    as_json: bool,
+    as_jsonl: bool,
+    jsonl: bool,
+) -> None:
+    """Print (or write) the results as the options ask."""
+    from unmask.output import json_document, print_details, print_table
 
     if as_json or (output is not None and not jsonl):
         document = json_document([r.to_dict() for r in results])
@@ -231,10 +264,9 @@ def scan(
         elif results:
             print_table(_out, results)
         if output is not None:
-            _out.print(f"results written to {output}")
+            _out.print(f"results written to {escape(str(output))}", highlight=False)
         if maps is not None:
-            _out.print(f"maps written to {maps}/")
-    sys.exit(_exit_code(results))
+            _out.print(f"maps written to {escape(str(maps))}/", highlight=False)
 
 
 @app.command(epilog="Exit codes: 0 done; 2 the input could not be read; 64 wrong usage.")
@@ -311,10 +343,10 @@ def faces(
             _out.print(f"crops written to {crops}/")
 
 
-def _already_done(output: Path) -> set[str]:
-    """Paths already recorded in a JSON Lines file. A partial last line (an interrupted write)
-    is cut off, so that the lines appended next stay whole."""
-    done: set[str] = set()
+def _already_done(output: Path) -> dict[str, dict]:
+    """Results already recorded in a JSON Lines file, by path. A partial last line (an
+    interrupted write) is cut off, so that the lines appended next stay whole."""
+    done: dict[str, dict] = {}
     if not output.exists():
         return done
     data = output.read_bytes()
@@ -323,16 +355,43 @@ def _already_done(output: Path) -> set[str]:
             handle.truncate(data.rfind(b"\n") + 1)
     for line in output.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            done.add(json.loads(line)["path"])
+            record = json.loads(line)
+            done[str(record["path"])] = record
         except (ValueError, KeyError, TypeError):
             continue
     return done
 
 
-def _exit_code(results: list[ScanResult]) -> int:
-    if any(not r.ok for r in results):
+def _exit_code(
+    results: list[ScanResult], walked: set[str] | None = None, earlier: list[dict] | None = None
+) -> int:
+    """2 if any input could not be read, else 1 if any was flagged, else 0.
+
+    A file met while walking a folder that is not a picture or video at all (a .txt beside the
+    photos) is listed with its reason but does not make the run "unreadable": the user asked
+    for the folder's pictures, not for every file in it. A damaged picture in a folder still
+    counts. With --resume, the results recorded earlier for this run's inputs count too, so a
+    resumed run that finds nothing new still reports the errors and flags it holds."""
+    walked = walked or set()
+    outcomes: list[tuple[str, str | None, bool]] = [
+        (r.path, r.error.code if r.error else None, r.flagged) for r in results
+    ]
+    for record in earlier or []:
+        error = record.get("error") or {}
+        verdict = record.get("verdict") or {}
+        outcomes.append(
+            (
+                str(record.get("path")),
+                str(error.get("code", "error")) if record.get("error") else None,
+                verdict.get("label") == "likely_manipulated",
+            )
+        )
+    if any(
+        code is not None and not (path in walked and code == "unsupported_format")
+        for path, code, _ in outcomes
+    ):
         return EXIT_UNREADABLE
-    if any(r.flagged for r in results):
+    if any(flagged for _, _, flagged in outcomes):
         return EXIT_FLAGGED
     return EXIT_OK
 
@@ -348,6 +407,17 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_USAGE)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush raises nothing more."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 from unmask.provenance.cli import verify  # noqa: E402
