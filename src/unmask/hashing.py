@@ -386,3 +386,8 @@ def hash_file(
     else:
         result.vpdq = video_hashes
     return result
+
+
+def hash_in_worker(_state: object, path: str) -> FileHashes:
+    """`hash_file` as a `unmask.worker.FileWorker` task (the worker holds no state)."""
+    return hash_file(path)

@@ -11,11 +11,19 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from unmask.errors import UnmaskError
-from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, hash_file, parse_hash
+from unmask.hashing import (
+    BANK_WINDOW_CUTS,
+    QUERY_WINDOW_CUTS,
+    hash_file,
+    hash_in_worker,
+    parse_hash,
+)
+from unmask.media.limits import Limits
 
 _out = Console()
 _err = Console(stderr=True)
@@ -35,7 +43,10 @@ db_option = click.option(
 
 
 def _fail(message: str, hint: str = "") -> None:
-    _err.print(f"[red]error:[/] {message}" + (f"\n  hint: {hint}" if hint else ""))
+    from unmask.output import printable
+
+    text = escape(printable(message)) + (f"\n  hint: {escape(printable(hint))}" if hint else "")
+    _err.print(f"[red]error:[/] {text}", highlight=False)
     sys.exit(EXIT_ERROR)
 
 
@@ -75,8 +86,15 @@ def _progress() -> Progress:
     "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=Limits.time_budget_s,
+    show_default=True,
+    help="Seconds one file may take before it is given up with an error.",
+)
 @friendly
-def hash_command(paths: tuple[Path, ...], as_json: bool) -> None:
+def hash_command(paths: tuple[Path, ...], as_json: bool, time_budget: float) -> None:
     """Print the hashes of pictures and videos: sha256, md5, pdq (pictures, with quality 0-100)
     and vpdq (videos, one frame per second), named and encoded as ThreatExchange and HMA
     expect. Nothing leaves this computer.
@@ -85,27 +103,39 @@ def hash_command(paths: tuple[Path, ...], as_json: bool) -> None:
     Example:
       unmask hash photo.jpg clip.mp4
     """
+    from unmask.output import printable
+    from unmask.worker import FileWorker
+
     failed = False
-    for path in paths:
-        try:
-            hashes = hash_file(path)
-        except UnmaskError as exc:
-            failed = True
-            _err.print(f"[red]error:[/] {path}: {exc.message}")
-            continue
-        if as_json:
-            print(json.dumps(hashes.to_dict()))
-            continue
-        print(path)
-        for name, value in hashes.signals().items():
-            if name == "vpdq":
-                print(f"  vpdq     {len(hashes.vpdq)} frames (use --json for the hash)")
-            elif name == "pdq":
-                print(f"  pdq      {value}  quality {hashes.pdq_quality}")
-            else:
-                print(f"  {name:<8} {value}")
+    # One worker process for the run, killed and replaced if a file passes its budget.
+    with FileWorker(time_budget) as worker:
+        for path in paths:
+            try:
+                hashes = worker.run(hash_in_worker, str(path))
+            except UnmaskError as exc:
+                failed = True
+                shown = escape(printable(f"{path}: {exc.message}"))
+                _err.print(f"[red]error:[/] {shown}", highlight=False)
+                continue
+            if as_json:
+                print(json.dumps(hashes.to_dict()))
+                continue
+            _print_hashes(path, hashes)
     if failed:
         sys.exit(EXIT_ERROR)
+
+
+def _print_hashes(path: Path, hashes: Any) -> None:
+    from unmask.output import printable
+
+    print(printable(str(path)))
+    for name, value in hashes.signals().items():
+        if name == "vpdq":
+            print(f"  vpdq     {len(hashes.vpdq)} frames (use --json for the hash)")
+        elif name == "pdq":
+            print(f"  pdq      {value}  quality {hashes.pdq_quality}")
+        else:
+            print(f"  {name:<8} {value}")
 
 
 @click.group("bank", context_settings=CONTEXT)
