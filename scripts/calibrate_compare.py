@@ -16,6 +16,7 @@ real videos that are not DeepFaceLive halves (the benchmark uses those halves).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -104,7 +105,7 @@ def main() -> None:
     register.MIN_INLIERS, register.MIN_SPREAD = 4, 0.0
     unrelated = []
     photos = calibration_photos(args.data, args.photos)
-    for a, b in zip(photos, photos[1:], strict=False):
+    for a, b in itertools.pairwise(photos):
         s, o = load_suspect(a), load_original(b)
         f = register.register(
             register.features(s.frames[0].rgb),

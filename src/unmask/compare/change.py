@@ -1,9 +1,8 @@
 """Where two aligned pictures differ beyond what re-encoding explains.
 
 1. **Photometric normalisation.** Colour grading, a contrast curve or a different encoder's
-   levels change every pixel a little. A per-channel quadratic curve (original -> suspect) is
-   fitted on the overlapping pixels by least squares, twice: the second fit leaves out the
-   pixels the first fit explained worst, so that a replaced face does not bend the curve.
+   levels change every pixel a little. A per-channel tone curve (original -> suspect) is fitted
+   on the overlapping pixels from band medians (see `normalise`).
 2. **Compression-robust difference.** Two measures on the normalised pair, each averaged over a
    neighbourhood (`REGION_SIGMA`) so that one noisy pixel never makes a region:
    - structure: 1 - SSIM (Wang et al., IEEE TIP 2004) of the luma, averaged over three scales
@@ -53,9 +52,12 @@ MIN_REGION_SHARE = 0.0015
 """Regions smaller than this share of the overlap are dropped."""
 EDGE_MARGIN = 3
 """Pixels at the overlap's edge left out (resampling blends them with what lies outside)."""
-FIT_KEEP = 0.8
-"""Share of pixels (best explained first) used for the second photometric fit."""
+CURVE_BINS = 32
+"""Bands of original values over which the tone curve is fitted (8 levels each)."""
+CURVE_MIN_SAMPLES = 30
+"""Pixels a band needs to take part in the fit."""
 FIT_SAMPLES = 60_000
+"""Covered pixels sampled for the fit (enough for 32 medians, bounded in time)."""
 
 
 @dataclass
@@ -113,31 +115,41 @@ def coverage_of(original_shape: tuple[int, int], matrix: np.ndarray, shape: tupl
 
 
 def normalise(original: np.ndarray, suspect: np.ndarray, coverage: np.ndarray) -> np.ndarray:
-    """`original` (warped) with each channel mapped by the quadratic curve that best fits it
-    to the suspect on the covered pixels (float32, 0-255)."""
+    """`original` (warped) with each channel mapped through the tone curve that takes it to the
+    suspect on the covered pixels (float32, 0-255).
+
+    The curve is the median suspect value of each band of original values (`CURVE_BINS` bands),
+    joined linearly: any monotone grading (gamma, contrast, levels, a warm tint) is undone, and
+    the median keeps a replaced face, which is a minority of every band, from bending it."""
     out = original.astype(np.float32)
     where = np.flatnonzero(coverage.ravel())
     if len(where) < 50:
         return out
-    rng = np.random.default_rng(0)
     if len(where) > FIT_SAMPLES:
-        where = rng.choice(where, FIT_SAMPLES, replace=False)
+        where = np.random.default_rng(0).choice(where, FIT_SAMPLES, replace=False)
+    edges = np.linspace(0, 256, CURVE_BINS + 1)
     for c in range(3):
-        x = original[..., c].ravel()[where].astype(np.float64) / 255.0
-        y = suspect[..., c].ravel()[where].astype(np.float64) / 255.0
-        design = np.stack([x * x, x, np.ones_like(x)], axis=1)
-        coef = np.linalg.lstsq(design, y, rcond=None)[0]
-        residual = np.abs(design @ coef - y)
-        keep = residual <= np.quantile(residual, FIT_KEEP)
-        coef = np.linalg.lstsq(design[keep], y[keep], rcond=None)[0]
-        v = out[..., c] / 255.0
-        out[..., c] = np.clip((coef[0] * v + coef[1]) * v + coef[2], 0.0, 1.0) * 255.0
+        x = original[..., c].ravel()[where].astype(np.float32)
+        y = suspect[..., c].ravel()[where].astype(np.float32)
+        band = np.clip(np.digitize(x, edges) - 1, 0, CURVE_BINS - 1)
+        centres, values = [], []
+        for b in range(CURVE_BINS):
+            chosen = band == b
+            if chosen.sum() >= CURVE_MIN_SAMPLES:
+                centres.append(float(np.median(x[chosen])))
+                values.append(float(np.median(y[chosen])))
+        if len(centres) < 2:
+            continue
+        curve = np.interp(np.arange(256), centres, values)
+        # Beyond the observed bands the curve continues with slope 1 from its ends.
+        low, high = int(np.ceil(centres[0])), int(np.floor(centres[-1]))
+        curve[:low] = values[0] - (centres[0] - np.arange(low))
+        curve[high + 1 :] = values[-1] + (np.arange(high + 1, 256) - centres[-1])
+        out[..., c] = np.clip(curve, 0, 255)[original[..., c]]
     return out
 
 
-def compare_aligned(
-    suspect: np.ndarray, original: np.ndarray, matrix: np.ndarray
-) -> ChangeMap:
+def compare_aligned(suspect: np.ndarray, original: np.ndarray, matrix: np.ndarray) -> ChangeMap:
     """Compare `suspect` (RGB, working size) with `original` (RGB) mapped by `matrix`."""
     shape = suspect.shape[:2]
     warped = warp(original, matrix, shape)

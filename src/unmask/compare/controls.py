@@ -73,7 +73,7 @@ def _transform(kind: str) -> Callable[[np.ndarray], np.ndarray]:
         return (np.clip(v, 0, 1) * 255).round().astype(np.uint8)
 
     def letterbox(rgb: np.ndarray) -> np.ndarray:
-        h, w = rgb.shape[:2]
+        h, _w = rgb.shape[:2]
         bar = max(2, round(h * 0.12) // 2 * 2)
         return np.pad(rgb, ((bar, bar), (0, 0), (0, 0)))
 
@@ -96,7 +96,9 @@ def video_control(source: Path, target: Path, kind: str, max_seconds: float | No
     rate = float(media.fps or 25.0)
     frames = [(f.time_s, f.rgb) for f in media.frames]
     if max_seconds is not None:
-        frames = [(t, rgb) for t, rgb in frames if t < max_seconds + (1.0 if kind == "trim_1s" else 0)]
+        frames = [
+            (t, rgb) for t, rgb in frames if t < max_seconds + (1.0 if kind == "trim_1s" else 0)
+        ]
     crf = H264_CRF_LOW if kind == "h264_crf35" else H264_CRF_NORMAL
     out_rate = rate
     if kind == "trim_1s":
@@ -111,7 +113,9 @@ def video_control(source: Path, target: Path, kind: str, max_seconds: float | No
     return target
 
 
-def write_h264(path: Path, frames: list[np.ndarray], fps: float, crf: int = H264_CRF_NORMAL) -> Path:
+def write_h264(
+    path: Path, frames: list[np.ndarray], fps: float, crf: int = H264_CRF_NORMAL
+) -> Path:
     """Encode RGB frames (even width and height) as an H.264 MP4."""
     height, width = frames[0].shape[:2]
     width, height = width // 2 * 2, height // 2 * 2

@@ -232,13 +232,18 @@ def _alignment(
     if offset is None and suspect.is_video and original.is_video and pairs:
         offset = float(
             np.median(
-                [original.frames[p.original_pos].time_s - suspect.frames[p.suspect_pos].time_s for p in pairs]
+                [
+                    original.frames[p.original_pos].time_s - suspect.frames[p.suspect_pos].time_s
+                    for p in pairs
+                ]
             )
         )
     return Alignment(
         matrix=[[round(float(v), 6) for v in row] for row in full[:2]],
         mirrored=registration.mirrored,
-        scale=round(registration.scale * suspect.scale / original.scale, 4) if suspect.scale else 0.0,
+        scale=round(registration.scale * suspect.scale / original.scale, 4)
+        if suspect.scale
+        else 0.0,
         rotation_deg=round(registration.rotation_deg, 2),
         inliers=registration.inliers,
         overlap=round(coverage, 4),

@@ -175,7 +175,9 @@ def _other_regions(
     for pair in pairs:
         frame: Frame = suspect.frames[pair.suspect_pos]
         for region in pair.change.regions:
-            if any(_inside_share(region.box, f) >= FACE_OVERLAP for f in faces.get(frame.index, [])):
+            if any(
+                _inside_share(region.box, f) >= FACE_OVERLAP for f in faces.get(frame.index, [])
+            ):
                 continue
             for group in groups:
                 if _iou(group["box"], region.box) >= SAME_FACE_IOU and group["frames"][-1] != frame:

@@ -121,7 +121,11 @@ def _fit(source: Features, target: Features) -> tuple[np.ndarray, int, float] | 
     src = source.points[[m.queryIdx for m in good]]
     dst = target.points[[m.trainIdx for m in good]]
     matrix, mask = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PIXELS, maxIters=4000,
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=RANSAC_PIXELS,
+        maxIters=4000,
         confidence=0.999,
     )
     if matrix is None or mask is None:

@@ -72,7 +72,9 @@ def pick_by_pixels(
     s = np.stack([_grey(cv2.resize(f.rgb, size, interpolation=cv2.INTER_AREA)) for f in suspect])
     valid = (
         cv2.warpAffine(
-            np.full(original[0].rgb.shape[:2], 255, np.uint8), small_matrix, size,
+            np.full(original[0].rgb.shape[:2], 255, np.uint8),
+            small_matrix,
+            size,
             flags=cv2.INTER_NEAREST,
         )
         > 0
