@@ -54,11 +54,11 @@ def check_jpeg_scans(data: bytes, pixels: int) -> int:
     return scans
 
 
-def check_png_chunks(data: bytes) -> int:
-    """Walk a PNG's chunks (length, type, CRC; no content read) and raise above
+def check_png_chunks(handle: BinaryIO, end: int) -> int:
+    """Walk a PNG's chunks (reading only each chunk's length and type) and raise above
     MAX_PNG_CHUNKS. Returns the count."""
     offset, count = 8, 0
-    while offset + 8 <= len(data):
+    while offset + 8 <= end:
         count += 1
         if count > MAX_PNG_CHUNKS:
             raise LimitExceededError(
@@ -66,7 +66,11 @@ def check_png_chunks(data: bytes) -> int:
                 "dozen to a few thousand",
                 "the file is probably deliberately malformed",
             )
-        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        handle.seek(offset)
+        header = handle.read(8)
+        if len(header) < 8:
+            break
+        length, kind = struct.unpack(">I4s", header)
         if kind == b"IEND":
             break
         offset += 12 + length
@@ -118,6 +122,33 @@ def check_bmff_boxes(handle: BinaryIO, end: int) -> int:
     return count
 
 
+_BMFF_FIRST_BOXES = {
+    b"ftyp",
+    b"styp",
+    b"moov",
+    b"mdat",
+    b"free",
+    b"wide",
+    b"skip",
+    b"moof",
+    b"sidx",
+}
+
+
+def check_structure(handle: BinaryIO, end: int) -> None:
+    """The checks that apply to a file's container (PNG chunks, ISO BMFF boxes), chosen by its
+    first bytes; for callers such as the Content Credentials reader that hand the whole file
+    to a parser of their own."""
+    handle.seek(0)
+    head = handle.read(16)
+    handle.seek(0)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        check_png_chunks(handle, end)
+    elif head[4:8] in _BMFF_FIRST_BOXES:
+        check_bmff_boxes(handle, end)
+    handle.seek(0)
+
+
 __all__ = [
     "MAX_BMFF_BOXES",
     "MAX_BMFF_DEPTH",
@@ -127,4 +158,5 @@ __all__ = [
     "check_bmff_boxes",
     "check_jpeg_scans",
     "check_png_chunks",
+    "check_structure",
 ]

@@ -55,7 +55,7 @@ def decode_image(
     4000 x 4000 canvas cost 48 billion pixel writes). A multi-page TIFF or HEIF shows its
     first picture only, and its pages are never walked."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        check_png_chunks(data)
+        check_png_chunks(io.BytesIO(data), len(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

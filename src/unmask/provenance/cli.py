@@ -59,6 +59,13 @@ _err = Console(stderr=True)
     help="Write the thumbnail embedded in the Content Credentials to this file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=Limits.time_budget_s,
+    show_default=True,
+    help="Seconds the checks may take before they are given up with an error.",
+)
 def verify(
     path: Path,
     trust_files: tuple[Path, ...],
@@ -66,6 +73,7 @@ def verify(
     diff_out: Path | None,
     thumbnail: Path | None,
     as_json: bool,
+    time_budget: float,
 ) -> None:
     """Check where PATH came from: Content Credentials (C2PA), invisible watermarks, and
     (with --originals or your registry) the original it was made from.
@@ -75,33 +83,56 @@ def verify(
     content changed after signing), valid but the signer is not on your trust list, or trusted.
     Nothing is sent anywhere: remote credentials and online look-ups are never fetched.
     """
-    from unmask.provenance.credentials import extract_thumbnail, read_credentials
-    from unmask.provenance.trust import load_trust_anchors
+    from unmask.worker import FileWorker
 
     document: dict[str, Any] = {"path": str(path)}
     try:
-        _check_readable(path)
-        trust = load_trust_anchors(list(trust_files))
-        report = read_credentials(path, trust_pem=trust)
+        # In a worker process, killed if the checks pass the budget: a validator or decoder
+        # stuck in native code on a hostile file cannot be stopped any other way.
+        with FileWorker(time_budget) as worker:
+            report, extras, thumbnail_bytes = worker.run(
+                _check_file, path, list(trust_files), originals, diff_out, thumbnail is not None
+            )
         document["content_credentials"] = report.to_dict()
-        extras = _extra_checks(path, originals, diff_out)
     except UnmaskError as exc:
         _fail(path, exc, as_json)
         return
     document.update(extras)
 
-    if thumbnail is not None and report.active_manifest and report.active_manifest.thumbnail:
-        thumbnail.write_bytes(extract_thumbnail(path, report.active_manifest.thumbnail))
+    if thumbnail is not None and thumbnail_bytes is not None:
+        thumbnail.write_bytes(thumbnail_bytes)
     if as_json:
         print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
     else:
         _print(path, report, extras)
         if thumbnail is not None:
-            if report.active_manifest and report.active_manifest.thumbnail:
+            if thumbnail_bytes is not None:
                 _out.print(f"thumbnail written to {thumbnail}")
             else:
                 _out.print("no thumbnail in the credentials")
     sys.exit(EXIT_OK)
+
+
+def _check_file(
+    _state: object,
+    path: Path,
+    trust_files: list[Path],
+    originals: Path | None,
+    diff_out: Path | None,
+    want_thumbnail: bool,
+) -> tuple[Any, dict[str, Any], bytes | None]:
+    """Every check of `verify`, run in the worker: (credentials report, extra checks, the
+    embedded thumbnail's bytes when asked for and present)."""
+    from unmask.provenance.credentials import extract_thumbnail, read_credentials
+    from unmask.provenance.trust import load_trust_anchors
+
+    _check_readable(path)
+    trust = load_trust_anchors(trust_files)
+    report = read_credentials(path, trust_pem=trust)
+    extras = _extra_checks(path, originals, diff_out)
+    identifier = report.active_manifest.thumbnail if report.active_manifest else None
+    thumbnail = extract_thumbnail(path, identifier) if want_thumbnail and identifier else None
+    return report, extras, thumbnail
 
 
 def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> dict[str, Any]:
@@ -166,14 +197,22 @@ def _find_original(
 
 
 def _check_readable(path: Path) -> None:
+    """A regular file within the size limit (a FIFO or a device is refused unopened)."""
     from unmask.errors import UnreadableFileError
+    from unmask.media.loader import read_head
 
-    if not path.is_file():
-        raise UnreadableFileError("no such file", "check the path")
-    if path.stat().st_size > Limits.max_file_bytes:
+    size, _ = read_head(path)
+    if size > Limits.max_file_bytes:
         raise UnreadableFileError(
             "the file is larger than unmask reads", "see `unmask scan --max-file-size`"
         )
+
+
+def _safe(text: object) -> str:
+    """File-controlled text for Rich: control characters escaped, brackets not markup."""
+    from unmask.output import printable
+
+    return escape(printable(str(text)))
 
 
 def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:
@@ -181,25 +220,25 @@ def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:
         error = {"code": exc.code, "message": exc.message, "hint": exc.hint}
         print(json.dumps({"path": str(path), "error": error}, indent=2))
     else:
-        _err.print(f"[red]{escape(str(path))}: could not be checked:[/red] {escape(exc.message)}")
+        _err.print(f"[red]{_safe(str(path))}: could not be checked:[/red] {_safe(exc.message)}")
         if exc.hint:
-            _err.print(f"what to do: {escape(exc.hint)}")
+            _err.print(f"what to do: {_safe(exc.hint)}")
     sys.exit(EXIT_UNREADABLE)
 
 
 def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
     style = STATE_STYLE[report.state]
-    _out.print(f"[bold]{escape(str(path))}[/bold]")
-    _out.print(f"Content Credentials: [{style}]{escape(report.headline)}[/{style}]")
-    _out.print(f"  {escape(report.explanation)}")
+    _out.print(f"[bold]{_safe(str(path))}[/bold]")
+    _out.print(f"Content Credentials: [{style}]{_safe(report.headline)}[/{style}]")
+    _out.print(f"  {_safe(report.explanation)}")
     if report.remote_url:
-        _out.print(f"  points to: {escape(report.remote_url)} (not fetched)")
+        _out.print(f"  points to: {_safe(report.remote_url)} (not fetched)")
     for failure in report.failures:
         _out.print(
-            f"  [red]failed[/red] {failure.code} in {escape(failure.where)}: {failure.meaning}"
+            f"  [red]failed[/red] {failure.code} in {_safe(failure.where)}: {failure.meaning}"
         )
     for note in report.unchecked:
-        _out.print(f"  [dim]not checked[/dim] {note.code}: {escape(note.meaning)}")
+        _out.print(f"  [dim]not checked[/dim] {note.code}: {_safe(note.meaning)}")
     manifest = report.active_manifest
     if manifest is not None:
         rows = [
@@ -212,7 +251,7 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
         for label, value, extra in rows:
             if value:
                 suffix = f" ({extra})" if extra else ""
-                _out.print(f"  {label}: {escape(str(value))}{escape(suffix)}")
+                _out.print(f"  {label}: {_safe(str(value))}{_safe(suffix)}")
         for action in manifest.actions:
             source = action.digital_source_type or ""
             source = source.rsplit("/", 1)[-1]
@@ -223,7 +262,7 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
                 parts.append(f"by {action.software_agent}")
             if action.when:
                 parts.append(f"at {action.when}")
-            _out.print(f"  action: {escape(', '.join(parts))}")
+            _out.print(f"  action: {_safe(', '.join(parts))}")
         if manifest.ai_generation == "generated":
             _out.print("  [bold red]declared generated by AI[/bold red] (trainedAlgorithmicMedia)")
         elif manifest.ai_generation == "composite":
@@ -232,14 +271,14 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
             uses = ", ".join(
                 f"{k.split('.')[-1]}: {v}" for k, v in manifest.training_mining.items()
             )
-            _out.print(f"  AI training and mining: {escape(uses)}")
+            _out.print(f"  AI training and mining: {_safe(uses)}")
         if manifest.ingredients:
             _out.print("  made from:")
             _print_ingredients(manifest.ingredients, 2)
     for mark in extras.get("watermarks", []):
         if mark["found"]:
             _out.print(
-                f"Watermark: [bold red]{escape(mark['meaning'])}[/bold red] "
+                f"Watermark: [bold red]{_safe(mark['meaning'])}[/bold red] "
                 f"({mark['bits'] - mark['bit_errors']} of {mark['bits']} bits match)"
             )
     if extras.get("watermarks") and not any(m["found"] for m in extras["watermarks"]):
@@ -258,7 +297,7 @@ def _print_ingredients(ingredients: list[Any], indent: int) -> None:
         if ingredient.failures:
             status = "[red]credentials failed: " + ", ".join(ingredient.failures) + "[/red]"
         relation = f"{ingredient.relationship}, " if ingredient.relationship else ""
-        _out.print(" " * indent * 2 + f"- {escape(ingredient.title)} ({escape(relation)}{status})")
+        _out.print(" " * indent * 2 + f"- {_safe(ingredient.title)} ({_safe(relation)}{status})")
         _print_ingredients(ingredient.ingredients, indent + 1)
 
 
@@ -268,11 +307,11 @@ def _print_original(original: dict[str, Any] | None) -> None:
     if not original["found"]:
         _out.print(
             f"Original: none of the {original['candidates']} pictures in "
-            f"{escape(original['searched'])} is the one this was made from."
+            f"{_safe(original['searched'])} is the one this was made from."
         )
         return
     _out.print(
-        f"Original: [bold]{escape(original['original'])}[/bold] "
+        f"Original: [bold]{_safe(original['original'])}[/bold] "
         f"({original['matched_points']} matching points, PDQ distance {original['pdq_distance']})"
     )
     boxes = original["changed_boxes"]
@@ -286,4 +325,4 @@ def _print_original(original: dict[str, Any] | None) -> None:
         for x0, y0, x1, y1 in boxes[:10]:
             _out.print(f"    box ({x0}, {y0})-({x1}, {y1})")
     if original.get("difference_map"):
-        _out.print(f"  difference map written to {escape(original['difference_map'])}")
+        _out.print(f"  difference map written to {_safe(original['difference_map'])}")
