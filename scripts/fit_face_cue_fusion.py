@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from unmask.detectors.face_cues import CUE_NAMES
-from unmask.detectors.face_fusion import CueFusion
+from unmask.detectors.face_fusion import DEVIATION, CueFusion
 from unmask.evaluation import auc
 from unmask.faces import FaceDetector
 from unmask.train.data import split_data
@@ -58,13 +58,11 @@ def load_training(data: Path, cache: Path, seed: int) -> tuple[np.ndarray, np.nd
     return real, fake
 
 
-def scored(records: list[dict[str, Any]], fusion: CueFusion, columns: list[int]) -> None:
+def scored(records: list[dict[str, Any]], fusion: CueFusion) -> None:
     """Adds `score` (mean of the per-frame probabilities) to every record with a face."""
     for record in records:
         frames = np.asarray(record["frames"], dtype=np.float64)
-        record["score"] = (
-            float(fusion.probabilities(frames[:, columns]).mean()) if len(frames) else None
-        )
+        record["score"] = float(fusion.probabilities(frames).mean()) if len(frames) else None
 
 
 def evaluate(records: list[dict[str, Any]], low: float, threshold: float) -> dict[str, Any]:
@@ -139,21 +137,24 @@ def main() -> None:
     parser.add_argument("--cues", type=Path, required=True, help="OUT of measure_face_cues.py")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
-        "--use", default=",".join(CUE_NAMES), help="comma-separated cues to fuse (default all)"
+        "--use",
+        default=",".join([*CUE_NAMES, *(DEVIATION + name for name in CUE_NAMES)]),
+        help="comma-separated features to fuse: cue names, or deviation:<cue> for the size of "
+        "a cue's difference from real faces (default: all of both)",
     )
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    columns = [CUE_NAMES.index(name.strip()) for name in args.use.split(",")]
+    features = tuple(name.strip() for name in args.use.split(",") if name.strip())
     real, fake = load_training(args.data, args.out / "train_cues.npz", args.seed)
-    fusion = fit_fusion(real, fake, CUE_NAMES, columns)
-    held = fusion.probabilities(np.concatenate([real, fake])[:, columns])
+    fusion = fit_fusion(real, fake, features)
+    held = fusion.probabilities(np.concatenate([real, fake]))
     labels = [0] * len(real) + [1] * len(fake)
     training_auc = auc(labels, held.tolist())
 
     records = [json.loads(line) for line in (args.cues / "cues.jsonl").read_text().splitlines()]
-    scored(records, fusion, columns)
+    scored(records, fusion)
     for record in records:
         name = record["pair"] or Path(record["path"]).name
         record["calibration"] = (

@@ -10,7 +10,7 @@ from media_factory import EXAMPLE
 from PIL import Image
 
 from unmask.detectors.face_cues import CUE_NAMES, FaceCueError, face_cues, face_regions
-from unmask.detectors.face_fusion import CueFusion, FusionCardError
+from unmask.detectors.face_fusion import DEVIATION, CueFusion, FusionCardError
 from unmask.faces import FaceDetector
 from unmask.train.face_paste import paste_face, paste_mask
 from unmask.train.fusion import fit_fusion, operating_point
@@ -88,22 +88,26 @@ def test_a_training_pair_differs_only_around_the_face(photo):
     assert np.array_equal(real[-96:, :], fake[-96:, :])
 
 
-def test_the_fusion_learns_which_way_a_cue_points_and_survives_its_card(photo):
+def test_the_fusion_learns_which_way_a_cue_points_and_survives_its_card():
     rng = np.random.default_rng(0)
-    real = rng.normal(0, 1, (200, len(CUE_NAMES)))
-    fake = rng.normal(0, 1, (200, len(CUE_NAMES)))
+    real = rng.normal(0, 1, (300, len(CUE_NAMES)))
+    fake = rng.normal(0, 1, (300, len(CUE_NAMES)))
     fake[:, 0] -= 2.0  # redrawn faces have less noise than their ring
-    fusion = fit_fusion(real, fake, CUE_NAMES, list(range(len(CUE_NAMES))))
-    assert fusion.coef[0] < 0
-    probe = np.zeros((2, len(CUE_NAMES)))
-    probe[0, 0], probe[1, 0] = -2.0, 1.0
-    low_noise, high_noise = fusion.probabilities(probe)
+    fake[:, 1] *= 4.0  # pasted faces differ from their surroundings either way
+    features = (CUE_NAMES[0], CUE_NAMES[1], f"{DEVIATION}{CUE_NAMES[1]}")
+    fusion = fit_fusion(real, fake, features)
+    assert fusion.coef[0] < 0 and fusion.coef[2] > 0
+    probe = np.zeros((4, len(CUE_NAMES)))
+    probe[0, 0], probe[1, 0], probe[2, 1], probe[3, 1] = -2.0, 1.0, 4.0, -4.0
+    low_noise, high_noise, far_above, far_below = fusion.probabilities(probe)
     assert low_noise > 0.5 > high_noise
+    assert far_above > 0.5 and far_below > 0.5
     again = CueFusion.from_dict(fusion.to_dict())
     np.testing.assert_allclose(again.probabilities(probe), fusion.probabilities(probe), atol=1e-4)
-    broken = {**fusion.to_dict(), "coef": [1.0]}
-    with pytest.raises(FusionCardError, match="one number per cue"):
-        CueFusion.from_dict(broken)
+    with pytest.raises(FusionCardError, match="one number per feature"):
+        CueFusion.from_dict({**fusion.to_dict(), "coef": [1.0]})
+    with pytest.raises(FusionCardError, match="other cues"):
+        CueFusion.from_dict({**fusion.to_dict(), "cue_names": ["noise"]})
 
 
 def test_the_threshold_keeps_false_positives_on_held_out_reals_within_the_limits():

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from unmask.detectors.face_cues import FaceCueError, face_cues
-from unmask.detectors.face_fusion import CueFusion
+from unmask.detectors.face_fusion import CueFusion, design
 from unmask.errors import UnmaskError
 from unmask.faces import FaceDetector
 from unmask.media import open_media
@@ -57,19 +57,21 @@ def training_cues(
                 continue
 
 
-def fit_fusion(
-    real: np.ndarray, fake: np.ndarray, names: tuple[str, ...], columns: list[int]
-) -> CueFusion:
-    """Logistic regression (balanced) over the chosen cue columns, standardised."""
+def fit_fusion(real: np.ndarray, fake: np.ndarray, features: tuple[str, ...]) -> CueFusion:
+    """Logistic regression (balanced classes) over `features` of the cue vectors (see
+    `unmask.detectors.face_fusion`), standardised; deviations are measured from the median of
+    the real faces."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.concatenate([real, fake])[:, columns]
+    centre = np.median(real, axis=0)
+    x = design(np.concatenate([real, fake]), features, centre)
     y = np.concatenate([np.zeros(len(real)), np.ones(len(fake))])
     mean, scale = x.mean(0), x.std(0) + 1e-9
     model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=1000)
     model.fit((x - mean) / scale, y)
     return CueFusion(
-        cues=tuple(names[i] for i in columns),
+        features=features,
+        centre=centre,
         mean=mean,
         scale=scale,
         coef=model.coef_[0].astype(np.float64),
