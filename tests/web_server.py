@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from unmask.server.guard import FORM_HEADER
+from unmask.server.limits import ServerLimits
+from unmask.server.run import bind, make_server
 
 
 def free_port() -> int:
@@ -25,12 +26,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app served at the yielded base URL until the block ends (then shut down cleanly,
-    which runs the app's shutdown: uploads are deleted)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+def serving(app: FastAPI, limits: ServerLimits | None = None) -> Iterator[str]:
+    """The app served as `unmask serve` serves it (its limits, deadlines and protocol) at the
+    yielded base URL until the block ends (then shut down cleanly, which runs the app's
+    shutdown: uploads are deleted)."""
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = make_server(app, limits)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -43,7 +46,8 @@ def serving(app: FastAPI) -> Iterator[str]:
         yield base
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=30)
+        sock.close()
 
 
 FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')

@@ -44,6 +44,7 @@ def create_app(
     app.add_middleware(BodyDeadline, timeout_s=config.body_idle_timeout_s)
     app.add_middleware(RequestGuard, allowed_hosts=config.allowed_hosts)
     app.state.store = store
+    app.state.max_upload_bytes = config.max_upload_bytes
     app.state.matcher = matcher or Matcher(store)
     install_error_handlers(app)
     app.include_router(hashing.router)

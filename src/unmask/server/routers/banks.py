@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from unmask.bank.store import KeyInfo, NewEntry
@@ -10,6 +12,11 @@ from unmask.server.auth import AdminKey, MatchKey, WriteKey, check_bank
 from unmask.server.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/banks", tags=["banks"], responses=ERROR_RESPONSES)
+
+MAX_DB_INT = 2**63 - 1
+"""SQL's BIGINT (SQLite and PostgreSQL integers): a larger number in a URL is a client error,
+not a database overflow (0.1 answered 500 to offset=2**63)."""
+EntryId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The entry's id")]
 
 
 class BankCreate(BaseModel):
@@ -74,10 +81,13 @@ def delete_bank(name: str, request: Request, key: KeyInfo = AdminKey) -> Respons
 
 @router.get("/{name}/entries", summary="List entries")
 def list_entries(
-    name: str, request: Request, limit: int = 100, offset: int = 0, key: KeyInfo = MatchKey
+    name: str,
+    request: Request,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=MAX_DB_INT),
+    key: KeyInfo = MatchKey,
 ) -> list[dict[str, object]]:
     check_bank(key, name)
-    limit = max(1, min(limit, 1000))
     return [e.to_dict() for e in request.app.state.store.entries(name, limit=limit, offset=offset)]
 
 
@@ -98,7 +108,7 @@ def add_entries(
 
 @router.patch("/{name}/entries/{entry_id}", summary="Enable or disable an entry")
 def patch_entry(
-    name: str, entry_id: int, body: EntryPatch, request: Request, key: KeyInfo = WriteKey
+    name: str, entry_id: EntryId, body: EntryPatch, request: Request, key: KeyInfo = WriteKey
 ) -> dict[str, object]:
     check_bank(key, name)
     request.app.state.store.set_enabled(entry_id, body.enabled, name)
@@ -106,7 +116,9 @@ def patch_entry(
 
 
 @router.delete("/{name}/entries/{entry_id}", status_code=204, summary="Remove an entry")
-def remove_entry(name: str, entry_id: int, request: Request, key: KeyInfo = WriteKey) -> Response:
+def remove_entry(
+    name: str, entry_id: EntryId, request: Request, key: KeyInfo = WriteKey
+) -> Response:
     check_bank(key, name)
     request.app.state.store.remove_entry(entry_id, name)
     return Response(status_code=204)

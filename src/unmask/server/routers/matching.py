@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from unmask.bank.matching import Matcher, Query
@@ -10,7 +10,7 @@ from unmask.bank.store import KeyInfo
 from unmask.hashing import QUERY_WINDOW_CUTS
 from unmask.server.auth import MatchKey
 from unmask.server.errors import ERROR_RESPONSES
-from unmask.server.routers.hashing import hash_upload
+from unmask.server.routers.hashing import UPLOAD_BODY, hash_upload
 
 router = APIRouter(tags=["matching"], responses=ERROR_RESPONSES)
 
@@ -66,12 +66,11 @@ def lookup_hash(body: HashLookup, request: Request, key: KeyInfo = MatchKey) -> 
     "/v1/lookup/upload",
     summary="Look up a picture or video",
     responses={200: {"content": {"application/json": {"example": MATCH_EXAMPLE}}}},
+    openapi_extra=UPLOAD_BODY,
 )
-async def lookup_upload(
-    file: UploadFile, request: Request, key: KeyInfo = MatchKey
-) -> dict[str, object]:
+async def lookup_upload(request: Request, key: KeyInfo = MatchKey) -> dict[str, object]:
     """Hash the upload (never stored; pictures also by crop-robust windows) and look it up."""
-    hashes = await hash_upload(file, QUERY_WINDOW_CUTS)
+    hashes = await hash_upload(request, QUERY_WINDOW_CUTS)
     return _answer(request.app.state.matcher, Query.from_file(hashes), _banks(key, None))
 
 
