@@ -256,6 +256,10 @@ def _child_main(arguments: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    _child_main(sys.argv[1:])
+    # Run the imported module's copy, so that what is pickled names `unmask.worker`, not
+    # `__main__`, and the parent can read it.
+    from unmask.worker import _child_main as child_main
+
+    child_main(sys.argv[1:])
 
 __all__ = ["KILL_GRACE_S", "FileWorker", "OutOfMemoryError", "WorkerCrashedError"]

@@ -1,0 +1,70 @@
+"""The per-file budget of `unmask.worker.FileWorker`: work that passes it is ended by force,
+a dying worker is reported, and the next file is handled by a fresh worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import worker_tasks
+
+from unmask.errors import CorruptMediaError, TimeBudgetExceededError
+from unmask.worker import FileWorker, WorkerCrashedError
+
+
+@pytest.fixture(autouse=True)
+def tasks_importable_in_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(Path(worker_tasks.__file__).parent))
+
+
+def test_a_call_stuck_in_c_is_killed_at_its_budget_and_the_next_call_runs():
+    with FileWorker(0.5, grace_s=0.5) as worker:
+        with pytest.raises(TimeBudgetExceededError, match=r"time budget of 0\.5 s") as caught:
+            worker.run(worker_tasks.spin_in_c)
+        assert "--time-budget" in caught.value.hint
+        assert worker.restarts == 1
+        assert worker.run(worker_tasks.echo, "next file") == "next file"
+
+
+def test_a_sleeping_call_is_killed_too():
+    with FileWorker(0.2, grace_s=0.2) as worker:
+        with pytest.raises(TimeBudgetExceededError):
+            worker.run(worker_tasks.sleep_for, 60)
+        assert worker.run(worker_tasks.echo, 7) == 7
+
+
+def test_state_is_built_once_per_worker_and_again_after_a_restart():
+    with FileWorker(0.5, worker_tasks.make_state, grace_s=0.5) as worker:
+        first = worker.run(worker_tasks.state_of)
+        assert worker.run(worker_tasks.state_of) == first
+        with pytest.raises(TimeBudgetExceededError):
+            worker.run(worker_tasks.sleep_for, 60)
+        assert worker.run(worker_tasks.state_of) != first  # a new process, a new state
+
+
+def test_a_crashing_decoder_is_reported_and_the_worker_replaced():
+    with FileWorker(30) as worker:
+        with pytest.raises(WorkerCrashedError, match="crashed") as caught:
+            worker.run(worker_tasks.crash)
+        assert caught.value.code == "worker_crashed" and caught.value.hint
+        assert worker.run(worker_tasks.echo, "still here") == "still here"
+
+
+def test_memory_error_becomes_a_clear_out_of_memory_error():
+    with FileWorker(30) as worker:
+        with pytest.raises(Exception, match="more memory") as caught:
+            worker.run(worker_tasks.run_out_of_memory)
+        assert getattr(caught.value, "code", None) == "out_of_memory"
+
+
+def test_our_errors_keep_their_kind_message_and_hint():
+    with FileWorker(30) as worker, pytest.raises(CorruptMediaError) as caught:
+        worker.run(worker_tasks.refuse)
+    assert caught.value.message == "the picture is damaged"
+    assert caught.value.hint == "download it again"
+
+
+def test_a_setup_error_is_raised_in_the_caller():
+    worker = FileWorker(30, worker_tasks.fail_to_start)
+    with pytest.raises(ValueError, match="crystal-ball"):
+        worker.start()

@@ -1,0 +1,50 @@
+"""Tasks for `unmask.worker.FileWorker` tests. They run in the worker's own interpreter, so
+they live in an importable module (the tests put this folder on the worker's PYTHONPATH)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from unmask.errors import CorruptMediaError
+
+
+def echo(_state: object, value: object) -> object:
+    return value
+
+
+def state_of(state: object) -> object:
+    return state
+
+
+def sleep_for(_state: object, seconds: float) -> None:
+    time.sleep(seconds)  # a C call that no cooperative check can interrupt
+
+
+def spin_in_c(_state: object) -> None:
+    """Hold the interpreter in one C call that does not return for minutes (a backtracking
+    regular expression, as an XMP parser of 0.1 did on hostile packets)."""
+    import re
+
+    re.match(r"(a+)+$", "a" * 40 + "b")
+
+
+def run_out_of_memory(_state: object) -> None:
+    raise MemoryError
+
+
+def crash(_state: object) -> None:
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def refuse(_state: object) -> None:
+    raise CorruptMediaError("the picture is damaged", "download it again")
+
+
+def make_state() -> dict[str, int]:
+    return {"loaded": os.getpid()}
+
+
+def fail_to_start() -> None:
+    raise ValueError("unknown detector 'crystal-ball'")
