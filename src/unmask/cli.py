@@ -447,6 +447,10 @@ from unmask.report.cli import report_group  # noqa: E402
 
 app.add_command(report_group)
 
+from unmask.compare.cli import compare_command  # noqa: E402
+
+app.add_command(compare_command)
+
 
 if __name__ == "__main__":  # keep last: `python -m unmask.cli` needs every command added above
     main()
