@@ -45,18 +45,7 @@ def file_list(data: Path, paste: Path) -> list[dict[str, str]]:
     with (data / "labels.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     evaluation = {str(p.relative_to(data)) for p in split.evaluation_videos}
-    files = []
-    for row in rows:
-        if row["media"] != "video":
-            continue
-        path = row["path"]
-        if "DeepFaceLive" in path and ("right_swap" in path or "left_original" in path):
-            pair = path.split("/")[-1].split("__")[-2]
-            files.append(_entry(data / path, "dfl_pairs", row["label"], row["method"], pair))
-        elif row["label"] == "real" and path in evaluation:
-            files.append(_entry(data / path, "real_videos", "real", row["method"], ""))
-        elif row["label"] == "fake" and row["manipulation"] != "synthetic":
-            files.append(_entry(data / path, "other_fakes", "fake", row["method"], ""))
+    files: list[dict[str, str]] = []
     for photo in split.held_out:
         half = "calibration" if photo.name in calibration_names else "evaluation"
         files.append(_entry(photo, "real_photos", "real", half, ""))
@@ -66,6 +55,19 @@ def file_list(data: Path, paste: Path) -> list[dict[str, str]]:
             files.append(
                 _entry(paste / row["path"], "face_paste", row["label"], row["method"], pair)
             )
+    for row in rows:
+        path = row["path"]
+        if row["media"] != "video":
+            if row["manipulation"] == "face_swap":  # the few swapped photos, for information
+                files.append(_entry(data / path, "other_fakes", "fake", row["method"], ""))
+            continue
+        if "DeepFaceLive" in path and ("right_swap" in path or "left_original" in path):
+            pair = path.split("/")[-1].split("__")[-2]
+            files.append(_entry(data / path, "dfl_pairs", row["label"], row["method"], pair))
+        elif row["label"] == "real" and path in evaluation:
+            files.append(_entry(data / path, "real_videos", "real", row["method"], ""))
+        elif row["label"] == "fake" and row["manipulation"] != "synthetic":
+            files.append(_entry(data / path, "other_fakes", "fake", row["method"], ""))
     return files
 
 

@@ -38,6 +38,8 @@ CUE_NAMES = (
     "colour_vs_ring",
     "colour_vs_surroundings",
     "saturation_vs_ring",
+    "error_level_vs_ring",
+    "error_level_vs_surroundings",
 )
 """Order of the values `face_cues` returns (and of the fusion's weights)."""
 
@@ -63,6 +65,9 @@ CLIP_LOW, CLIP_HIGH = 8, 247
 """Clipped pixels carry no noise; they are left out of the noise statistics (as in
 `detectors.forensics`)."""
 JPEG_BLOCK = 8
+ELA_QUALITY = 90
+"""Error level analysis re-saves at this JPEG quality, as `detectors.forensics` does (Krawetz,
+"A Picture's Worth", 2007): areas with another compression history re-save with other errors."""
 EPS = 1e-3
 
 
@@ -94,12 +99,17 @@ def face_cues(rgb: np.ndarray, box: Sequence[float], landmarks: np.ndarray) -> n
     h, w = frame.shape[:2]
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half = CONTEXT * side / 2
-    left, top = max(0, int(cx - half)), max(0, int(cy - half))
+    # The crop starts on the frame's 8 x 8 JPEG grid, so re-saving it lines up with the blocks.
+    left = max(0, int(cx - half)) // JPEG_BLOCK * JPEG_BLOCK
+    top = max(0, int(cy - half)) // JPEG_BLOCK * JPEG_BLOCK
     right, bottom = min(w, int(cx + half)), min(h, int(cy + half))
     native = frame[top:bottom, left:right]
     native_marks = marks - [left, top]
 
-    blockiness = _blockiness_vs_ring(native, native_marks, (left, top))
+    native_regions = face_regions(native.shape[:2], native_marks)
+    native_ring = _skin(native, native_regions.ring)
+    blockiness = _blockiness_vs_ring(native, native_regions.inner, native_ring, (left, top))
+    error_level = _error_levels(native, native_regions, native_ring)
 
     scale = min(1.0, WORK_FACE_SIDE / side)
     if scale < 1.0:
@@ -145,6 +155,7 @@ def face_cues(rgb: np.ndarray, box: Sequence[float], landmarks: np.ndarray) -> n
             colour_distance(inner, ring),
             colour_distance(inner, around),
             float(np.log((saturation[inner].std() + EPS) / (saturation[ring].std() + EPS))),
+            *error_level,
         ],
         dtype=np.float64,
     )
@@ -189,15 +200,29 @@ def _noise_map(grey: np.ndarray) -> np.ndarray:
     return np.abs(cv2.filter2D(grey.astype(np.float32), -1, kernel))
 
 
-def _blockiness_vs_ring(native: np.ndarray, marks: np.ndarray, origin: tuple[int, int]) -> float:
+def _error_levels(native: np.ndarray, regions: Regions, ring: np.ndarray) -> tuple[float, float]:
+    """log(inner face's mean error level / the ring's, / the surroundings'), at native size."""
+    ok, data = cv2.imencode(".jpg", native[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, ELA_QUALITY])
+    if not ok:
+        raise FaceCueError("could not re-save the face for error level analysis")
+    resaved = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+    error = np.abs(native.astype(np.int16) - resaved).sum(-1).astype(np.float64)
+    means = [
+        float(error[m].mean()) + EPS if m.any() else EPS
+        for m in (regions.inner, ring, regions.surroundings)
+    ]
+    return float(np.log(means[0] / means[1])), float(np.log(means[0] / means[2]))
+
+
+def _blockiness_vs_ring(
+    native: np.ndarray, inner: np.ndarray, ring: np.ndarray, origin: tuple[int, int]
+) -> float:
     """log(inner face's JPEG blockiness / the ring's), at the frame's own 8 x 8 grid.
 
     Blockiness of a region = mean |step| across block boundaries / mean |step| elsewhere
     (a JPEG-compressed area is > 1 at its grid's phase). A face cut from a photo with another
     JPEG history, scaled and pasted, carries no or misaligned blocks under the frame's grid."""
     grey = cv2.cvtColor(native, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    regions = face_regions(grey.shape, marks)
-    ring = _skin(native, regions.ring)
     left, top = origin
     steps_x = np.abs(np.diff(grey, axis=1))
     steps_y = np.abs(np.diff(grey, axis=0))
@@ -214,4 +239,4 @@ def _blockiness_vs_ring(native: np.ndarray, marks: np.ndarray, origin: tuple[int
             return 1.0
         return float((across / n_across + EPS) / (within / n_within + EPS))
 
-    return float(np.log(blockiness(regions.inner) / blockiness(ring)))
+    return float(np.log(blockiness(inner) / blockiness(ring)))
