@@ -27,7 +27,7 @@ from unmask.compare.change import (
     compare_aligned,
 )
 from unmask.compare.footage import Footage, load_original, load_suspect
-from unmask.compare.register import Features, Registration, features, register
+from unmask.compare.register import Features, Registration, features, overlap_mask, register
 from unmask.compare.result import AlignedFrame, Alignment, Comparison
 from unmask.compare.timing import PDQ_CANDIDATES, pdq_ranking, pick_by_pixels
 from unmask.errors import UnmaskError
@@ -49,10 +49,22 @@ Progress = Callable[[str], None]
 
 
 @dataclass
-class _PairResult:
+class PairResult:
+    """One suspect frame (position in its footage), its original frame, and their change map."""
+
     suspect_pos: int
     original_pos: int
     change: ChangeMap
+
+
+@dataclass
+class ComparisonMaps:
+    """The decoded frames, the registration and the change maps behind a comparison."""
+
+    suspect: Footage
+    original: Footage
+    registration: Registration
+    pairs: list[PairResult]
 
 
 def compare_files(
@@ -136,7 +148,7 @@ def compare_footage(
         return base
 
     pairs = [
-        _PairResult(
+        PairResult(
             i,
             int(picked[i]),
             compare_aligned(frame.rgb, original.frames[int(picked[i])].rgb, registration.matrix),
@@ -176,8 +188,7 @@ def compare_footage(
     base.not_checked.extend(_not_checked(suspect, pairs, aligned, base.alignment))
     base.summary = _summary(base, suspect, original, len(aligned))
     if keep_maps:
-        base._pairs = aligned  # type: ignore[attr-defined]
-        base._footage = (suspect, original, registration)  # type: ignore[attr-defined]
+        base.maps = ComparisonMaps(suspect, original, registration, aligned)
     return base
 
 
@@ -222,13 +233,17 @@ def _alignment(
     suspect: Footage,
     original: Footage,
     registration: Registration,
-    pairs: list[_PairResult],
+    pairs: list[PairResult],
     offset: float | None,
 ) -> Alignment:
     to_work = np.diag([original.scale, original.scale, 1.0])
     from_work = np.diag([1 / suspect.scale, 1 / suspect.scale, 1.0])
     full = from_work @ np.vstack([registration.matrix, [0, 0, 1]]) @ to_work
-    coverage = float(np.mean([p.change.coverage.mean() for p in pairs])) if pairs else 0.0
+    coverage = float(
+        overlap_mask(
+            registration.matrix, original.frames[0].rgb.shape[:2], suspect.frames[0].rgb.shape[:2]
+        ).mean()
+    )
     if offset is None and suspect.is_video and original.is_video and pairs:
         offset = float(
             np.median(
@@ -252,7 +267,7 @@ def _alignment(
 
 
 def _not_checked(
-    suspect: Footage, pairs: list[_PairResult], aligned: list[_PairResult], alignment: Alignment
+    suspect: Footage, pairs: list[PairResult], aligned: list[PairResult], alignment: Alignment
 ) -> list[str]:
     notes = []
     if suspect.is_video:

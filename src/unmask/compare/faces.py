@@ -22,7 +22,7 @@ from unmask.media import Frame
 from unmask.result import FaceTrack
 
 if TYPE_CHECKING:
-    from unmask.compare.engine import _PairResult
+    from unmask.compare.engine import PairResult
     from unmask.compare.footage import Footage
 
 FACE_CHANGED_SHARE = 0.15
@@ -48,7 +48,7 @@ def _faces() -> FaceDetector:
 def relate(
     suspect: Footage,
     original: Footage,
-    pairs: list[_PairResult],
+    pairs: list[PairResult],
     matrix: np.ndarray,
     tracks: list[FaceTrack] | None,
 ) -> list[ChangedRegion]:

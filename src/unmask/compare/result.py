@@ -108,9 +108,17 @@ class Comparison:
     """The calibrated thresholds used (see unmask.compare.change)."""
     elapsed_s: float = 0.0
     schema_version: str = SCHEMA_VERSION
+    maps: Any = field(default=None, repr=False, compare=False)
+    """`unmask.compare.engine.ComparisonMaps` when asked for (pictures for the evidence);
+    never part of the JSON."""
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self, dict_factory=_json_dict)
+        maps, self.maps = self.maps, None
+        try:
+            data = asdict(self, dict_factory=_json_dict)
+        finally:
+            self.maps = maps
+        data.pop("maps", None)
         return {"schema_version": data.pop("schema_version"), **data}
 
 

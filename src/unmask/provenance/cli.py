@@ -44,14 +44,16 @@ _err = Console(stderr=True)
 @click.option(
     "--originals",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of original photos: find the one this file was made from and show what "
-    "changed (boxes, difference map). Without it, your registry of protected originals is used.",
+    help="Folder of original photos and videos: find the one this file was made from and say "
+    "what changed (the `unmask compare` engine). Without it, your registry of protected "
+    "originals is used.",
 )
 @click.option(
     "--diff",
     "diff_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With an original found: write the difference map (PNG) with the changed regions boxed.",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With an original found: write the evidence pictures (side by side, difference "
+    "heatmap with the changed regions boxed; blurred) into this folder.",
 )
 @click.option(
     "--thumbnail",
@@ -136,7 +138,8 @@ def _check_file(
 
 
 def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> dict[str, Any]:
-    """Checks on the decoded picture: invisible watermarks; the original it was made from."""
+    """Checks on the decoded file: invisible watermarks (stills); the original it was made from
+    (stills and videos)."""
     from dataclasses import asdict
 
     from unmask.errors import UnreadableFileError
@@ -148,51 +151,46 @@ def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> 
     except UnmaskError:
         # Content Credentials can sit in files unmask does not decode (PDF, SVG, ...).
         return {}
-    if media.kind != "image" or not media.frames:
-        return {}
-    rgb = media.frames[0].rgb
-    extras: dict[str, Any] = {"watermarks": [asdict(r) for r in read_all(rgb)]}
+    extras: dict[str, Any] = {}
+    if media.kind == "image" and media.frames:
+        extras["watermarks"] = [asdict(r) for r in read_all(media.frames[0].rgb)]
     if originals is not None and not originals.is_dir():
         raise UnreadableFileError(f"no such folder: {originals}", "check the --originals path")
-    extras["original"] = _find_original(rgb, originals, diff_out, path)
+    extras["original"] = _find_original(path, originals, diff_out)
     return extras
 
 
-def _find_original(
-    rgb: Any, folder: Path | None, diff_out: Path | None, path: Path
-) -> dict[str, Any]:
-    from PIL import Image
-
+def _find_original(path: Path, folder: Path | None, diff_out: Path | None) -> dict[str, Any]:
+    """Search a folder (or the registry of protected originals) and compare with the nearest
+    candidates (`unmask.compare`)."""
+    from unmask.compare.evidence import write_evidence
+    from unmask.compare.footage import load_suspect
+    from unmask.compare.search import IndexedFile, compare_nearest, media_files, rank, search_folder
     from unmask.protect.originals import registered_originals
-    from unmask.provenance.original import find_original, image_files, render_difference
 
+    keep = diff_out is not None
     if folder is not None:
-        candidates = [
-            (str(p), None, None) for p in image_files(folder) if p.resolve() != path.resolve()
-        ]
-        searched = f"folder {folder}"
+        count = sum(1 for p in media_files(folder) if p.resolve() != path.resolve())
+        result: dict[str, Any] = {"searched": f"folder {folder}", "candidates": count}
+        comparison = search_folder(path, folder, keep_maps=keep) if count else None
     else:
-        records = [r for r in registered_originals() if Path(r.path).resolve() != path.resolve()]
-        candidates = [(r.path, None, r.pdq) for r in records]
-        searched = "your registry of protected originals"
-    result: dict[str, Any] = {"searched": searched, "candidates": len(candidates), "found": False}
-    if not candidates:
-        return result
-    match = find_original(rgb, candidates)
-    if match is None:
-        return result
-    result.update(
-        found=True,
-        original=match.original,
-        pdq_distance=match.pdq_distance,
-        matched_points=match.inliers,
-        changed_boxes=[list(b) for b in match.changed_boxes],
-        changed_fraction=round(match.changed_fraction, 4),
-        homography=match.homography,
-    )
-    if diff_out is not None:
-        Image.fromarray(render_difference(rgb, match)).save(diff_out)
-        result["difference_map"] = str(diff_out)
+        records = [
+            r for r in registered_originals() if r.pdq and Path(r.path).resolve() != path.resolve()
+        ]
+        result = {"searched": "your registry of protected originals", "candidates": len(records)}
+        comparison = None
+        if records:
+            files = [IndexedFile(r.path, 0, 0, "image", [r.pdq or ""]) for r in records]
+            footage = load_suspect(path)
+            comparison, _ = compare_nearest(
+                footage, rank(footage.frames, files, None), keep_maps=keep
+            )
+    result["found"] = comparison is not None and comparison.outcome != "no_common_source"
+    if comparison is not None:
+        if diff_out is not None and result["found"]:
+            write_evidence(comparison, diff_out)
+        comparison.maps = None
+        result["comparison"] = comparison.to_dict()
     return result
 
 
@@ -302,27 +300,15 @@ def _print_ingredients(ingredients: list[Any], indent: int) -> None:
 
 
 def _print_original(original: dict[str, Any] | None) -> None:
+    from unmask.compare.cli import print_comparison
+
     if original is None or not original["candidates"]:
         return
     if not original["found"]:
         _out.print(
-            f"Original: none of the {original['candidates']} pictures in "
-            f"{_safe(original['searched'])} is the one this was made from."
+            f"Original: none of the {original['candidates']} files in "
+            f"{escape(original['searched'])} shows the same photo or footage as this file."
         )
         return
-    _out.print(
-        f"Original: [bold]{_safe(original['original'])}[/bold] "
-        f"({original['matched_points']} matching points, PDQ distance {original['pdq_distance']})"
-    )
-    boxes = original["changed_boxes"]
-    if not boxes:
-        _out.print("  no region differs beyond re-encoding noise")
-    else:
-        share = original["changed_fraction"] * 100
-        _out.print(
-            f"  [bold red]{len(boxes)} changed region(s)[/bold red], {share:.1f} % of the picture:"
-        )
-        for x0, y0, x1, y1 in boxes[:10]:
-            _out.print(f"    box ({x0}, {y0})-({x1}, {y1})")
-    if original.get("difference_map"):
-        _out.print(f"  difference map written to {_safe(original['difference_map'])}")
+    _out.print(f"Original, searched in {escape(original['searched'])}:")
+    print_comparison(original["comparison"], _out)
