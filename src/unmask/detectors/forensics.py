@@ -29,6 +29,15 @@ MAP_MAX_SIDE = 2048
 """Maps are shrunk to this longest side (box filter): a 12 MP map is too big to look at and to
 keep in memory for a batch. Scores are computed at full resolution."""
 
+STRIP_ROWS = 512
+"""Error level and noise are computed in strips of this many rows, so that a 100-megapixel
+picture needs a few strips' worth of temporary arrays rather than several full-size copies
+(0.1 peaked at 2.2 GB on one). A multiple of 16 (a JPEG MCU with 4:2:0 chroma) and of
+NOISE_BLOCK, so strips give exactly the whole-picture result."""
+ELA_MARGIN_ROWS = 16
+"""Rows of context re-saved above and below each error-level strip and then dropped: decoding
+a JPEG smooths chroma across one neighbouring row, which the margin keeps out of the strip."""
+
 # -- error level analysis (N. Krawetz, "A Picture's Worth...", Black Hat 2007) ------------------
 ELA_QUALITY = 90
 """Re-save quality. Krawetz's examples and most ELA tools use 90-95; 90 leaves a visible error
@@ -108,12 +117,12 @@ class ForensicsDetector(Detector):
         rgb = media.frames[0].rgb
         if rgb.ndim != 3 or rgb.shape[0] < 16 or rgb.shape[1] < 16:
             return []
-        image = Image.fromarray(np.ascontiguousarray(rgb[:, :, :3]), "RGB")
-        gray = image.convert("L")  # BT.601 luma, as JPEG encodes it
+        rgb = np.ascontiguousarray(rgb[:, :, :3])
+        gray = Image.fromarray(_luma(rgb), "L")
         findings: list[Finding] = []
         still = media.kind == "image"
         if still:
-            findings.append(error_level(image))
+            findings.append(error_level(rgb))
             quantization = jpeg_quantization(media, gray)
             if quantization is not None:
                 findings.append(quantization)
@@ -124,19 +133,28 @@ class ForensicsDetector(Detector):
 # -- error level -----------------------------------------------------------------------------
 
 
-def error_level(image: Image.Image) -> Finding:
-    """Re-save as JPEG at ELA_QUALITY and look at what changed, per pixel (max over R, G, B)."""
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=ELA_QUALITY)
-    resaved = Image.open(io.BytesIO(buffer.getvalue()))
-    resaved.load()
-    r, g, b = ImageChops.difference(image, resaved).split()
-    diff = ImageChops.lighter(ImageChops.lighter(r, g), b)  # max over channels, in C
+def error_level(picture: Image.Image | np.ndarray) -> Finding:
+    """Re-save as JPEG at ELA_QUALITY and look at what changed, per pixel (max over R, G, B).
+    Done in strips of STRIP_ROWS with ELA_MARGIN_ROWS of context (see there)."""
+    width, height = _size(picture)
+    levels = np.empty((height, width), dtype=np.uint8)
+    for y0 in range(0, height, STRIP_ROWS):
+        y1 = min(height, y0 + STRIP_ROWS)
+        top, bottom = max(0, y0 - ELA_MARGIN_ROWS), min(height, y1 + ELA_MARGIN_ROWS)
+        part = _rows(picture, top, bottom).convert("RGB")
+        buffer = io.BytesIO()
+        part.save(buffer, "JPEG", quality=ELA_QUALITY)
+        resaved = Image.open(io.BytesIO(buffer.getvalue()))
+        resaved.load()
+        r, g, b = ImageChops.difference(part, resaved).split()
+        changed = ImageChops.lighter(ImageChops.lighter(r, g), b)  # max over channels, in C
+        levels[y0:y1] = np.asarray(changed)[y0 - top : y1 - top]
+    diff = Image.fromarray(levels, "L")
 
-    histogram = np.asarray(diff.histogram(), dtype=np.float64)
+    histogram = np.bincount(levels.ravel(), minlength=256).astype(np.float64)
     p99 = _percentile_from_histogram(histogram, 0.99)
     mean = float((histogram * np.arange(256)).sum() / max(1.0, histogram.sum()))
-    blocks = _block_means(np.asarray(diff), ELA_BLOCK)
+    blocks = _block_means(levels, ELA_BLOCK)
     median_block = float(np.median(blocks))
     high = blocks > max(ELA_HIGH_BLOCK_FACTOR * median_block, ELA_HIGH_BLOCK_FLOOR)
     high_ratio = float(high.mean())
@@ -315,16 +333,39 @@ def double_compression_score(
 # -- noise -----------------------------------------------------------------------------------
 
 
-def noise_residual(gray: Image.Image, *, first_frame_of_video: bool = False) -> Finding:
+def noise_residual(
+    gray: Image.Image | np.ndarray, *, first_frame_of_video: bool = False
+) -> Finding:
     """Immerkær's residual: the image filtered with [[1,-2,1],[-2,4,-2],[1,-2,1]] (a difference
     of two Laplacians that cancels edges and ramps and keeps sensor noise); noise sigma of a
     block = sqrt(pi/2) / 6 * mean |residual|. Spliced or generated regions often carry
-    different noise from the rest; so do dark, bright, smooth and out-of-focus areas."""
-    y = np.asarray(gray, dtype=np.int16)
-    rows = y[:, :-2] - 2 * y[:, 1:-1] + y[:, 2:]  # the kernel is separable: [1,-2,1] twice
-    residual = np.abs(rows[:-2] - 2 * rows[1:-1] + rows[2:])
-    sigma = _block_means(residual, NOISE_BLOCK) * (math.sqrt(math.pi / 2) / 6)
-    brightness = _block_means(y[1:-1, 1:-1], NOISE_BLOCK)
+    different noise from the rest; so do dark, bright, smooth and out-of-focus areas.
+    Computed in strips of STRIP_ROWS residual rows (whole blocks), with the same result."""
+    y = np.asarray(gray, dtype=np.uint8)
+    height, width = y.shape
+    amplified = np.zeros((height, width), dtype=np.uint8)  # no value on the 1-pixel border
+    sigma_parts: list[np.ndarray] = []
+    brightness_parts: list[np.ndarray] = []
+    residual_rows = height - 2
+    # Small pictures (under one block) are one strip, padded by _block_means as before.
+    step = STRIP_ROWS if residual_rows >= NOISE_BLOCK else max(1, residual_rows)
+    for r0 in range(0, max(1, residual_rows), step):
+        r1 = min(residual_rows, r0 + step)
+        if residual_rows - r1 < NOISE_BLOCK and r1 < residual_rows:
+            r1 = residual_rows  # the last strip takes the rows left over
+        strip = y[r0 : r1 + 2].astype(np.int16)
+        rows = strip[:, :-2] - 2 * strip[:, 1:-1] + strip[:, 2:]  # separable: [1,-2,1] twice
+        residual = np.abs(rows[:-2] - 2 * rows[1:-1] + rows[2:])
+        amplified[r0 + 1 : r1 + 1, 1:-1] = (
+            np.minimum(residual, 255 // NOISE_MAP_GAIN).astype(np.uint8) * NOISE_MAP_GAIN
+        )
+        whole = residual.shape[0] - residual.shape[0] % NOISE_BLOCK or residual.shape[0]
+        sigma_parts.append(_block_means(residual[:whole], NOISE_BLOCK))
+        brightness_parts.append(_block_means(strip[1 : whole + 1, 1:-1], NOISE_BLOCK))
+        if r1 == residual_rows:
+            break
+    sigma = np.concatenate(sigma_parts) * (math.sqrt(math.pi / 2) / 6)
+    brightness = np.concatenate(brightness_parts)
     usable = (brightness > NOISE_CLIP_LOW) & (brightness < NOISE_CLIP_HIGH)
     values = sigma[usable] if usable.sum() >= 4 else sigma.ravel()
     mean = float(values.mean()) if values.size else 0.0
@@ -333,10 +374,8 @@ def noise_residual(gray: Image.Image, *, first_frame_of_video: bool = False) -> 
 
     level = np.clip(sigma * (255.0 / max(1e-6, 2 * float(np.median(values)))), 0, 255)
     level_map = Image.fromarray(level.astype(np.uint8), "L").resize(
-        _map_size(gray.size), Image.Resampling.NEAREST
+        _map_size((width, height)), Image.Resampling.NEAREST
     )
-    amplified = np.minimum(residual, 255 // NOISE_MAP_GAIN).astype(np.uint8) * NOISE_MAP_GAIN
-    amplified = np.pad(amplified, 1)  # the 3x3 filter has no value on the border
     residual_map = _shrink(Image.fromarray(amplified, "L"))
     where = "the first sampled frame" if first_frame_of_video else "the image"
     return Finding(
@@ -366,6 +405,27 @@ def noise_residual(gray: Image.Image, *, first_frame_of_video: bool = False) -> 
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _size(picture: Image.Image | np.ndarray) -> tuple[int, int]:
+    if isinstance(picture, np.ndarray):
+        return picture.shape[1], picture.shape[0]
+    return picture.size
+
+
+def _rows(picture: Image.Image | np.ndarray, top: int, bottom: int) -> Image.Image:
+    """Rows [top, bottom) of a picture as a Pillow image (a copy of those rows only)."""
+    if isinstance(picture, np.ndarray):
+        return Image.fromarray(np.ascontiguousarray(picture[top:bottom]))
+    return picture.crop((0, top, picture.size[0], bottom))
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma (as JPEG encodes it, by Pillow's "L" conversion), a strip at a time."""
+    luma = np.empty(rgb.shape[:2], dtype=np.uint8)
+    for y0 in range(0, rgb.shape[0], STRIP_ROWS):
+        luma[y0 : y0 + STRIP_ROWS] = np.asarray(_rows(rgb, y0, y0 + STRIP_ROWS).convert("L"))
+    return luma
 
 
 def _block_means(values: np.ndarray, block: int) -> np.ndarray:

@@ -186,11 +186,33 @@ def _replace_animated(headers: ImageHeaders) -> ImageHeaders:
     return replace(headers, animated=True)
 
 
+RGB_STRIP_PIXELS = 4_000_000
+"""Pictures larger than this are converted to RGB a band of rows at a time, so that a
+100-megapixel picture does not hold Pillow's RGBA copy (400 MB) beside the result (300 MB)."""
+
+
 def _to_rgb(image: Image.Image) -> np.ndarray:
-    """RGB uint8; transparency is composited on white, 16-bit and float images are rescaled."""
+    """RGB uint8; transparency is composited on white, 16-bit and float images are rescaled
+    (over the whole picture's range, also when converted in bands)."""
+    extrema = None
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        low, high = image.getextrema()
+        extrema = (float(low), float(high))  # type: ignore[arg-type]
+    width, height = image.size
+    if width * height <= RGB_STRIP_PIXELS:
+        return _band_to_rgb(image, extrema)
+    rgb = np.empty((height, width, 3), dtype=np.uint8)
+    rows = max(1, RGB_STRIP_PIXELS // width)
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        rgb[top:bottom] = _band_to_rgb(image.crop((0, top, width, bottom)), extrema)
+    return rgb
+
+
+def _band_to_rgb(image: Image.Image, extrema: tuple[float, float] | None) -> np.ndarray:
+    if extrema is not None:
+        low, high = extrema
         array = np.asarray(image, dtype=np.float64)
-        low, high = float(array.min()), float(array.max())
         scaled = (array - low) / (high - low) * 255.0 if high > low else np.zeros_like(array)
         image = Image.fromarray(scaled.astype(np.uint8), "L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

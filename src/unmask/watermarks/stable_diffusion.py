@@ -33,6 +33,8 @@ fewest errors were far above this (see tests/test_watermarks.py); SD outputs tha
 the mark decode with 0-20 errors."""
 MIN_SIDE = 64
 """Below this, too few blocks carry each bit for a majority vote to mean anything."""
+STRIP_BLOCK_ROWS = 128
+"""Rows of 4x4 blocks decoded at a time (1,024 picture rows), to bound memory."""
 
 
 @register
@@ -56,22 +58,29 @@ def decode_bits(rgb: np.ndarray, n_bits: int = len(PAYLOAD_BITS)) -> np.ndarray 
     height, width = rgb.shape[:2]
     if min(height, width) < MIN_SIDE:
         return None
-    yuv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV)
-    u = yuv[: height // 4 * 4, : width // 4 * 4, 1].astype(np.float64)
-    # One-level orthonormal Haar DWT, approximation band (what pywt.dwt2(..., "haar") gives).
-    approx = (u[0::2, 0::2] + u[0::2, 1::2] + u[1::2, 0::2] + u[1::2, 1::2]) / 2.0
-    rows, cols = approx.shape[0] // BLOCK, approx.shape[1] // BLOCK
-    blocks = (
-        approx[: rows * BLOCK, : cols * BLOCK]
-        .reshape(rows, BLOCK, cols, BLOCK)
-        .transpose(0, 2, 1, 3)
-        .reshape(rows * cols, BLOCK * BLOCK)
-    )
-    # The largest coefficient after the first, in row-major order, as the reference picks it.
-    position = np.argmax(np.abs(blocks[:, 1:]), axis=1) + 1
-    value = np.abs(blocks[np.arange(len(blocks)), position])
-    votes = (np.mod(value, SCALE) > 0.5 * SCALE).astype(np.float64)
-    bit_of_block = np.arange(len(blocks)) % n_bits
-    ones = np.bincount(bit_of_block, weights=votes, minlength=n_bits)
-    counts = np.bincount(bit_of_block, minlength=n_bits)
+    h4, w4 = height // 4 * 4, width // 4 * 4
+    rows, cols = (h4 // 2) // BLOCK, (w4 // 2) // BLOCK
+    ones = np.zeros(n_bits)
+    counts = np.zeros(n_bits, dtype=np.int64)
+    # A band of block rows at a time: the same sums as over the whole picture, without its
+    # float64 copies (a 100-megapixel picture needed 1.3 GB at once).
+    for first in range(0, rows, STRIP_BLOCK_ROWS):
+        last = min(rows, first + STRIP_BLOCK_ROWS)
+        band = rgb[first * BLOCK * 2 : last * BLOCK * 2, :w4]
+        u = cv2.cvtColor(np.ascontiguousarray(band), cv2.COLOR_RGB2YUV)[:, :, 1].astype(np.float64)
+        # One-level orthonormal Haar DWT, approximation band (what pywt.dwt2(..., "haar") gives).
+        approx = (u[0::2, 0::2] + u[0::2, 1::2] + u[1::2, 0::2] + u[1::2, 1::2]) / 2.0
+        blocks = (
+            approx[:, : cols * BLOCK]
+            .reshape(last - first, BLOCK, cols, BLOCK)
+            .transpose(0, 2, 1, 3)
+            .reshape((last - first) * cols, BLOCK * BLOCK)
+        )
+        # The largest coefficient after the first, in row-major order, as the reference picks it.
+        position = np.argmax(np.abs(blocks[:, 1:]), axis=1) + 1
+        value = np.abs(blocks[np.arange(len(blocks)), position])
+        votes = (np.mod(value, SCALE) > 0.5 * SCALE).astype(np.float64)
+        bit_of_block = np.arange(first * cols, last * cols) % n_bits
+        ones += np.bincount(bit_of_block, weights=votes, minlength=n_bits)
+        counts += np.bincount(bit_of_block, minlength=n_bits)
     return (ones / np.maximum(counts, 1) * 255 > 127).astype(np.uint8)
