@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import FastAPI
 
 from unmask import __version__
@@ -41,7 +43,11 @@ def create_app(
     )
     config = web or WebConfig()
     # Added last, so it runs first: refused requests never reach a route or a body parser.
-    app.add_middleware(BodyDeadline, timeout_s=config.body_idle_timeout_s)
+    # Set by `unmask.server.run` when asked to stop: bodies still arriving are cut short.
+    app.state.stopping = threading.Event()
+    app.add_middleware(
+        BodyDeadline, timeout_s=config.body_idle_timeout_s, stopping=app.state.stopping
+    )
     app.add_middleware(RequestGuard, allowed_hosts=config.allowed_hosts)
     app.state.store = store
     app.state.max_upload_bytes = config.max_upload_bytes

@@ -11,6 +11,7 @@ file) open indefinitely. `HeaderDeadlineH11` and `BodyDeadline` close both gaps.
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,10 @@ GRACEFUL_SHUTDOWN_S = 5.0
 are cancelled, so that the shutdown that deletes every upload always runs."""
 TIMED_OUT = "body_timed_out"
 """Key in the ASGI scope's state set when a body deadline passed."""
+STOPPED = "server_stopping"
+"""Key in the ASGI scope's state set when a body was cut short because the server stops."""
+STOP_POLL_S = 0.25
+"""How often a body still arriving checks its deadline and whether the server is stopping."""
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,22 @@ class ServerLimits:
 
 
 class BodyDeadline:
-    """ASGI middleware: a request whose next body piece does not come within `timeout_s` is
-    ended as if the client had gone (the app sees `http.disconnect`, so a streamed upload stops
-    and its partial file is removed); `scope["state"]["body_timed_out"]` says why."""
+    """ASGI middleware: a request whose next body piece does not come within `timeout_s`, or
+    that is still receiving when the server is asked to stop (`stopping` is set), is ended as if
+    the client had gone: the app sees `http.disconnect`, so a streamed upload stops, its partial
+    file is removed and it answers at once. `scope["state"]` says which (`TIMED_OUT`,
+    `STOPPED`). Without the second, an upload in flight held a stopping server until uvicorn's
+    graceful-shutdown time ran out and it cancelled the request with a traceback."""
 
-    def __init__(self, app: ASGIApp, timeout_s: float = BODY_IDLE_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        timeout_s: float = BODY_IDLE_TIMEOUT_S,
+        stopping: threading.Event | None = None,
+    ) -> None:
         self.app = app
         self.timeout_s = timeout_s
+        self.stopping = stopping or threading.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,12 +88,18 @@ class BodyDeadline:
             nonlocal body_done
             if body_done:  # only the body has a deadline; later waits are for a disconnect
                 return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), self.timeout_s)
-            except TimeoutError:
-                scope.setdefault("state", {})[TIMED_OUT] = True
-                body_done = True
-                return {"type": "http.disconnect"}
+            pending = asyncio.ensure_future(receive())
+            waited = 0.0
+            while not pending.done():
+                await asyncio.wait({pending}, timeout=STOP_POLL_S)
+                waited += STOP_POLL_S
+                if not pending.done() and (self.stopping.is_set() or waited >= self.timeout_s):
+                    pending.cancel()
+                    why = STOPPED if self.stopping.is_set() else TIMED_OUT
+                    scope.setdefault("state", {})[why] = True
+                    body_done = True
+                    return {"type": "http.disconnect"}
+            message = pending.result()
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
             return message

@@ -14,6 +14,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -60,7 +61,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class CleanStopServer(uvicorn.Server):
-    """uvicorn's server, which also stops cleanly on SIGHUP."""
+    """uvicorn's server, which also stops cleanly on SIGHUP, and tells the app when it is asked
+    to stop (`app.state.stopping`) so that uploads still arriving end at once."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        stopping = getattr(getattr(self.config.app, "state", None), "stopping", None)
+        if stopping is not None:
+            stopping.set()
+        super().handle_exit(sig, frame)
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:

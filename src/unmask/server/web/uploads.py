@@ -21,7 +21,7 @@ from starlette.requests import Request
 
 from unmask.media.sniff import SNIFF_BYTES, sniff
 from unmask.server.guard import FORM_FIELD, FormTokenError, check_form_token
-from unmask.server.limits import TIMED_OUT
+from unmask.server.limits import STOPPED, TIMED_OUT
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -146,7 +146,14 @@ def _check_token(request: Request, token: str | None) -> None:
 
 
 def _cut_off(request: Request) -> UploadError:
-    if request.scope.get("state", {}).get(TIMED_OUT):
+    state = request.scope.get("state", {})
+    if state.get(STOPPED):
+        return UploadError(
+            503,
+            "The server is stopping, so this upload was stopped; nothing was kept.",
+            "Start the server again and upload the file again.",
+        )
+    if state.get(TIMED_OUT):
         return UploadError(
             408,
             "The upload stalled: nothing arrived for a while, so it was stopped and nothing "
