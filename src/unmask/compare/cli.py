@@ -160,7 +160,7 @@ def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:
         error = {"code": exc.code, "message": exc.message, "hint": exc.hint}
         print(json.dumps({"suspect": str(path), "error": error}, indent=2))
     else:
-        _err.print(f"[red]could not compare {escape(str(path))}:[/red] {escape(exc.message)}")
+        _err.print(f"[red]could not compare:[/red] {escape(exc.message)}")
         if exc.hint:
             _err.print(f"what to do: {escape(exc.hint)}")
     sys.exit(EXIT_UNREADABLE)

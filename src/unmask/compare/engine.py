@@ -45,8 +45,6 @@ pairs change 2-25 % of the frame (scripts/calibrate_compare.py)."""
 MAX_MISMATCH = 40.0
 """A frame pair whose median normalised luma difference exceeds this (0-255) did not align."""
 
-Progress = Callable[[str], None]
-
 
 @dataclass
 class PairResult:
@@ -83,11 +81,11 @@ def compare_files(
     tracks already found in the suspect (a scan's), in suspect pixels; else faces are found
     here. `keep_maps` keeps the decoded frames and maps for `unmask.compare.evidence`."""
     started = time.monotonic()
-    footage = load_suspect(suspect, limits, frames)
+    footage = _named(suspect, lambda: load_suspect(suspect, limits, frames))
     best: Comparison | None = None
     tried: list[str] = []
     for path in originals:
-        original = load_original(path, limits)
+        original = _named(path, lambda p=path: load_original(p, limits))
         tried.append(str(path))
         comparison = compare_footage(footage, original, tracks=tracks, keep_maps=keep_maps)
         if best is None or _better(comparison, best):
@@ -97,6 +95,15 @@ def compare_files(
     best.candidates = [best.original or "", *(p for p in tried if p != best.original)]
     best.elapsed_s = round(time.monotonic() - started, 3)
     return best
+
+
+def _named(path: str | os.PathLike[str], load: Callable[[], Footage]) -> Footage:
+    """`load()`, with the file's name put in front of any error's message (two files are in
+    play, and the user must know which one could not be read)."""
+    try:
+        return load()
+    except UnmaskError as exc:
+        raise type(exc)(f"{path}: {exc.message}", exc.hint) from None
 
 
 def _better(new: Comparison, old: Comparison) -> bool:

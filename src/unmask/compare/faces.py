@@ -80,7 +80,10 @@ def relate(
         region = _face_region(track_id, hits, suspect)
         region.face_in_original = _face_in_original(hits, original, matrix)
         regions.append(region)
-    regions.extend(_other_regions(pairs, suspect, face_boxes_by_frame, need))
+    for region, checked in _other_regions(pairs, suspect, face_boxes_by_frame, need):
+        if _face_in_original(checked, original, matrix, region.box, suspect.scale):
+            region.kind, region.face_in_original = "face", True
+        regions.append(region)
     regions.sort(key=lambda r: (r.kind != "face", -r.score))
     return regions
 
@@ -88,8 +91,11 @@ def relate(
 def describe(region: ChangedRegion, video: bool, fps: float | None) -> str:
     """The region in one plain phrase."""
     x0, y0, x1, y1 = (round(v) for v in region.box)
-    if region.kind == "face":
-        what = f"face {region.track_id}" if region.track_id is not None else "a face"
+    if region.kind == "face" and region.track_id is None:
+        what = f"the original's face at ({x0}, {y0})-({x1}, {y1})"
+        consequence = "no face is found there in the suspect (removed, covered or distorted)"
+    elif region.kind == "face":
+        what = f"face {region.track_id}"
         verb = {True: "it was replaced", False: "a face was added where the original has none"}
         consequence = verb.get(region.face_in_original, "it was changed")  # type: ignore[arg-type]
     else:
@@ -102,7 +108,11 @@ def describe(region: ChangedRegion, video: bool, fps: float | None) -> str:
             f"{what} differs in frames {first}-{last} ({_clock(start)}-{_clock(end)}): "
             f"{consequence}"
         )
-    where = f" at ({x0}, {y0})-({x1}, {y1})" if region.kind == "face" else ""
+    where = (
+        f" at ({x0}, {y0})-({x1}, {y1})"
+        if region.kind == "face" and region.track_id is not None
+        else ""
+    )
     return f"{what}{where} differs: {consequence}"
 
 
@@ -154,53 +164,61 @@ def _face_region(track_id: int, hits: list, suspect: Footage) -> ChangedRegion:
     )
 
 
-def _face_in_original(hits: list, original: Footage, matrix: np.ndarray) -> bool | None:
-    """Is there a face in the original where the suspect's changed face is?"""
+def _face_in_original(
+    hits: list, original: Footage, matrix: np.ndarray, box: tuple | None = None, scale: float = 1.0
+) -> bool | None:
+    """Is there a face in the original where the suspect changed? `hits` are (pair, frame,
+    box in working pixels, ...) tuples; `box` (suspect pixels), when given, replaces theirs."""
     step = max(1, len(hits) // ORIGINAL_FACE_CHECKS)
     checked = False
-    for pair, frame, box, _ in hits[::step][:ORIGINAL_FACE_CHECKS]:
+    for pair, frame, hit_box, *_ in hits[::step][:ORIGINAL_FACE_CHECKS]:
+        where = hit_box if box is None else tuple(v * scale for v in box)
         shown = warp(original.frames[pair.original_pos].rgb, matrix, frame.rgb.shape[:2])
         checked = True
         for face in _faces().detect(shown):
-            if _iou(face.box, box) >= SAME_FACE_IOU:
+            if _iou(face.box, where) >= SAME_FACE_IOU or _inside_share(face.box, where) >= 0.5:
                 return True
     return False if checked else None
 
 
 def _other_regions(
     pairs: list, suspect: Footage, faces: dict[int, list[tuple[float, ...]]], need: int
-) -> list[ChangedRegion]:
-    """Changed areas away from faces, linked across frames by overlap."""
+) -> list[tuple[ChangedRegion, list]]:
+    """Changed areas away from the suspect's faces, linked across frames by overlap, each with
+    the (pair, frame, box) it was seen in."""
     groups: list[dict] = []
     for pair in pairs:
         frame: Frame = suspect.frames[pair.suspect_pos]
         for region in pair.change.regions:
-            if any(
-                _inside_share(region.box, f) >= FACE_OVERLAP for f in faces.get(frame.index, [])
-            ):
+            near_face = faces.get(frame.index, [])
+            if any(_inside_share(region.box, f) >= FACE_OVERLAP for f in near_face):
                 continue
             for group in groups:
-                if _iou(group["box"], region.box) >= SAME_FACE_IOU and group["frames"][-1] != frame:
+                if (
+                    _iou(group["box"], region.box) >= SAME_FACE_IOU
+                    and group["seen"][-1][1] != frame
+                ):
                     group["box"] = _union(group["box"], region.box)
-                    group["frames"].append(frame)
+                    group["seen"].append((pair, frame, region.box))
                     group["peak"] = max(group["peak"], region.peak)
                     break
             else:
-                groups.append({"box": region.box, "frames": [frame], "peak": region.peak})
+                groups.append(
+                    {"box": region.box, "seen": [(pair, frame, region.box)], "peak": region.peak}
+                )
     out = []
     for group in groups:
-        if len(group["frames"]) < need:
+        if len(group["seen"]) < need:
             continue
-        frames = group["frames"]
-        out.append(
-            ChangedRegion(
-                kind="other",
-                box=_to_file(group["box"], suspect.scale),
-                score=round(group["peak"], 3),
-                frames=[f.index for f in frames],
-                time_range_s=(frames[0].time_s, frames[-1].time_s) if suspect.is_video else None,
-            )
+        frames = [f for _, f, _ in group["seen"]]
+        region = ChangedRegion(
+            kind="other",
+            box=_to_file(group["box"], suspect.scale),
+            score=round(group["peak"], 3),
+            frames=[f.index for f in frames],
+            time_range_s=(frames[0].time_s, frames[-1].time_s) if suspect.is_video else None,
         )
+        out.append((region, group["seen"]))
     return out
 
 

@@ -188,7 +188,10 @@ def search_folder(
         raise UnreadableFileError(f"no such folder: {folder}", "check the --originals path")
     started = time.monotonic()
     files = update_index(folder, progress=progress)
-    footage = load_suspect(suspect, frames=frames)
+    try:
+        footage = load_suspect(suspect, frames=frames)
+    except UnmaskError as exc:
+        raise type(exc)(f"{suspect}: {exc.message}", exc.hint) from None
     ranked = rank(footage.frames, files, exclude=suspect.resolve())
     best, tried = compare_nearest(footage, ranked, keep_maps=keep_maps, progress=progress)
     if best is None:
