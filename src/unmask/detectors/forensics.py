@@ -138,6 +138,8 @@ def error_level(picture: Image.Image | np.ndarray) -> Finding:
     Done in strips of STRIP_ROWS with ELA_MARGIN_ROWS of context (see there)."""
     width, height = _size(picture)
     levels = np.empty((height, width), dtype=np.uint8)
+    histogram = np.zeros(256, dtype=np.float64)
+    block_parts: list[np.ndarray] = []
     for y0 in range(0, height, STRIP_ROWS):
         y1 = min(height, y0 + STRIP_ROWS)
         top, bottom = max(0, y0 - ELA_MARGIN_ROWS), min(height, y1 + ELA_MARGIN_ROWS)
@@ -149,12 +151,17 @@ def error_level(picture: Image.Image | np.ndarray) -> Finding:
         r, g, b = ImageChops.difference(part, resaved).split()
         changed = ImageChops.lighter(ImageChops.lighter(r, g), b)  # max over channels, in C
         levels[y0:y1] = np.asarray(changed)[y0 - top : y1 - top]
+        # Statistics per strip too: a whole-picture sum or bincount casts to int64 first
+        # (800 MB for 100 megapixels). A strip shorter than a block is the picture's last
+        # rows, which whole-picture blocks would leave out as well.
+        histogram += changed.crop((0, y0 - top, width, y1 - top)).histogram()
+        if y1 - y0 >= ELA_BLOCK or height < ELA_BLOCK:
+            block_parts.append(_block_means(levels[y0:y1], ELA_BLOCK))
     diff = Image.fromarray(levels, "L")
 
-    histogram = np.bincount(levels.ravel(), minlength=256).astype(np.float64)
     p99 = _percentile_from_histogram(histogram, 0.99)
     mean = float((histogram * np.arange(256)).sum() / max(1.0, histogram.sum()))
-    blocks = _block_means(levels, ELA_BLOCK)
+    blocks = np.concatenate(block_parts)
     median_block = float(np.median(blocks))
     high = blocks > max(ELA_HIGH_BLOCK_FACTOR * median_block, ELA_HIGH_BLOCK_FLOOR)
     high_ratio = float(high.mean())
