@@ -114,6 +114,12 @@ def app() -> None:
     help="Seconds one file may take before it is given up with an error entry.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--original",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The original photo or video: compare each file with it (as `unmask compare` does); "
+    "a region that differs becomes a strong finding.",
+)
 def scan(
     paths: tuple[str, ...],
     as_json: bool,
@@ -131,6 +137,7 @@ def scan(
     max_frames: int,
     time_budget: float,
     quiet: bool,
+    original: Path | None,
 ) -> None:
     """Scan pictures and videos: faces, metadata and forensic traces, and a verdict.
 
@@ -211,6 +218,10 @@ def scan(
                     progress.advance(task)
                     continue
                 result = scanner.scan(item.path, display_name=item.name)
+                if original is not None:
+                    from unmask.compare.scan_finding import add_comparison
+
+                    add_comparison(result, item.path, original, config)
                 results.append(result)
                 if sink is not None:
                     try:

@@ -56,11 +56,12 @@ def relate(
     if not any(p.change.regions for p in pairs):
         return []
     frames = [suspect.frames[p.suspect_pos] for p in pairs]
-    if tracks is None:
+    boxes = _boxes_by_frame(tracks or [], suspect.scale)
+    sampled = {f.index for f in frames}
+    if tracks is None or not any(sampled & set(b) for b in boxes.values()):
+        # No tracks given, or given for other frames (a scan sampled differently): find here.
         found, _ = find_faces(frames, _faces())
         boxes = _boxes_by_frame(found, 1.0)
-    else:
-        boxes = _boxes_by_frame(tracks, suspect.scale)
     need = min(MIN_FRAMES, len(pairs))
     regions: list[ChangedRegion] = []
     face_boxes_by_frame: dict[int, list[tuple[float, ...]]] = {}
