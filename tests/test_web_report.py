@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from media_factory import EXAMPLE
-from test_web import make_app, scan_one, text_of
+from test_report_received import make_package, rezip
+from test_web import kept, make_app, scan_one, text_of
 from web_server import page_client
 
+from unmask.report.package import zip_package
 from unmask.report.received import check_package_at
 
 
@@ -127,3 +129,26 @@ def test_a_report_on_a_file_that_could_not_be_scanned_is_made_with_its_error(
         evidence = json.loads(archive.read(f"{top}/evidence.json"))
     assert evidence["items"][0]["scan"]["error"]["code"] == "corrupt_media"
     assert evidence["items"][0]["file"] == "broken.jpg"
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ("../../escaped.txt", "points outside the package (..)"),
+        ("/etc/unmask-planted", "has an absolute path"),
+        ("evidence/hashes.csv", "hashes.csv appears 2 times in the zip"),
+        ("evidence/\x1b[2Jnote.txt", "\\x1b[2Jnote.txt was added after the package was sealed"),
+    ],
+)
+def test_the_check_page_names_each_hostile_entry_and_keeps_nothing(
+    client: TestClient, tmp_path: Path, entry: str, named: str
+):
+    zipped = zip_package(make_package(tmp_path / "evidence"))
+    hostile = rezip(zipped, tmp_path / "hostile.zip", [(entry, b"planted")])
+    files = {"package": ("hostile.zip", hostile.read_bytes(), "application/zip")}
+    page = client.post("/verify", files=files)
+    text = text_of(page.text)
+    assert page.status_code == 200 and "Not intact." in text
+    assert named in text.replace("&#39;", "'"), text[-800:]
+    assert "\x1b" not in page.text
+    assert kept(client.app.state.scans.root) == []  # type: ignore[attr-defined]
