@@ -18,7 +18,7 @@ from unmask.errors import (
     TimeBudgetExceededError,
     UnsupportedFormatError,
 )
-from unmask.media.guards import check_jpeg_scans, check_png_chunks
+from unmask.media.guards import check_jpeg_scans
 from unmask.media.limits import Limits
 from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, sample_indices
 from unmask.media.types import Frame, ImageHeaders
@@ -50,12 +50,11 @@ def decode_image(
     the headers and facts about the file (format, size, animation timing).
 
     Every limit is checked on what the headers say, before a pixel is decoded: the pixel
-    count, the scans of a JPEG, the chunks of a PNG, and for an animation the frames times
-    the canvas (each frame is composited on the whole canvas, so 3,000 one-pixel frames on a
-    4000 x 4000 canvas cost 48 billion pixel writes). A multi-page TIFF or HEIF shows its
-    first picture only, and its pages are never walked."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        check_png_chunks(io.BytesIO(data), len(data))
+    count, the scans of a JPEG, and for an animation the frames times the canvas (each frame
+    is composited on the whole canvas, so 3,000 one-pixel frames on a 4000 x 4000 canvas cost
+    48 billion pixel writes). A multi-page TIFF or HEIF shows its first picture only, and its
+    pages are never walked. The container's framing (PNG chunks, HEIF boxes) is checked by
+    the loader before the file is read (`unmask.media.guards`)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -20,6 +20,7 @@ from unmask.errors import (
     UnsupportedFormatError,
 )
 from unmask.hashing import file_sha256
+from unmask.media.guards import check_structure
 from unmask.media.image import decode_image
 from unmask.media.limits import Limits
 from unmask.media.sniff import SNIFF_BYTES, sniff
@@ -79,6 +80,8 @@ def open_media(
                 f"{limits.max_image_file_bytes / 1024**2:.0f} MiB limit for images",
                 "raise it with --max-file-size if you mean to scan it",
             )
+        with file.open("rb") as handle:  # framing first: a PNG of 200 MB of empty chunks
+            check_structure(handle, size)
         data = file.read_bytes()
         frames, headers, facts = decode_image(data, limits, n_frames, fps, deadline, on_frame)
         animated = bool(facts.get("animated"))
