@@ -27,7 +27,15 @@ from unmask.compare.change import (
     compare_aligned,
 )
 from unmask.compare.footage import Footage, load_original, load_suspect
-from unmask.compare.register import Features, Registration, features, overlap_mask, register
+from unmask.compare.register import (
+    Features,
+    Registration,
+    compose,
+    features,
+    overlap_mask,
+    register,
+    resize_matrix,
+)
 from unmask.compare.result import AlignedFrame, Alignment, Comparison
 from unmask.compare.timing import PDQ_CANDIDATES, pdq_ranking, pick_by_pixels
 from unmask.errors import UnmaskError
@@ -243,9 +251,9 @@ def _alignment(
     pairs: list[PairResult],
     offset: float | None,
 ) -> Alignment:
-    to_work = np.diag([original.scale, original.scale, 1.0])
-    from_work = np.diag([1 / suspect.scale, 1 / suspect.scale, 1.0])
-    full = from_work @ np.vstack([registration.matrix, [0, 0, 1]]) @ to_work
+    full = compose(
+        resize_matrix(1 / suspect.scale), registration.matrix, resize_matrix(original.scale)
+    )
     coverage = float(
         overlap_mask(
             registration.matrix, original.frames[0].rgb.shape[:2], suspect.frames[0].rgb.shape[:2]
@@ -261,7 +269,7 @@ def _alignment(
             )
         )
     return Alignment(
-        matrix=[[round(float(v), 6) for v in row] for row in full[:2]],
+        matrix=[[round(float(v), 6) for v in row] for row in full],
         mirrored=registration.mirrored,
         scale=round(registration.scale * suspect.scale / original.scale, 4)
         if suspect.scale

@@ -19,6 +19,8 @@ import numpy as np
 
 from unmask import hashing
 from unmask.bank.index import hex_to_codes
+from unmask.compare.change import warp
+from unmask.compare.register import compose, resize_matrix
 from unmask.media import Frame
 
 HASH_SIDE = 128
@@ -68,7 +70,7 @@ def pick_by_pixels(
     height, width = suspect[0].rgb.shape[:2]
     factor = min(1.0, PICK_SIDE / max(height, width))
     size = (max(8, round(width * factor)), max(8, round(height * factor)))
-    small_matrix = matrix * factor
+    small_matrix = compose(resize_matrix(size[0] / width, size[1] / height), matrix)
     s = np.stack([_grey(cv2.resize(f.rgb, size, interpolation=cv2.INTER_AREA)) for f in suspect])
     valid = (
         cv2.warpAffine(
@@ -99,13 +101,7 @@ def pick_by_pixels(
 
 
 def _small_warp(rgb: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    if scale < 0.7:
-        shrunk = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-        factor = np.diag([rgb.shape[1] / shrunk[0], rgb.shape[0] / shrunk[1]])
-        matrix = np.hstack([matrix[:, :2] @ factor, matrix[:, 2:]])
-        rgb = cv2.resize(rgb, shrunk, interpolation=cv2.INTER_AREA)
-    return cv2.warpAffine(rgb, matrix, size, flags=cv2.INTER_LINEAR)
+    return warp(rgb, matrix, (size[1], size[0]))
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
