@@ -131,17 +131,12 @@ def normalise(original: np.ndarray, suspect: np.ndarray, coverage: np.ndarray) -
         return out
     if len(where) > FIT_SAMPLES:
         where = np.random.default_rng(0).choice(where, FIT_SAMPLES, replace=False)
-    edges = np.linspace(0, 256, CURVE_BINS + 1)
+    width = 256 // CURVE_BINS
     for c in range(3):
-        x = original[..., c].ravel()[where].astype(np.float32)
-        y = suspect[..., c].ravel()[where].astype(np.float32)
-        band = np.clip(np.digitize(x, edges) - 1, 0, CURVE_BINS - 1)
-        centres, values = [], []
-        for b in range(CURVE_BINS):
-            chosen = band == b
-            if chosen.sum() >= CURVE_MIN_SAMPLES:
-                centres.append(float(np.median(x[chosen])))
-                values.append(float(np.median(y[chosen])))
+        x = original[..., c].ravel()[where].astype(np.int64)
+        y = suspect[..., c].ravel()[where].astype(np.int64)
+        band = x // width
+        centres, values = _band_medians(band, x, y)
         if len(centres) < 2:
             continue
         curve = np.interp(np.arange(256), centres, values)
@@ -151,6 +146,19 @@ def normalise(original: np.ndarray, suspect: np.ndarray, coverage: np.ndarray) -
         curve[high + 1 :] = values[-1] + (np.arange(high + 1, 256) - centres[-1])
         out[..., c] = np.clip(curve, 0, 255)[original[..., c]]
     return out
+
+
+def _band_medians(band: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median x and median y of each band holding at least `CURVE_MIN_SAMPLES` pixels, from
+    per-band histograms (one pass, no sorting)."""
+    counts = np.bincount(band, minlength=CURVE_BINS)
+    keep = np.flatnonzero(counts >= CURVE_MIN_SAMPLES)
+    medians = []
+    for values in (x, y):
+        hist = np.bincount(band * 256 + values, minlength=CURVE_BINS * 256).reshape(CURVE_BINS, 256)
+        cum = np.cumsum(hist, axis=1)
+        medians.append((cum[keep] >= (counts[keep, None] + 1) / 2).argmax(axis=1).astype(float))
+    return medians[0], medians[1]
 
 
 def compare_aligned(suspect: np.ndarray, original: np.ndarray, matrix: np.ndarray) -> ChangeMap:

@@ -28,6 +28,7 @@ from unmask.compare.change import (
 )
 from unmask.compare.footage import Footage, load_original, load_suspect
 from unmask.compare.register import (
+    MIN_INLIERS,
     Features,
     Registration,
     compose,
@@ -37,7 +38,7 @@ from unmask.compare.register import (
     resize_matrix,
 )
 from unmask.compare.result import AlignedFrame, Alignment, Comparison
-from unmask.compare.timing import PDQ_CANDIDATES, pdq_ranking, pick_by_pixels
+from unmask.compare.timing import PDQ_CANDIDATES, pdq_ranking, pick_by_pixels, thumbnails
 from unmask.errors import UnmaskError
 from unmask.media import Limits
 from unmask.result import FaceTrack
@@ -46,6 +47,9 @@ ANCHORS = 3
 """Suspect frames (at 1/4, 1/2 and 3/4 of the sample) registered with SIFT against their best
 PDQ candidates to find the one map for the whole video (the most inliers wins): a
 re-publisher's crop, resize or mirror is the same for every frame."""
+CONFIDENT_INLIERS = 3 * MIN_INLIERS
+"""A fit this strong ends the search for a better one (unrelated pictures stay far below
+MIN_INLIERS; scripts/calibrate_compare.py)."""
 MAX_CHANGED_SHARE = 0.45
 """A frame pair whose overlap differs over more than this share is not the same footage (a
 different shot of the same room, say), not an alteration: face swaps in the shared DeepFaceLive
@@ -148,11 +152,12 @@ def compare_footage(
     top = np.argsort(ranking, axis=1, kind="stable")[:, :PDQ_CANDIDATES]
     registration = _register(cache, {i: list(top[i]) for i in anchors})
     if registration is not None:
-        picked, _ = pick_by_pixels(suspect.frames, original.frames, registration.matrix)
+        thumbs = thumbnails(original.frames)
+        picked, _ = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
         refined = _register(cache, {i: [int(picked[i])] for i in anchors})
         if refined is not None and refined.inliers > registration.inliers:
             registration = refined
-            picked, _ = pick_by_pixels(suspect.frames, original.frames, registration.matrix)
+            picked, _ = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
     if registration is None:
         base.summary = (
             f"{_name(suspect.path)} and {_name(original.path)} do not show the same photo or "
@@ -218,29 +223,39 @@ class _FeatureCache:
     def __init__(self, suspect: Footage, original: Footage) -> None:
         self.suspect, self.original = suspect, original
         self._s: dict[int, Features] = {}
-        self._o: dict[int, tuple[Features, Features]] = {}
+        self._o: dict[int, Features] = {}
+        self._m: dict[int, Features] = {}
 
     def suspect_features(self, i: int) -> Features:
         if i not in self._s:
             self._s[i] = features(self.suspect.frames[i].rgb)
         return self._s[i]
 
-    def original_features(self, j: int) -> tuple[Features, Features]:
+    def original_features(self, j: int, mirrored: bool) -> tuple[Features, Features | None]:
+        """The frame's features, and (if `mirrored`) its mirror's."""
+        rgb = self.original.frames[j].rgb
         if j not in self._o:
-            rgb = self.original.frames[j].rgb
-            self._o[j] = (features(rgb), features(np.ascontiguousarray(rgb[:, ::-1])))
-        return self._o[j]
+            self._o[j] = features(rgb)
+        if mirrored and j not in self._m:
+            self._m[j] = features(np.ascontiguousarray(rgb[:, ::-1]))
+        return self._o[j], self._m.get(j) if mirrored else None
 
 
 def _register(cache: _FeatureCache, tries: dict[int, list[int]]) -> Registration | None:
-    """The best registration over (suspect anchor frame, candidate original frame) pairs."""
+    """The best registration over (suspect anchor frame, candidate original frame) pairs. The
+    mirrored original is tried only when the plain one fits weakly (SIFT time is most of it)."""
     best: Registration | None = None
-    for i, originals in tries.items():
-        for j in originals:
-            plain, mirrored = cache.original_features(int(j))
-            found = register(cache.suspect_features(i), plain, mirrored)
-            if found is not None and (best is None or found.inliers > best.inliers):
-                best = found
+    for mirrored in (False, True):
+        if mirrored and best is not None and best.inliers >= CONFIDENT_INLIERS:
+            break
+        for i, originals in tries.items():
+            for j in originals:
+                plain, flipped = cache.original_features(int(j), mirrored)
+                found = register(cache.suspect_features(i), plain, flipped)
+                if found is not None and (best is None or found.inliers > best.inliers):
+                    best = found
+                if best is not None and best.inliers >= CONFIDENT_INLIERS:
+                    break
     return best
 
 

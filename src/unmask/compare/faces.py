@@ -55,7 +55,8 @@ def relate(
     """The changed regions of the aligned pairs, faces first, in suspect pixels."""
     if not any(p.change.regions for p in pairs):
         return []
-    frames = [suspect.frames[p.suspect_pos] for p in pairs]
+    # Faces are looked for only where something changed (face detection is most of the time).
+    frames = [suspect.frames[p.suspect_pos] for p in pairs if p.change.regions]
     boxes = _boxes_by_frame(tracks or [], suspect.scale)
     sampled = {f.index for f in frames}
     if tracks is None or not any(sampled & set(b) for b in boxes.values()):

@@ -62,25 +62,29 @@ def pdq_ranking(suspect: list[Frame], original: list[Frame]) -> np.ndarray:
     return np.minimum(plain, flipped)
 
 
+def thumbnails(frames: list[Frame]) -> tuple[list[np.ndarray], float]:
+    """Small copies of frames (long side `2 * PICK_SIDE`), made once per file for
+    `pick_by_pixels`, and their scale."""
+    height, width = frames[0].rgb.shape[:2]
+    factor = min(1.0, 2 * PICK_SIDE / max(height, width))
+    size = (max(8, round(width * factor)), max(8, round(height * factor)))
+    return [cv2.resize(f.rgb, size, interpolation=cv2.INTER_AREA) for f in frames], factor
+
+
 def pick_by_pixels(
-    suspect: list[Frame], original: list[Frame], matrix: np.ndarray
+    suspect: list[Frame], original: tuple[list[np.ndarray], float], matrix: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For every suspect frame, the original frame whose aligned pixels differ least, and that
-    mean absolute grey difference (0-255) on the small copies."""
+    """For every suspect frame, the original frame (from its `thumbnails`) whose aligned pixels
+    differ least, and that mean absolute grey difference (0-255) on the small copies."""
+    thumbs, thumb_scale = original
     height, width = suspect[0].rgb.shape[:2]
     factor = min(1.0, PICK_SIDE / max(height, width))
     size = (max(8, round(width * factor)), max(8, round(height * factor)))
-    small_matrix = compose(resize_matrix(size[0] / width, size[1] / height), matrix)
+    to_small = resize_matrix(size[0] / width, size[1] / height)
+    small_matrix = compose(to_small, matrix, np.linalg.inv(resize_matrix(thumb_scale)))
     s = np.stack([_grey(cv2.resize(f.rgb, size, interpolation=cv2.INTER_AREA)) for f in suspect])
-    valid = (
-        cv2.warpAffine(
-            np.full(original[0].rgb.shape[:2], 255, np.uint8),
-            small_matrix,
-            size,
-            flags=cv2.INTER_NEAREST,
-        )
-        > 0
-    )
+    ones = np.full(thumbs[0].shape[:2], 255, np.uint8)
+    valid = cv2.warpAffine(ones, small_matrix, size, flags=cv2.INTER_NEAREST) > 0
     valid = cv2.erode(valid.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     if not valid.any():
         return np.zeros(len(suspect), dtype=np.int64), np.full(len(suspect), np.inf)
@@ -88,20 +92,17 @@ def pick_by_pixels(
     s -= s.mean(axis=1, keepdims=True)
     best = np.zeros(len(suspect), dtype=np.int64)
     best_cost = np.full(len(suspect), np.inf)
-    for start in range(0, len(original), PICK_CHUNK):
-        chunk = original[start : start + PICK_CHUNK]
-        o = np.stack([_grey(_small_warp(f.rgb, small_matrix, size)) for f in chunk])[:, valid]
+    rows = np.arange(len(suspect))
+    for start in range(0, len(thumbs), PICK_CHUNK):
+        chunk = thumbs[start : start + PICK_CHUNK]
+        o = np.stack([_grey(warp(t, small_matrix, (size[1], size[0]))) for t in chunk])[:, valid]
         o -= o.mean(axis=1, keepdims=True)  # a brightness change shifts all frames alike
         cost = np.abs(s[:, None, :] - o[None, :, :]).mean(axis=2)
         j = cost.argmin(axis=1)
-        better = cost[np.arange(len(suspect)), j] < best_cost
+        better = cost[rows, j] < best_cost
         best[better] = j[better] + start
-        best_cost[better] = cost[np.arange(len(suspect)), j][better]
+        best_cost[better] = cost[rows, j][better]
     return best, best_cost
-
-
-def _small_warp(rgb: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return warp(rgb, matrix, (size[1], size[0]))
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
