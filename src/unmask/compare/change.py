@@ -34,6 +34,10 @@ Provenance: scripts/calibrate_compare.py, recorded in BENCHMARKS.md."""
 COLOUR_THRESHOLD = 30.0
 """Largest neighbourhood-averaged RGB distance (0-441) counted as unchanged. Provenance as
 above."""
+PRE_SHRINK_BELOW = 0.95
+"""A map that shrinks the original by more than this first resizes it with area averaging, as
+the suspect itself was most likely made; warping alone would alias fine texture (a 0.75 copy's
+control peak fell by half: scripts/calibrate_compare.py)."""
 PRE_BLUR = 1.0
 """Gaussian blur (working pixels) before SSIM: removes JPEG ringing and H.264 mosquito noise."""
 SSIM_SIGMA = 1.5
@@ -101,20 +105,33 @@ def warp(original: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]) -> np
 
     height, width = shape
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    if scale < 0.7:  # shrink first, so that warping averages instead of skipping pixels
+    if (
+        scale < PRE_SHRINK_BELOW
+    ):  # shrink first, so that warping averages instead of skipping pixels
         size = (max(1, round(original.shape[1] * scale)), max(1, round(original.shape[0] * scale)))
         shrink = resize_matrix(size[0] / original.shape[1], size[1] / original.shape[0])
         matrix = compose(matrix, np.linalg.inv(shrink))
         original = cv2.resize(original, size, interpolation=cv2.INTER_AREA)
-    return cv2.warpAffine(original, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    # Replicated borders: black from outside the original would bleed into the edge pixels.
+    return cv2.warpAffine(
+        original, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
-def coverage_of(original_shape: tuple[int, int], matrix: np.ndarray, shape: tuple[int, int]):
+def coverage_of(
+    original_shape: tuple[int, int],
+    matrix: np.ndarray,
+    shape: tuple[int, int],
+    margin: int = EDGE_MARGIN,
+) -> np.ndarray:
+    """Where the mapped original covers the suspect, less `margin` pixels at every edge."""
     ones = np.full(original_shape, 255, np.uint8)
     mask = cv2.warpAffine(ones, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST) > 0
-    mask[:EDGE_MARGIN], mask[-EDGE_MARGIN:] = False, False
-    mask[:, :EDGE_MARGIN], mask[:, -EDGE_MARGIN:] = False, False
-    kernel = np.ones((2 * EDGE_MARGIN + 1, 2 * EDGE_MARGIN + 1), np.uint8)
+    if margin <= 0:
+        return mask
+    mask[:margin], mask[-margin:] = False, False
+    mask[:, :margin], mask[:, -margin:] = False, False
+    kernel = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
     return cv2.erode(mask.astype(np.uint8), kernel) > 0
 
 
@@ -167,7 +184,10 @@ def compare_aligned(suspect: np.ndarray, original: np.ndarray, matrix: np.ndarra
     warped = warp(original, matrix, shape)
     coverage = coverage_of(original.shape[:2], matrix, shape)
     fitted = normalise(warped, suspect, coverage)
-    s = suspect.astype(np.float32)
+    # Outside the original (letterbox bars, margins) the suspect takes the original's values,
+    # so that the coarse scales and the neighbourhood average see no edge that is not there.
+    inside = coverage_of(original.shape[:2], matrix, shape, margin=0)
+    s = np.where(inside[..., None], suspect.astype(np.float32), fitted)
     sigma = max(2.0, REGION_SIGMA * max(shape))
 
     structure = _neighbourhood(_structure(_luma(s), _luma(fitted)), coverage, sigma)
