@@ -7,9 +7,10 @@
   A page on another site whose name an attacker re-points at 127.0.0.1 (DNS rebinding) sends
   its own name as Host and is refused before the app sees the request.
 - **Cross-site forms**: an unsafe request (POST, ...) to a page is refused when the browser says
-  it comes from another site (`Origin`, else `Referer`, or `Sec-Fetch-Site: cross-site`). A
-  request that names no origin at all (an old browser, a privacy extension, a script) must carry
-  the form token of its session instead: a random session cookie (HttpOnly, SameSite=Strict)
+  it comes from another origin (`Origin`, else `Referer`, or `Sec-Fetch-Site` other than
+  `same-origin`). A request that names no origin (a script, an old browser, or `Origin: null`,
+  which browsers send for our own forms because our referrer policy is `no-referrer`) must
+  carry the form token of its session instead: a random session cookie (HttpOnly, SameSite=Strict)
   and, in every form, an HMAC of it under a key that lives only in this process. Routes check the
   token with `check_form_token` once they have read the form (see `unmask.server.web.uploads`).
   A same-origin `Origin` header cannot be forged by another site's page, so it is enough on its
@@ -99,8 +100,8 @@ class RequestGuard:
         session, new = _session_of(headers.get("cookie", ""))
         state = scope.setdefault("state", {})
         state["form_token"] = self.token_for(session)
-        # No origin named: the route must find this session's token in the form.
-        state["form_token_required"] = is_page and "origin" not in headers
+        # No origin named (or "null"): the route must find this session's token in the form.
+        state["form_token_required"] = is_page and headers.get("origin", "null") == "null"
         if headers.get(FORM_HEADER) and hmac.compare_digest(
             headers[FORM_HEADER], state["form_token"]
         ):
@@ -152,15 +153,17 @@ def _session_of(cookie_header: str) -> tuple[str, bool]:
 
 
 def _cross_site(headers: dict[str, str], scope: Scope, host: str) -> bool:
-    """Whether the browser says this request comes from another site (or an opaque origin)."""
-    if headers.get("sec-fetch-site", "") == "cross-site":
-        return True
+    """Whether the browser says this request comes from another origin. `Origin: null` is not
+    proof either way: browsers send it for our own forms too, since our pages' referrer policy is
+    `no-referrer` (as for sandboxed frames and file: pages); such a request needs the token."""
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return True  # cross-site, or same-site: another port or subdomain is another origin
     scheme = str(scope.get("scheme", "http"))
-    source = headers.get("origin") or headers.get("referer")
+    source = headers.get("origin")
+    if source in (None, "null"):
+        source = headers.get("referer")
     if source is None:
         return False
-    if source == "null":  # sandboxed frames, data: and file: pages
-        return True
     parts = urlsplit(source)
     return (parts.scheme, parts.netloc.lower()) != (scheme, host.lower())
 
