@@ -142,27 +142,40 @@ def summary_table(records: list[dict[str, Any]]) -> str:
 
     videos_real = of("dfl_pairs", "real") + of("real_videos")
     photos_real = of("real_photos")
+    other_videos = [r for r in of("other_fakes") if Path(r["path"]).suffix.lower() == ".mp4"]
+    centre = np.median(
+        [np.mean(r["frames"], axis=0) for r in photos_real if r["method"] == "calibration"], axis=0
+    )
+
+    def deviation(fakes: list[dict[str, Any]], reals: list[dict[str, Any]], i: int) -> str:
+        labels = [1] * len(fakes) + [0] * len(reals)
+        scores = [abs(cue(r, i) - centre[i]) for r in fakes + reals]
+        return f"{auc(labels, scores):.2f}"
+
     lines = [
-        "| cue | DFL swap above its original | DFL swaps vs all held-out real videos (AUC) | "
-        "face pastes above their counterpart | face pastes vs held-out photos (AUC) | "
-        "other swaps/reenactments/talking heads vs real videos (AUC) |",
-        "|---|---|---|---|---|---|",
+        "| cue | DFL swap above its original | DFL swaps vs held-out real videos (AUC) | "
+        "same, size of the deviation | face paste above its counterpart | face pastes vs "
+        "held-out photos (AUC) | same, size of the deviation | other swaps/reenactments/"
+        "talking heads vs real videos (AUC) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     names = [(n, i, False) for i, n in enumerate(CUE_NAMES)]
     names += [(f"{n} spread over frames", i, True) for i, n in enumerate(CUE_NAMES)]
     for name, index, spread in names:
         k, n = pairwise("dfl_pairs", index, spread)
         pk, pn = pairwise("face_paste", index, False)
-        lines.append(
-            f"| {name} | {k} of {n} | "
-            f"{area(of('dfl_pairs', 'fake'), videos_real, index, spread)} | "
-            + (f"{pk} of {pn} | " if not spread else "- | ")
-            + (
+        dfl = area(of("dfl_pairs", "fake"), videos_real, index, spread)
+        if spread:
+            photo_columns = "- | - | - | - | "
+        else:
+            photo_columns = (
+                f"{deviation(of('dfl_pairs', 'fake'), videos_real, index)} | {pk} of {pn} | "
                 f"{area(of('face_paste', 'fake'), photos_real, index, False)} | "
-                if not spread
-                else "- | "
+                f"{deviation(of('face_paste', 'fake'), photos_real, index)} | "
             )
-            + f"{area(of('other_fakes'), videos_real, index, spread)} |"
+        lines.append(
+            f"| {name} | {k} of {n} | {dfl} | {photo_columns}"
+            f"{area(other_videos, videos_real, index, spread)} |"
         )
     counts = {
         group: (len(of(group, "fake")), len(of(group, "real")))
@@ -171,7 +184,8 @@ def summary_table(records: list[dict[str, Any]]) -> str:
     missing = len(records) - len(usable)
     footer = (
         f"\nFiles with a measured face (fake, real): {counts}; {missing} files without one. "
-        "AUC above 0.5: the cue is larger on the fakes; below 0.5: smaller."
+        "AUC above 0.5: the cue is larger on the fakes; below 0.5: smaller. Size of the "
+        "deviation: |cue - its median over the calibration half of the held-out photos|."
     )
     return "\n".join(lines) + footer
 
