@@ -375,3 +375,10 @@ def test_an_empty_zip_is_not_a_package(tmp_path: Path):
     zipfile.ZipFile(path, "w").close()
     result = verify(str(path))
     assert result.exit_code == 2 and "not a sealed evidence package" in said(result)
+
+
+def test_a_fifo_given_as_the_package_is_an_error_not_a_hang(tmp_path: Path):
+    fifo = tmp_path / "package.zip"
+    os.mkfifo(fifo)
+    result = verify_in_child(fifo)
+    assert result.returncode == 2 and "is neither a folder nor a file" in result.stderr

@@ -120,6 +120,8 @@ def check_package_at(
         return _check(_Folder(path), expected_key, label)
     hint = "give the package folder or the .zip that `unmask report --zip` or the web app wrote"
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would never end
+            raise UnmaskError(f"{label} is neither a folder nor a file", hint)
         with zipfile.ZipFile(path) as archive:
             return _check(_Zip(archive, shown(name or path.name)), expected_key, label)
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
