@@ -214,7 +214,7 @@ def test_a_token_from_another_session_or_an_old_server_is_refused(tmp_path: Path
         stolen = first.headers[FORM_HEADER]
     with page_client(fast_app(tmp_path / "two")) as client:
         job_id = scanned(client, png())
-        for token in (stolen, "0" * 40, ""):
+        for token in (stolen, "0" * 40, "", "é" * 40, "\x00"):
             answer = post_form(client, f"/jobs/{job_id}/delete", data={"form_token": token})
             assert answer.status_code == 403 and "Reload the page" in answer.text
         assert client.get(f"/jobs/{job_id}").status_code == 200

@@ -102,9 +102,7 @@ class RequestGuard:
         state["form_token"] = self.token_for(session)
         # No origin named (or "null"): the route must find this session's token in the form.
         state["form_token_required"] = is_page and headers.get("origin", "null") == "null"
-        if headers.get(FORM_HEADER) and hmac.compare_digest(
-            headers[FORM_HEADER], state["form_token"]
-        ):
+        if _same(headers.get(FORM_HEADER), state["form_token"]):
             state["form_token_required"] = False
         static = path.startswith("/static/")
 
@@ -134,9 +132,15 @@ def check_form_token(request: Request, value: str | None) -> None:
     state = request.scope.get("state", {})
     if not state.get("form_token_required", False):
         return
-    expected = state.get("form_token", "")
-    if not value or not expected or not hmac.compare_digest(value, expected):
+    if not _same(value, state.get("form_token", "")):
         raise FormTokenError
+
+
+def _same(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a token (as bytes: any text may arrive in a form)."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
 
 
 def _session_of(cookie_header: str) -> tuple[str, bool]:
