@@ -203,12 +203,50 @@ def speed(repeat: int) -> dict:
     }
 
 
+def search_speed(work: Path, stills: int, videos: int) -> dict:
+    """Index a folder of `stills` photos and `videos` videos (links into the shared data), then
+    time a search for a mirrored, re-encoded copy of one of the photos."""
+    from unmask.compare import controls
+    from unmask.compare.search import search_folder
+
+    folder = work / "originals"
+    folder.mkdir()
+    photos = sorted((DATA / "faces" / "real").glob("*.jp*g"))[:stills]
+    for n, photo in enumerate(photos):
+        (folder / f"{n:04d}{photo.suffix}").symlink_to(photo)
+    for n, (_, original) in enumerate(swap_pairs()[:videos]):
+        (folder / f"v{n:02d}.mp4").symlink_to(original)
+    target = photos[len(photos) // 2]
+    suspect = work / "suspect.jpg"
+    suspect.write_bytes(
+        controls.still_control(np.asarray(Image.open(target).convert("RGB")), "mirror")
+    )
+    started = time.perf_counter()
+    search_folder(suspect, folder)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    result = search_folder(suspect, folder)
+    again = time.perf_counter() - started
+    found = result.original is not None and Path(result.original).resolve() == target.resolve()
+    return {
+        "stills": len(photos),
+        "videos": min(videos, len(swap_pairs())),
+        "first_search_s": round(first, 1),
+        "indexed_search_s": round(again, 2),
+        "outcome": result.outcome,
+        "found": found,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--control-videos", type=int, default=12)
     parser.add_argument("--photos", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["swaps", "unrelated", "controls", "stills", "speed"])
+    parser.add_argument("--search-stills", type=int, default=1000)
+    parser.add_argument(
+        "--only", choices=["swaps", "unrelated", "controls", "stills", "speed", "search"]
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/compare/bench.json"))
     args = parser.parse_args()
     if not (DATA / "labels.csv").exists():
@@ -220,6 +258,9 @@ def main() -> None:
         if args.only in (None, "speed"):
             result["speed"] = speed(args.repeat)
             print(json.dumps(result["speed"]), flush=True)
+        if args.only in (None, "search"):
+            result["search"] = search_speed(work, args.search_stills, 20)
+            print(json.dumps(result["search"]), flush=True)
         if args.only in (None, "swaps"):
             video_swaps(rows)
         if args.only in (None, "stills"):
@@ -240,6 +281,12 @@ def main() -> None:
         print(
             f"| {name} | {len(chosen)} | {sum(r['ok'] for r in chosen)} | {outcomes} | "
             f"{statistics.median(r['seconds'] for r in chosen):.2f} |"
+        )
+    if "search" in result:
+        s = result["search"]
+        print(
+            f"search: {s['stills']} stills + {s['videos']} videos, first (indexing) "
+            f"{s['first_search_s']} s, indexed {s['indexed_search_s']} s, found {s['found']}"
         )
     if "speed" in result:
         s = result["speed"]

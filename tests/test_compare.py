@@ -266,3 +266,20 @@ def test_help_explains_the_three_outcomes() -> None:
     for outcome in ("altered", "same_content", "no_common_source"):
         assert outcome in text
     assert "blurred" in text and io is not None
+
+
+def test_verify_with_originals_compares_videos_too(
+    photo: np.ndarray, video: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "originals"
+    folder.mkdir()
+    (folder / "clip.mp4").write_bytes(video.read_bytes())
+    _jpeg(folder / "unrelated.jpg", gradient(300, 200, seed=5))
+    suspect = controls.write_h264(tmp_path / "swap.mp4", _pan(photo, 75, range(10, 60)), 25)
+    result = CliRunner().invoke(app, ["verify", str(suspect), "--originals", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)["original"]
+    assert found["found"] and found["candidates"] == 2
+    comparison = found["comparison"]
+    assert Path(comparison["original"]).name == "clip.mp4"
+    assert comparison["outcome"] == "altered"
