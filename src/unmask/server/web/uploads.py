@@ -90,8 +90,10 @@ async def receive_form(
         form = await _read_fields(request, length)
         _check_token(request, form.value(FORM_FIELD) or None)
         return form
-    if content_type != b"multipart/form-data" or not boundary or folder is None:
+    if content_type != b"multipart/form-data" or not boundary:
         raise UploadError(400, "this form must be sent as multipart/form-data")
+    if folder is None:
+        raise UploadError(400, "this form takes no files", "send it as the page's form sends it")
     limit = max_file_bytes * max_files + MULTIPART_OVERHEAD
     if length is not None and length.isdigit() and int(length) > limit:
         raise UploadError(413, *_too_large(max_file_bytes, int(length)))
