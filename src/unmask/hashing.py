@@ -66,6 +66,14 @@ alone misses a 5 % crop (distance ~48). The cost is 16 x 16 hash pairs per pictu
 one, which raises the chance of a false match; tests measure it on 1,000 unrelated photos."""
 
 
+PDQ_MAX_PIXELS = 24_000_000
+"""Largest picture hashed as it is. pdqhash works on float copies of the whole picture (about
+27 bytes a pixel: 2.2 GB more at 100 megapixels, measured), so larger pictures are first
+area-averaged down to this size. PDQ itself reduces every picture to 64 x 64, so the hash
+barely moves: 48-megapixel copies of 20 photos from the project's data set hashed 0-4 bits
+(mean 0.7) from their area-averaged 24-megapixel copies, far inside the match threshold."""
+
+
 class InvalidHashError(UnmaskError):
     """A hash string that is not a valid hash of its signal type."""
 
@@ -239,11 +247,19 @@ def parse_hash(text: str) -> tuple[str, str]:
 
 def pdq(rgb: np.ndarray) -> tuple[str, int]:
     """PDQ hash (64 hex digits, ThreatExchange bit order) and quality (0-100) of an HxWx3 uint8
-    RGB picture."""
+    RGB picture. Pictures over PDQ_MAX_PIXELS are hashed from an area-averaged copy of that
+    size (see there)."""
     import pdqhash
 
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError("pdq() needs an HxWx3 uint8 RGB array")
+    height, width = rgb.shape[:2]
+    if height * width > PDQ_MAX_PIXELS:
+        import cv2
+
+        scale = (PDQ_MAX_PIXELS / (height * width)) ** 0.5
+        size = (max(1, int(width * scale)), max(1, int(height * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
     return np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality)
 
