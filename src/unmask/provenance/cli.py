@@ -148,9 +148,15 @@ def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> 
 
     try:
         media = open_media(path, n_frames=1)
-    except UnmaskError:
-        # Content Credentials can sit in files unmask does not decode (PDF, SVG, ...).
-        return {}
+    except UnmaskError as exc:
+        # Content Credentials can sit in files unmask does not decode (PDF, SVG, ...); a
+        # picture refused by a limit is said to be unchecked, never passed over in silence.
+        return {
+            "not_checked": [
+                "invisible watermarks and the original it was made from: the file could not "
+                f"be decoded ({exc.message})"
+            ]
+        }
     extras: dict[str, Any] = {}
     if media.kind == "image" and media.frames:
         extras["watermarks"] = [asdict(r) for r in read_all(media.frames[0].rgb)]
@@ -282,6 +288,8 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
     if extras.get("watermarks") and not any(m["found"] for m in extras["watermarks"]):
         _out.print("Watermarks: none found (most generators embed none; re-saving removes them)")
     _print_original(extras.get("original"))
+    for item in extras.get("not_checked", []):
+        _out.print(f"Not checked: {_safe(item)}", highlight=False)
     if report.state == "valid_untrusted" and not report.trust_list_used:
         _out.print(
             "  [dim]no trust list given: add --trust CA.pem, or put trusted CAs in trust.pem "
