@@ -60,8 +60,10 @@ HYSTERESIS = 0.6
 """A region grows from its pixels above 1 into neighbours above this."""
 MIN_REGION_SHARE = 0.0015
 """Regions smaller than this share of the overlap are dropped."""
-EDGE_MARGIN = 3
-"""Pixels at the overlap's edge left out (resampling blends them with what lies outside)."""
+EDGE_MARGIN = 8
+"""Pixels (working size) at the overlap's edge left out: resampling blends them with what lies
+outside, and JPEG rings along a letterbox bar's edge (3 px let a letterboxed photo's control
+peak reach 0.094, 8 px brought it to 0.031: scripts/calibrate_compare.py)."""
 CURVE_BINS = 32
 """Bands of original values over which the tone curve is fitted (8 levels each)."""
 CURVE_MIN_SAMPLES = 30

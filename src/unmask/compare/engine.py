@@ -242,8 +242,10 @@ class _FeatureCache:
 
 
 def _register(cache: _FeatureCache, tries: dict[int, list[int]]) -> Registration | None:
-    """The best registration over (suspect anchor frame, candidate original frame) pairs. The
-    mirrored original is tried only when the plain one fits weakly (SIFT time is most of it)."""
+    """The best registration over (suspect anchor frame, candidate original frame) pairs: every
+    pair is tried, as a frame a moment away still fits a moving head with many inliers, only
+    fewer than the right one. The mirrored original is tried only when the plain one fits
+    weakly (SIFT is most of the time here)."""
     best: Registration | None = None
     for mirrored in (False, True):
         if mirrored and best is not None and best.inliers >= CONFIDENT_INLIERS:
@@ -254,8 +256,6 @@ def _register(cache: _FeatureCache, tries: dict[int, list[int]]) -> Registration
                 found = register(cache.suspect_features(i), plain, flipped)
                 if found is not None and (best is None or found.inliers > best.inliers):
                     best = found
-                if best is not None and best.inliers >= CONFIDENT_INLIERS:
-                    break
     return best
 
 
