@@ -412,3 +412,29 @@ def test_a_body_over_the_cap_is_refused_from_its_content_length(
         answer = raw_request(base, head, b"--x\r\n")
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         assert kept(app.state.scans.root) == []
+
+
+def test_a_json_body_over_the_cap_is_refused_before_it_is_read(tmp_path: Path):
+    with serving(fast_app(tmp_path)) as base:
+        head = (
+            "POST /v1/lookup HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 314572800\n"
+            "Content-Type: application/json\n"
+        )
+        answer = raw_request(base, head, b'{"signal_type": "pdq", "signal": "')
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_a_chunked_json_body_is_cut_at_the_cap(client: TestClient, app: FastAPI):
+    key = app.state.store.create_key("matcher", ["match"])
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"signal_type": "md5", "signal": "'
+        for _ in range(20):
+            yield b"0" * (1 << 20)
+
+    answer = client.post(
+        "/v1/lookup",
+        content=chunks(),
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413 and answer.json()["error"]["message"].endswith("MiB")

@@ -11,7 +11,7 @@ from unmask.bank.matching import Matcher
 from unmask.bank.store import BankStore
 from unmask.server.errors import install_error_handlers
 from unmask.server.guard import RequestGuard
-from unmask.server.limits import BodyDeadline
+from unmask.server.limits import ApiBodyCap, BodyDeadline
 from unmask.server.routers import banks, hashing, matching
 from unmask.server.web import WebConfig, install, lifespan
 
@@ -48,6 +48,7 @@ def create_app(
     app.add_middleware(
         BodyDeadline, timeout_s=config.body_idle_timeout_s, stopping=app.state.stopping
     )
+    app.add_middleware(ApiBodyCap)
     app.add_middleware(RequestGuard, allowed_hosts=config.allowed_hosts)
     app.state.store = store
     app.state.max_upload_bytes = config.max_upload_bytes

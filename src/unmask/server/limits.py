@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -33,6 +35,9 @@ file from several tabs."""
 GRACEFUL_SHUTDOWN_S = 5.0
 """At Ctrl+C, SIGTERM or SIGHUP, requests still running (an upload in flight) get this long, then
 are cancelled, so that the shutdown that deletes every upload always runs."""
+MAX_API_BODY_BYTES = 16 << 20
+"""Largest JSON body of a REST call. 10,000 PDQ entries (the most one call adds) are about
+2 MB; vPDQ entries of ten-minute videos are about 60 KB each, so such a batch is split."""
 TIMED_OUT = "body_timed_out"
 """Key in the ASGI scope's state set when a body deadline passed."""
 STOPPED = "server_stopping"
@@ -105,6 +110,52 @@ class BodyDeadline:
             return message
 
         await self.app(scope, receive_in_time, send)
+
+
+class ApiBodyCap:
+    """ASGI middleware: a REST request body that is not an upload (JSON: hashes to add or look
+    up) may hold at most `max_bytes`. FastAPI reads such a body into memory before any route
+    or key check runs, so a caller without a key could otherwise make the server hold
+    hundreds of MB. Refused from Content-Length before reading, or once the count passes the cap
+    when the body is sent in chunks."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_API_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not path.startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+            await self.app(scope, receive, send)  # uploads: the upload size limit applies
+            return
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            await JSONResponse(self._error(), status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_capped() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise HTTPException(413, self._error()["error"]["message"])
+            return message
+
+        await self.app(scope, receive_capped, send)
+
+    def _error(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": "too_large",
+                "message": f"this request body is larger than {self.max_bytes >> 20} MiB",
+                "hint": "send fewer entries per call",
+            }
+        }
 
 
 def header_deadline_protocol(timeout_s: float) -> type[H11Protocol]:
