@@ -438,3 +438,10 @@ def test_a_chunked_json_body_is_cut_at_the_cap(client: TestClient, app: FastAPI)
         headers={"X-API-Key": key, "Content-Type": "application/json"},
     )
     assert answer.status_code == 413 and answer.json()["error"]["message"].endswith("MiB")
+
+
+def test_an_api_upload_is_hashed_then_deleted(client: TestClient, app: FastAPI):
+    key = {"X-API-Key": app.state.store.create_key("matcher", ["match"])}
+    answer = client.post("/v1/hash", files={"file": ("a.png", png(), "image/png")}, headers=key)
+    assert answer.status_code == 200 and answer.json()["pdq"]
+    assert kept(app.state.scans.root) == []

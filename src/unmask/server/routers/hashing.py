@@ -9,8 +9,6 @@ server's upload size limit (`unmask.server.web.uploads`).
 from __future__ import annotations
 
 import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +18,7 @@ from unmask.bank.store import KeyInfo
 from unmask.hashing import FileHashes, hash_file
 from unmask.server.auth import MatchKey
 from unmask.server.errors import ERROR_RESPONSES, ApiError
+from unmask.server.web.folders import make_private_folder
 from unmask.server.web.uploads import UploadError, receive_form
 
 router = APIRouter(tags=["hashing"], responses=ERROR_RESPONSES)
@@ -44,7 +43,9 @@ UPLOAD_BODY: dict[str, Any] = {
 async def hash_upload(request: Request, window_cuts: tuple[float, ...] | None) -> FileHashes:
     """Receive the one file of a multipart body (after the caller's key was checked), hash it,
     delete it."""
-    folder = Path(tempfile.mkdtemp(prefix="unmask-api-"))
+    # In the server's private upload folder, so that a killed server's next start removes it.
+    scans = getattr(request.app.state, "scans", None)
+    folder = scans.staging_folder() if scans is not None else make_private_folder(None)
     try:
         try:
             form = await receive_form(request, folder, request.app.state.max_upload_bytes, 1)
