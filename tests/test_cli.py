@@ -178,3 +178,55 @@ def test_faces_command_on_a_broken_file_says_so(tmp_path: Path):
     run = unmask("faces", str(empty))
     assert run.returncode == 2
     assert "empty" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_closed_pipe_keeps_the_exit_code_of_the_results():
+    # `| true` closes the pipe before anything is written, as `| head -1` can.
+    command = f"set -o pipefail; {sys.executable} -m unmask.cli scan {EXAMPLE} -q | true"
+    run = subprocess.run(["bash", "-c", command], capture_output=True, timeout=600)
+    assert run.returncode == 0, run.stderr.decode()  # the example is not flagged
+    assert b"Traceback" not in run.stderr
+
+
+def test_a_text_file_beside_the_pictures_is_listed_but_does_not_fail_the_run(tmp_path: Path):
+    folder = tmp_path / "holiday"
+    folder.mkdir()
+    (folder / "photo.jpg").write_bytes(EXAMPLE.read_bytes())
+    (folder / "notes.txt").write_text("shopping list\n")
+    run = unmask("scan", str(folder), "--json")
+    assert run.returncode == 0, run.stderr
+    by_name = {Path(r["path"]).name: r for r in json.loads(run.stdout)["results"]}
+    assert by_name["notes.txt"]["error"]["code"] == "unsupported_format"
+    # Named on its own, the same file is an input that could not be read.
+    assert unmask("scan", str(folder / "notes.txt"), "--json").returncode == 2
+
+
+def test_resume_after_a_finished_run_reports_the_errors_it_holds(tmp_path: Path):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    out = tmp_path / "results.jsonl"
+    assert unmask("scan", str(empty), "-o", str(out)).returncode == 2
+    again = unmask("scan", str(empty), "-o", str(out), "--resume")
+    assert again.returncode == 2  # nothing new was scanned, but the file is still unreadable
+    assert len(out.read_text().splitlines()) == 1
+
+
+def test_a_video_over_the_duration_limit_is_measured_in_seconds(tmp_path: Path):
+    video = write_video(tmp_path / "clip.mp4", seconds=2.0)
+    run = unmask("scan", str(video), "--max-duration", "1", "--jsonl")
+    assert run.returncode == 2
+    message = json.loads(run.stdout)["error"]["message"]
+    assert "lasts 2.0 s, above the limit of 1.0 s" in message
+
+
+def test_a_folder_linking_to_itself_is_walked_once(tmp_path: Path):
+    folder = tmp_path / "album"
+    folder.mkdir()
+    (folder / "photo.jpg").write_bytes(EXAMPLE.read_bytes())
+    (folder / "again").symlink_to(folder, target_is_directory=True)
+    os.mkfifo(folder / "pipe.jpg")
+    run = unmask("scan", str(folder), "--json")
+    results = {Path(r["path"]).name: r for r in json.loads(run.stdout)["results"]}
+    assert sorted(results) == ["photo.jpg", "pipe.jpg"]
+    assert "named pipe" in results["pipe.jpg"]["error"]["message"]
+    assert run.returncode == 2
