@@ -16,6 +16,7 @@ from rich.text import Text
 from unmask.cli_options import frames_option
 from unmask.config import ScanConfig
 from unmask.errors import UnmaskError
+from unmask.output import printable
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -186,15 +187,16 @@ def create_command(
         _fail(exc.message, exc.hint)
     except OSError as exc:
         _fail(_os_error(exc), "check the folder given with -o and that the disk has room")
-    # File names and folders are the user's: never read as Rich markup (`[/]` in a name).
-    folder = escape(str(built.folder))
+    # File names and folders are the user's: never read as Rich markup (`[/]` in a name) or
+    # as terminal commands (escape codes).
+    folder = escape(printable(str(built.folder)))
     _out.print(f"Evidence package written to [bold]{folder}[/] ({len(built.files)} files)")
     if built.zip_path:
-        _out.print(f"  and zipped to [bold]{escape(str(built.zip_path))}[/]")
+        _out.print(f"  and zipped to [bold]{escape(printable(str(built.zip_path)))}[/]")
     for item in items:
-        name = escape(item.name)
+        name = escape(printable(item.name))
         if item.result.error:
-            message = escape(item.result.error.message)
+            message = escape(printable(item.result.error.message))
             _out.print(f"  [red]{name}: could not be analysed[/]: {message}")
         elif item.result.verdict:
             _out.print(f"  {name}: {escape(item.result.verdict.headline)}")
@@ -239,7 +241,7 @@ def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
     except OSError as exc:
         _fail(_os_error(exc))
     # Every name printed comes from the package: no Rich markup is read from it (names are
-    # already shown with control characters escaped, see unmask.report.received.shown).
+    # already shown with control characters escaped, unmask.output.printable).
     if as_json:
         _out.print_json(json.dumps(check.to_dict()))
     elif check.ok:
@@ -319,6 +321,6 @@ def _os_error(exc: OSError) -> str:
 
 def _fail(message: str, hint: str = "") -> None:
     """Print an error; the message may quote names from a file, so it is never read as markup."""
-    text = f" {message}" + (f"\n  hint: {hint}" if hint else "")
+    text = f" {printable(message)}" + (f"\n  hint: {printable(hint)}" if hint else "")
     _err.print(Text.assemble(("error:", "red"), text))
     sys.exit(EXIT_ERROR)

@@ -14,7 +14,7 @@ opened blindly:
   `/dev/zero` or a FIFO never ends); every such entry is named.
 
 Every name printed comes from the package, so control characters (terminal escape codes that
-could rewrite the screen into a forged "intact") are shown escaped (`shown`).
+could rewrite the screen into a forged "intact") are shown escaped (`unmask.output.printable`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from unmask.errors import UnmaskError
+from unmask.output import printable as shown
 from unmask.report.signing import MANIFEST, SIGNATURE, fingerprint
 
 MAX_ZIP_MEMBERS = 10_000
@@ -99,15 +100,6 @@ class PackageCheck:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "ok": self.ok}
-
-
-def shown(name: str) -> str:
-    """A name from a package, safe to print: control and format characters (terminal escape
-    codes, bidirectional overrides) are written as escapes such as `\\x1b`."""
-    return "".join(
-        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c)[0] == "C" else c
-        for c in name
-    )
 
 
 def check_package_at(
