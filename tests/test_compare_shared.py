@@ -105,3 +105,20 @@ def test_scan_with_the_original_makes_the_swap_a_strong_finding(shared_data: Pat
     assert (finding["code"], finding["strength"]) == ("differs_from_original", "strong")
     assert scanned["verdict"]["label"] == "likely_manipulated"
     assert "it was replaced" in scanned["verdict"]["headline"]
+
+
+def test_another_moment_of_the_same_scene_is_not_altered(shared_data: Path, tmp_path: Path) -> None:
+    """The second half of a clip against its first half: same room, same camera, same person,
+    but never the same frames. It lines up in space; it must not be called altered."""
+    from unmask.media import open_media
+
+    _, original = _pair(shared_data, "Ewon_Spice__Ewon_Spice_1")
+    media = open_media(original, n_frames=10_000)
+    half = len(media.frames) // 2
+    rate = media.fps or 25.0
+    first = controls.write_h264(tmp_path / "first.mp4", [f.rgb for f in media.frames[:half]], rate)
+    second = controls.write_h264(
+        tmp_path / "second.mp4", [f.rgb for f in media.frames[half:]], rate
+    )
+    result = compare_files(second, [first])
+    assert result.outcome != "altered", result.summary

@@ -54,6 +54,15 @@ MAX_CHANGED_SHARE = 0.45
 """A frame pair whose overlap differs over more than this share is not the same footage (a
 different shot of the same room, say), not an alteration: face swaps in the shared DeepFaceLive
 pairs change 2-25 % of the frame (scripts/calibrate_compare.py)."""
+MIN_TIMELINE_FRAMES = 4
+TIMELINE_SHARE = 0.6
+"""Share of aligned video frames that must keep the common time offset (within
+`TIMELINE_FRAMES` original frames or `TIMELINE_MIN_S`) for two videos to be one footage."""
+TIMELINE_FRAMES = 2.5
+TIMELINE_MIN_S = 0.1
+STILL_FOOTAGE_COST = 1.0
+"""Median frame-picking difference (grey levels, 0-255) below which the footage hardly moves
+and the timeline is not judged."""
 MAX_MISMATCH = 40.0
 """A frame pair whose median normalised luma difference exceeds this (0-255) did not align."""
 
@@ -153,11 +162,11 @@ def compare_footage(
     registration = _register(cache, {i: list(top[i]) for i in anchors})
     if registration is not None:
         thumbs = thumbnails(original.frames)
-        picked, _ = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
+        picked, costs = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
         refined = _register(cache, {i: [int(picked[i])] for i in anchors})
         if refined is not None and refined.inliers > registration.inliers:
             registration = refined
-            picked, _ = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
+            picked, costs = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
     if registration is None:
         base.summary = (
             f"{_name(suspect.path)} and {_name(original.path)} do not show the same photo or "
@@ -192,6 +201,16 @@ def compare_footage(
         )
         for p in aligned
     ]
+    if aligned and not _one_timeline(suspect, original, aligned, costs):
+        base.summary = (
+            f"{_name(suspect.path)} and {_name(original.path)} show the same place, but the "
+            "frames that line up do not follow one timeline: they are different recordings "
+            "(or moments) of the same scene, not the same footage, so this pair cannot say "
+            "whether anything was altered."
+        )
+        base.aligned_frames = []
+        base.not_checked.append("Nothing was compared: the two files are different recordings.")
+        return base
     if not aligned:
         base.summary = (
             f"{_name(suspect.path)} and {_name(original.path)} share some matching points, but "
@@ -210,6 +229,27 @@ def compare_footage(
     if keep_maps:
         base.maps = ComparisonMaps(suspect, original, registration, aligned)
     return base
+
+
+def _one_timeline(
+    suspect: Footage, original: Footage, aligned: list[PairResult], costs: np.ndarray
+) -> bool:
+    """Do the matched frames of two videos keep one time offset (as a trim, a frame-rate change
+    or dropped frames do)? Another recording of the same static scene also lines up in space,
+    but its best-matching frames jump about in time. Footage that hardly moves matches any
+    frame equally well and is not judged."""
+    if not (suspect.is_video and original.is_video) or len(aligned) < MIN_TIMELINE_FRAMES:
+        return True
+    if float(np.median(costs[[p.suspect_pos for p in aligned]])) < STILL_FOOTAGE_COST:
+        return True
+    offsets = np.array(
+        [
+            original.frames[p.original_pos].time_s - suspect.frames[p.suspect_pos].time_s
+            for p in aligned
+        ]
+    )
+    tolerance = max(TIMELINE_FRAMES / (original.fps or 25.0), TIMELINE_MIN_S)
+    return float(np.mean(np.abs(offsets - np.median(offsets)) <= tolerance)) >= TIMELINE_SHARE
 
 
 def _anchors(count: int) -> list[int]:
