@@ -102,3 +102,18 @@ def test_the_server_keeps_answering_under_parallel_and_stalled_uploads(tmp_path:
         assert kept(root) == sorted(accepted)
         assert httpx.get(base + "/", timeout=WAIT_S).status_code == 200
     assert list(uploads.iterdir()) == []  # and nothing at all once the server has stopped
+
+
+def test_beyond_the_connection_limit_the_server_answers_busy_then_recovers(tmp_path: Path):
+    limit = 8
+    app = fast_app(tmp_path, body_idle_timeout_s=DEADLINE_S)
+    limits = ServerLimits(header_timeout_s=DEADLINE_S, limit_concurrency=limit)
+    with serving(app, limits) as base:
+        # The limit counts open connections, this request's own included.
+        stalled = [open_stalled(base, full_headers=True) for _ in range(limit - 1)]
+        busy = httpx.get(base + "/", timeout=WAIT_S)
+        assert busy.status_code == 503  # refused at once, not queued behind the stalled ones
+        answers = [answer_of(sock) for sock in stalled]  # dropped at their body deadline
+        assert all(a.startswith(b"HTTP/1.1 408") for a in answers), [a[:40] for a in answers]
+        assert httpx.get(base + "/", timeout=WAIT_S).status_code == 200
+        assert kept(app.state.scans.root) == []
