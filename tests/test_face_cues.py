@@ -97,10 +97,11 @@ def test_the_fusion_learns_which_way_a_cue_points_and_survives_its_card():
     features = (CUE_NAMES[0], CUE_NAMES[1], f"{DEVIATION}{CUE_NAMES[1]}")
     fusion = fit_fusion(real, fake, features)
     assert fusion.coef[0] < 0 and fusion.coef[2] > 0
-    probe = np.zeros((4, len(CUE_NAMES)))
+    probe = np.zeros((5, len(CUE_NAMES)))
     probe[0, 0], probe[1, 0], probe[2, 1], probe[3, 1] = -2.0, 1.0, 4.0, -4.0
-    low_noise, high_noise, far_above, far_below = fusion.probabilities(probe)
-    assert low_noise > 0.5 > high_noise
+    low_noise, high_noise, far_above, far_below, typical = fusion.probabilities(probe)
+    assert low_noise > high_noise
+    assert far_above > typical and far_below > typical
     assert far_above > 0.5 and far_below > 0.5
     again = CueFusion.from_dict(fusion.to_dict())
     np.testing.assert_allclose(again.probabilities(probe), fusion.probabilities(probe), atol=1e-4)
