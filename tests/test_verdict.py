@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from media_factory import EXAMPLE
 from test_eval_command import labelled  # noqa: F401  (fixture)
-from test_face_swap import no_shipped_model  # noqa: F401  (fixture)
+from test_face_swap import card_with, no_shipped_model  # noqa: F401  (fixture)
 
 from unmask.config import ScanConfig
 from unmask.eval_command import eval_command
@@ -69,3 +69,13 @@ def test_eval_without_a_model_says_none_ships_instead_of_asking_to_reinstall(
     assert "no face-manipulation model ships with this version" in run.output
     assert "--model" in run.output and "reinstall" not in run.output
     assert run.exception is None or isinstance(run.exception, SystemExit)
+
+
+def test_a_face_verdict_says_what_the_check_covers_in_the_cards_words():
+    card = card_with(covers="Finds faces pasted into photos; misses live swaps.")
+    flagged = decide([], [], [], face_probability=0.93, face_model=card)
+    assert "Finds faces pasted into photos; misses live swaps." in flagged.headline
+    clear = decide([], [], ["metadata: x"], face_probability=0.1, face_model=card)
+    assert clear.label == "no_signs_found"
+    assert "covers only what its card says: Finds faces pasted into photos" in clear.headline
+    assert "does not show the file is unaltered" in clear.headline

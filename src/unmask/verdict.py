@@ -104,12 +104,19 @@ def decide(
             f"face likely manipulated ({threshold:.2f} and above).",
         )
     headline = "No signs of manipulation found by these checks"
-    headline += f" (face-manipulation probability {face_probability:.2f})"
+    headline += f" (face-manipulation probability {face_probability:.2f})."
+    if weak:
+        headline += " Some checks found weak hints, listed below."
     headline += (
-        "; some checks found weak hints, listed below." if weak else "; that does not show "
-        "the file is unaltered: a check only finds what it was measured to find."
+        f" The face check covers only what its card says: {_sentence(face_model.covers)} "
+        "Anything else was not checked, so this does not show the file is unaltered."
     )
     return verdict("no_signs_found", headline)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _other_checks(checks_run: list[str], weak: bool) -> str:
@@ -133,7 +140,10 @@ def _ran(name: str, checks_run: list[str]) -> bool:
 
 
 def _likely_face(probability: float, card: ModelCard) -> str:
-    headline = f"A face in this file is likely manipulated (probability {probability:.2f})."
+    headline = (
+        f"A face in this file is likely manipulated (probability {probability:.2f}). "
+        f"The face check is built for this: {_sentence(card.covers)}"
+    )
     rate = card.false_positive_rate
     if rate is None:
         return headline + " The model card gives no measured false-positive rate."
