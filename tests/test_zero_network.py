@@ -197,8 +197,13 @@ def test_serve_with_uploads_makes_no_connection(tmp_path: Path, env: dict[str, s
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.strace"
     command = [UNMASK, "serve", "--port", str(port), "--upload-dir", str(tmp_path / "uploads")]
+    # A session of its own: stopping strace alone would detach it and leave the server running.
     server = subprocess.Popen(
-        traced(command, log), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        traced(command, log),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_until_up(base, server)
@@ -216,14 +221,25 @@ def test_serve_with_uploads_makes_no_connection(tmp_path: Path, env: dict[str, s
         time.sleep(TELEMETRY_WAIT_S)  # the telemetry's first lookup came ~9 s after a session
         assert httpx.get(base + "/", timeout=10).status_code == 200
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop_group(server)
     assert [str(c) for c in outside_contacts(log.read_text())] == []
     assert not (tmp_path / "user" / ".cache" / "Microsoft").exists()
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to strace and the server together, then SIGKILL whatever is left after 30 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        process.poll()
+        time.sleep(0.2)
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
