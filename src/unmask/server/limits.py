@@ -5,7 +5,7 @@ connections are served at once.
 uvicorn (with h11) closes an idle kept-alive connection after `timeout_keep_alive`, but has no
 deadline for a request whose headers or body never finish: measured on 0.1, a client that sends
 half its headers, or a Content-Length and then nothing, kept its connection (and an upload's
-file) open indefinitely. `HeaderDeadlineH11` and `BodyDeadline` close both gaps.
+file) open indefinitely. `header_deadline_protocol` and `BodyDeadline` close both gaps.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ STOP_POLL_S = 0.25
 
 @dataclass(frozen=True)
 class ServerLimits:
-    """The connection limits handed to uvicorn and the body deadline (see the constants)."""
+    """The connection limits handed to uvicorn (see the constants). The body deadline belongs to
+    the app (`WebConfig.body_idle_timeout_s`), since the app reads the body."""
 
     header_timeout_s: float = HEADER_TIMEOUT_S
-    body_idle_timeout_s: float = BODY_IDLE_TIMEOUT_S
     keep_alive_s: float = KEEP_ALIVE_S
     limit_concurrency: int = LIMIT_CONCURRENCY
     graceful_shutdown_s: float = GRACEFUL_SHUTDOWN_S
