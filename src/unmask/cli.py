@@ -323,9 +323,12 @@ def faces(
         if as_json:
             print(json.dumps({"path": path, "error": asdict(error)}, indent=2))
         else:
-            _err.print(f"[red]{path}: could not be read:[/red] {exc.message}")
+            _err.print(
+                f"[red]{_safe(path)}: could not be read:[/red] {_safe(exc.message)}",
+                highlight=False,
+            )
             if exc.hint:
-                _err.print(f"what to do: {exc.hint}")
+                _err.print(f"what to do: {_safe(exc.hint)}", highlight=False)
         sys.exit(EXIT_UNREADABLE)
     tracks = scanner.find_faces(media)
     if crops is not None:
@@ -340,7 +343,10 @@ def faces(
         document = {"path": path, "faces": [asdict(t) for t in tracks]}
         print(json.dumps(document, indent=2, default=float))
     else:
-        _out.print(f"{path}: {len(tracks)} face(s) in {len(media.frames)} frame(s)")
+        _out.print(
+            f"{_safe(path)}: {len(tracks)} face(s) in {len(media.frames)} frame(s)",
+            highlight=False,
+        )
         for track in tracks:
             for d in track.detections:
                 x0, y0, x1, y1 = (round(v) for v in d.box)
@@ -351,7 +357,15 @@ def faces(
                     + " ".join(f"({x:.0f},{y:.0f})" for x, y in d.landmarks)
                 )
         if crops is not None:
-            _out.print(f"crops written to {crops}/")
+            _out.print(f"crops written to {_safe(crops)}/", highlight=False)
+
+
+def _safe(text: object) -> str:
+    """A file name (or other file-controlled text) for Rich: control characters escaped and
+    brackets never read as markup (`dir[/]bad.jpg` is a name, not a closing tag)."""
+    from unmask.output import printable
+
+    return escape(printable(str(text)))
 
 
 def _already_done(output: Path) -> dict[str, dict]:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from unmask.errors import UnmaskError
 from unmask.hashing import (
@@ -61,6 +62,21 @@ def friendly(func: F) -> F:
             _fail(exc.message, exc.hint)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _safe(text: object) -> str:
+    """User- or file-controlled text for Rich markup strings: control characters escaped,
+    brackets never read as markup."""
+    from unmask.output import printable
+
+    return escape(printable(str(text)))
+
+
+def _text(text: object) -> Text:
+    """The same as a table cell: plain text, never markup."""
+    from unmask.output import printable
+
+    return Text(printable(str(text)))
 
 
 def _store(db: str | None) -> Any:
@@ -159,7 +175,7 @@ def bank_group() -> None:
 def bank_create(name: str, description: str, db: str | None) -> None:
     """Create an empty bank called NAME."""
     _store(db).create_bank(name, description)
-    _out.print(f"created bank {name!r}")
+    _out.print(f"created bank {_safe(repr(name))}", highlight=False)
 
 
 @bank_group.command("list")
@@ -178,7 +194,9 @@ def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> No
             return
         table = Table("bank", "entries", "enabled", "description")
         for b in banks:
-            table.add_row(b.name, str(b.entries), "yes" if b.enabled else "no", b.description)
+            table.add_row(
+                _text(b.name), str(b.entries), "yes" if b.enabled else "no", _text(b.description)
+            )
         _out.print(table)
         return
     entries = list(store.entries(name, limit=limit))
@@ -191,9 +209,9 @@ def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> No
         table.add_row(
             str(e.id),
             e.signal_type,
-            shown,
+            _text(shown),
             "" if e.quality is None else str(e.quality),
-            ",".join(e.labels),
+            _text(",".join(e.labels)),
             "yes" if e.enabled else "no",
             e.added_at.strftime("%Y-%m-%d"),
         )
@@ -238,7 +256,10 @@ def bank_add(
                 new.append(NewEntry(kind, value, None, list(labels), source))
             progress.advance(task)
     ids = store.add_entries(name, new, added_by)
-    _out.print(f"added {len(ids)} entries to {name!r} (ids {ids[0]}-{ids[-1]})")
+    _out.print(
+        f"added {len(ids)} entries to {_safe(repr(name))} (ids {ids[0]}-{ids[-1]})",
+        highlight=False,
+    )
 
 
 @bank_group.command("remove")
@@ -278,7 +299,7 @@ def bank_export(name: str, output: Path, db: str | None) -> None:
     writer = write_csv if output.suffix.lower() == ".csv" else write_jsonl
     with output.open("w", newline="") as handle:
         n = writer(store.entries(name, windows=True), handle)
-    _out.print(f"wrote {n} entries to {output}")
+    _out.print(f"wrote {n} entries to {_safe(output)}", highlight=False)
 
 
 @bank_group.command("import")
@@ -305,7 +326,7 @@ def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | No
     with file.open(newline="") as handle:
         entries = list(read_entries(handle, fmt))
     ids = store.add_entries(name, entries, added_by) if entries else []
-    _out.print(f"imported {len(ids)} entries into {name!r}")
+    _out.print(f"imported {len(ids)} entries into {_safe(repr(name))}", highlight=False)
 
 
 @bank_group.command("match", epilog="Exit codes: 0 no match; 1 at least one match; 2 error.")
@@ -351,14 +372,16 @@ def bank_match(
             continue
         if not matches:
             note = " (picture too plain for PDQ: quality < 50)" if query.low_quality else ""
-            _out.print(f"{item}: no match{note}")
+            _out.print(f"{_safe(item)}: no match{note}", highlight=False)
         for m in matches:
             extra = " via a cropped window" if m.via_window else ""
             if m.query_match_percent is not None:
                 extra = f" ({m.query_match_percent:.0f} % of frames)"
             _out.print(
-                f"{item}: [bold]match[/] bank {m.entry.bank!r} entry {m.entry.id} "
-                f"{m.signal_type} distance {m.distance}{extra} labels {','.join(m.entry.labels)}"
+                f"{_safe(item)}: [bold]match[/] bank {_safe(repr(m.entry.bank))} entry "
+                f"{m.entry.id} {m.signal_type} distance {m.distance}{extra} labels "
+                f"{_safe(','.join(m.entry.labels))}",
+                highlight=False,
             )
     sys.exit(EXIT_MATCH if any_match else EXIT_NO_MATCH)
 
@@ -396,7 +419,7 @@ def keys_create(
 def keys_revoke(key_name: str, db: str | None) -> None:
     """Revoke an API key."""
     _store(db).revoke_key(key_name)
-    _out.print(f"revoked {key_name!r}")
+    _out.print(f"revoked {_safe(repr(key_name))}", highlight=False)
 
 
 @click.command("serve", context_settings=CONTEXT)
