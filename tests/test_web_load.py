@@ -5,13 +5,17 @@ nothing on disk afterwards. Every wait is bounded; nothing is timed."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import signal
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from media_factory import gradient
 from PIL import Image
 from test_web import kept
@@ -19,6 +23,7 @@ from test_web_security import fast_app
 from web_server import serving
 
 from unmask.server.limits import ServerLimits
+from unmask.server.run import bind, make_server
 
 PARALLEL = 50
 STALLED = 20
@@ -117,3 +122,40 @@ def test_beyond_the_connection_limit_the_server_answers_busy_then_recovers(tmp_p
         assert all(a.startswith(b"HTTP/1.1 408") for a in answers), [a[:40] for a in answers]
         assert httpx.get(base + "/", timeout=WAIT_S).status_code == 200
         assert kept(app.state.scans.root) == []
+
+
+def test_a_request_still_running_at_shutdown_is_answered_not_logged_as_a_crash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    app = fast_app(tmp_path)
+    started = threading.Event()
+
+    @app.get("/slow-for-test")
+    async def slow() -> dict[str, str]:  # stands in for a report being laid out
+        started.set()
+        await asyncio.sleep(WAIT_S)
+        return {}
+
+    sock = bind("127.0.0.1", 0)
+    server = make_server(app, ServerLimits(graceful_shutdown_s=0.5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with ThreadPoolExecutor(1) as pool:
+        deadline = time.monotonic() + WAIT_S
+        while not server.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        files = {"files": ("a.png", picture(1), "image/png")}
+        headers = {"Accept": "application/json", "Origin": base}
+        uploaded = httpx.post(base + "/upload", files=files, headers=headers, timeout=WAIT_S)
+        assert uploaded.status_code == 202 and kept(app.state.scans.root)
+        pending = pool.submit(httpx.get, base + "/slow-for-test", timeout=WAIT_S)
+        assert started.wait(WAIT_S)
+        server.handle_exit(signal.SIGTERM, None)  # what Ctrl+C or kill does
+        answer = pending.result(timeout=WAIT_S)
+    thread.join(WAIT_S)
+    sock.close()
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "stopping"
+    assert "Exception in ASGI application" not in caplog.text
+    assert list((tmp_path / "uploads").glob("*")) == []  # the shutdown that deletes files ran

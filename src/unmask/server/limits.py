@@ -11,6 +11,7 @@ file) open indefinitely. `header_deadline_protocol` and `BodyDeadline` close bot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,8 @@ class BodyDeadline:
     the client had gone: the app sees `http.disconnect`, so a streamed upload stops, its partial
     file is removed and it answers at once. `scope["state"]` says which (`TIMED_OUT`,
     `STOPPED`). Without the second, an upload in flight held a stopping server until uvicorn's
-    graceful-shutdown time ran out and it cancelled the request with a traceback."""
+    graceful-shutdown time ran out and it cancelled the request with a traceback. A request
+    that is not receiving (a report being made) and is cancelled that way answers 503."""
 
     def __init__(
         self,
@@ -109,7 +111,24 @@ class BodyDeadline:
                 body_done = True
             return message
 
-        await self.app(scope, receive_in_time, send)
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive_in_time, send_noting_start)
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            # uvicorn cancels what still runs when the graceful-shutdown time is over (a report
+            # being laid out): answer that the server stops, instead of a logged traceback.
+            if not started:
+                body = {"error": {"code": "stopping", "message": "the server is stopping"}}
+                with contextlib.suppress(Exception):
+                    await JSONResponse(body, status_code=503)(scope, receive, send)
 
 
 class ApiBodyCap:
