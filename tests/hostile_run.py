@@ -3,14 +3,42 @@ measure the peak memory of the whole process tree (the command and its worker pr
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+# Runs in a small interpreter of its own: Linux counts a parent's resident high-water mark
+# into a child's ru_maxrss when the child execs (so every child of a 200 MB test process
+# would "use" 200 MB). This helper is small, so its child's figure is the command's own; and
+# os.wait4 reports the child together with every descendant it waited for (the worker).
+_MEASURE = r"""
+import json, os, signal, subprocess, sys, time
+result, out, err, timeout = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+command = sys.argv[5:]
+with open(out, "wb") as o, open(err, "wb") as e:
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=o, stderr=e,
+                             start_new_session=True)
+started = time.monotonic()
+code = None
+while True:
+    pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+    if pid:
+        code = os.waitstatus_to_exitcode(status)
+        break
+    if time.monotonic() - started > timeout:
+        os.killpg(child.pid, signal.SIGKILL)
+        _, _, usage = os.wait4(child.pid, 0)
+        break
+    time.sleep(0.05)
+child.returncode = -9 if code is None else code
+with open(result, "w") as r:
+    json.dump({"returncode": code, "peak_kb": usage.ru_maxrss}, r)
+"""
 
 
 @dataclass
@@ -34,44 +62,27 @@ class Run:
 
 
 def run_unmask(*args: str, timeout_s: float, cwd: Path | None = None) -> Run:
-    """`python -m unmask.cli ARGS`, killed (with its process group) after `timeout_s`.
-
-    Output goes to files, not pipes, so that the child can be reaped with `os.wait4`, whose
-    resource usage covers the child and every descendant it waited for (Linux, ru_maxrss in
-    KiB): the worker process is included."""
+    """`python -m unmask.cli ARGS`, killed (with its process group) after `timeout_s`."""
     command = [sys.executable, "-m", "unmask.cli", *args]
     env = {**os.environ, "COLUMNS": "200"}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory(prefix="unmask-run-") as folder:
+        result, out, err = (os.path.join(folder, name) for name in ("result", "out", "err"))
         started = time.monotonic()
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
+        subprocess.run(
+            [sys.executable, "-c", _MEASURE, result, out, err, str(timeout_s), *command],
             env=env,
             cwd=cwd,
-            start_new_session=True,
+            check=True,
+            timeout=timeout_s + 30,
         )
-        returncode: int | None = None
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                returncode = os.waitstatus_to_exitcode(status)
-                break
-            if time.monotonic() - started > timeout_s:
-                os.killpg(process.pid, signal.SIGKILL)
-                _, _, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.05)
-        process.returncode = returncode if returncode is not None else -9  # reaped above
         seconds = time.monotonic() - started
-        out.seek(0)
-        err.seek(0)
+        with open(result) as handle:
+            measured = json.load(handle)
         return Run(
-            command[3:],
-            returncode,
-            out.read().decode("utf-8", errors="replace"),
-            err.read().decode("utf-8", errors="replace"),
-            usage.ru_maxrss / 1024.0,
+            list(args),
+            measured["returncode"],
+            Path(out).read_bytes().decode("utf-8", errors="replace"),
+            Path(err).read_bytes().decode("utf-8", errors="replace"),
+            measured["peak_kb"] / 1024.0,
             seconds,
         )
