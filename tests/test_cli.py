@@ -230,3 +230,11 @@ def test_a_folder_linking_to_itself_is_walked_once(tmp_path: Path):
     assert sorted(results) == ["photo.jpg", "pipe.jpg"]
     assert "named pipe" in results["pipe.jpg"]["error"]["message"]
     assert run.returncode == 2
+
+
+def test_a_folder_table_names_the_kind_of_finding_as_the_file_result_does(shared_data: Path):
+    comfy = shared_data / "generated" / "ai" / "ComfyUI_examples__sdturbo__sdxlturbo_example.png"
+    run = unmask("scan", str(comfy), str(EXAMPLE), "--quiet")
+    assert run.returncode == 1, run.stderr
+    row = next(line for line in run.stdout.splitlines() if "sdxlturbo" in line)
+    assert "Likely AI-generated" in row

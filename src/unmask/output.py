@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from unmask import __version__
-from unmask.result import SCHEMA_VERSION, Finding, ScanResult
+from unmask.result import SCHEMA_VERSION, Finding, ScanResult, Verdict
 
 VERDICT_STYLE = {
     "likely_manipulated": "bold red",
@@ -172,10 +172,19 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
             f"{result.media.kind} {result.media.format}",
             str(len(result.faces)),
             "-" if result.verdict.probability is None else f"{result.verdict.probability:.2f}",
-            Text(result.verdict.label.replace("_", " "), VERDICT_STYLE[result.verdict.label]),
+            Text(short_verdict(result.verdict), VERDICT_STYLE[result.verdict.label]),
             Text(printable("; ".join(notable[:2]))),
         )
     console.print(table)
+
+
+def short_verdict(verdict: Verdict) -> str:
+    """The verdict in a few words for a table, in the headline's own words where it names the
+    kind ("Likely AI-generated"), so that a row never says less than the file's result."""
+    head, colon, _ = verdict.headline.partition(":")
+    if colon and head.startswith("Likely ") and len(head) <= 40:
+        return head
+    return verdict.label.replace("_", " ")
 
 
 def _shown(path: str, common: str) -> Text:
