@@ -99,7 +99,11 @@ def print_details(console: Console, result: ScanResult) -> None:
         line += f", {media.duration_s or 0:.1f} s, {media.frames_sampled} frames sampled"
     say(2, line)
     verdict = result.verdict
-    say(2, Text("Verdict: ", style="bold"), Text(verdict.headline, VERDICT_STYLE[verdict.label]))
+    say(
+        2,
+        Text("Verdict: ", style="bold"),
+        Text(printable(verdict.headline), VERDICT_STYLE[verdict.label]),
+    )
     say(2, f"Faces: {len(result.faces)}")
     face_scores = {
         f.track_id: f
