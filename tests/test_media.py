@@ -244,3 +244,37 @@ def test_c2pa_presence_matches_the_conformance_files(shared_data: Path):
         assert media.has_c2pa_manifest == (row["expected_state"] != "none"), row["file"]
         checked += 1
     assert checked >= 30
+
+
+def test_an_animation_whose_frames_times_canvas_exceed_the_limit_is_refused(tmp_path: Path):
+    from hostile_factory import gif_frames_bomb
+
+    bomb = gif_frames_bomb(tmp_path, 2000, 2000, 300)  # 1.2 billion canvas pixels to decode
+    with pytest.raises(LimitExceededError, match="300 frames on a 2000 x 2000 canvas"):
+        open_media(bomb, Limits(max_animation_pixels=1_000_000_000))
+    assert open_media(bomb, Limits(max_animation_pixels=2_000_000_000)).kind == "video"
+
+
+def test_sampled_animation_frames_are_scaled_like_video_frames(tmp_path: Path):
+    path = tmp_path / "wide.gif"
+    frames = [Image.new("RGB", (3000, 200), (40 * i, 0, 0)) for i in range(3)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100)
+    media = open_media(path)
+    assert (media.width, media.height) == (3000, 200)  # the file's own size is reported
+    assert all(f.rgb.shape == (128, 1920, 3) for f in media.frames)
+
+
+def test_video_frames_can_go_to_a_callback_instead_of_being_kept(tmp_path: Path):
+    video = write_video(tmp_path / "clip.mp4", seconds=3.0)
+    received: list[float] = []
+    media = open_media(video, fps=1.0, on_frame=lambda frame: received.append(frame.time_s))
+    assert media.frames == []
+    assert received == pytest.approx([0.0, 1.0, 2.0], abs=0.05)
+
+
+def test_fifo_socket_and_device_are_refused_without_being_opened(tmp_path: Path):
+    from hostile_factory import device_link, fifo_jpg, socket_jpg
+
+    for make, kind in ((fifo_jpg, "named pipe"), (socket_jpg, "socket"), (device_link, "device")):
+        with pytest.raises(UnreadableFileError, match=kind):
+            open_media(make(tmp_path))  # a FIFO would block for ever if it were opened
