@@ -61,6 +61,8 @@ def test_faces_that_cannot_be_measured_get_a_clear_error(photo):
         face_cues(rgb, (10, 10, 20, 20), face.landmarks)
     with pytest.raises(FaceCueError, match="uint8 RGB"):
         face_cues(rgb.astype(np.float32), face.box, face.landmarks)
+    with pytest.raises(FaceCueError, match="not finite"):
+        face_cues(rgb, face.box, np.full((5, 2), np.nan))
 
 
 @pytest.mark.parametrize("method", ["seamless_clone", "alpha_blend"])

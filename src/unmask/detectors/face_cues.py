@@ -93,6 +93,8 @@ def face_cues(rgb: np.ndarray, box: Sequence[float], landmarks: np.ndarray) -> n
         raise FaceCueError("expected an H x W x 3 uint8 RGB frame")
     marks = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
     x0, y0, x1, y1 = (float(v) for v in box)
+    if not (np.isfinite(marks).all() and np.isfinite([x0, y0, x1, y1]).all()):
+        raise FaceCueError("the face box or landmarks are not finite numbers")
     side = max(x1 - x0, y1 - y0)
     if side < 16:
         raise FaceCueError(f"face box of {side:.0f} px is too small to measure")
