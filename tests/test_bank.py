@@ -63,7 +63,8 @@ def test_vpdq_first_frame_equals_reference(shared_data: Path) -> None:
 
 def test_hash_strings_are_validated_with_clear_messages() -> None:
     assert parse_hash(f"pdq:{PDQ_A.upper()}") == ("pdq", PDQ_A)
-    assert parse_hash("video_md5:" + "a" * 32) == ("md5", "a" * 32)
+    assert parse_hash("video_md5:" + "a" * 32) == ("video_md5", "a" * 32)
+    assert parse_hash("md5:" + "A" * 32) == ("md5", "a" * 32)  # kind of file not stated
     with pytest.raises(InvalidHashError, match="not a pdq hash"):
         parse_hash("pdq:1234")
     with pytest.raises(InvalidHashError, match="cannot tell"):
@@ -292,7 +293,7 @@ def test_cli_add_match_remove_export_import(shared_data: Path, tmp_path: Path) -
     r = runner.invoke(app, ["bank", "match", str(photo), "--json"], env=env)
     assert r.exit_code == 1
     kinds = {m["signal_type"] for m in json.loads(r.output)["matches"]}
-    assert kinds == {"pdq", "md5", "sha256"}
+    assert kinds == {"pdq", "photo_md5", "photo_sha256"}
     out = tmp_path / "ncii.jsonl"
     assert runner.invoke(app, ["bank", "export", "ncii", "-o", str(out)], env=env).exit_code == 0
     r = runner.invoke(app, ["bank", "import", "copy", str(out), "--create"], env=env)

@@ -1,16 +1,19 @@
 """Hashes that let platforms recognise a picture or video without ever seeing it.
 
-Four signal types, named as ThreatExchange and the Hasher-Matcher-Actioner (HMA) name them, so
-hashes made here can be shared with those tools and back:
+Signal types are named and encoded as ThreatExchange and the Hasher-Matcher-Actioner (HMA) name
+and encode them, so hashes made here can be shared with those tools and back:
 
-- ``sha256`` and ``md5``: exact file hashes. They never match a re-encoded copy, but never give
-  a false match either. (ThreatExchange calls its MD5 of videos ``video_md5``; that name is read
-  as ``md5`` on import.)
+- ``video_md5`` and ``video_sha256`` (ThreatExchange's names) and ``photo_md5`` and
+  ``photo_sha256`` (the same for pictures; ThreatExchange has no photo digest types any more,
+  older versions called the MD5 one ``photo_md5``): exact file hashes. They never match a
+  re-encoded copy, but never give a false match either. ``md5`` and ``sha256`` (what 0.1
+  wrote) are digests of a file of unstated kind; all digests of one algorithm match each other.
 - ``pdq``: Meta's perceptual photo hash (256 bits, 64 hex digits) with a quality score 0-100.
   It survives resizing and recompression, which is what makes it useful, and which also means
   two different but similar-looking pictures can match: every PDQ match is a lead, not proof.
-- ``vpdq``: PDQ of one frame per second of a video (the vPDQ reference's default), serialised
-  as ThreatExchange does: a JSON list of ``"pdq_hex,quality,timestamp"`` strings.
+- ``vpdq``: PDQ of one frame per second of a video, the frames picked as Meta's ``vpdq``
+  picks them (`unmask.video_hashing`), serialised byte for byte as ThreatExchange's
+  ``vpdq_to_json``: a JSON list of ``"pdq_hex,quality,timestamp"`` strings.
 
 Each signal type is one small class with the same few methods (validate a hash string, compare
 two hashes), looked up by name in `SIGNAL_TYPES`, after python-threatexchange's `signal_type`.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -78,6 +82,12 @@ class InvalidHashError(UnmaskError):
     """A hash string that is not a valid hash of its signal type."""
 
 
+VPDQ_TIMESTAMP_FORMAT = ".3"
+"""How ThreatExchange writes a vPDQ timestamp (`VpdqCompactFeature.__str__`: three significant
+digits, so 1.0, 0.968, 29.0, 1.23e+02). Written the same way here so that a vPDQ hash made by
+either tool is the same string; timestamps play no part in matching."""
+
+
 @dataclass(frozen=True)
 class VpdqFrame:
     """One hashed frame of a video."""
@@ -87,7 +97,7 @@ class VpdqFrame:
     timestamp: float
 
     def __str__(self) -> str:
-        return f"{self.pdq},{self.quality},{self.timestamp:.3f}"
+        return f"{self.pdq},{self.quality},{self.timestamp:{VPDQ_TIMESTAMP_FORMAT}}"
 
 
 class SignalType:
@@ -127,14 +137,43 @@ class _HexDigest(SignalType):
 
 class Sha256Signal(_HexDigest):
     name = "sha256"
-    description = "SHA-256 of the file's bytes: exact copies only, no false matches."
+    description = "SHA-256 of a file's bytes (kind of file not stated): exact copies only."
     length = 64
+    algorithm: ClassVar[str] = "sha256"
 
 
 class Md5Signal(_HexDigest):
     name = "md5"
-    description = "MD5 of the file's bytes (ThreatExchange's video_md5): exact copies only."
+    description = "MD5 of a file's bytes (kind of file not stated): exact copies only."
     length = 32
+    algorithm: ClassVar[str] = "md5"
+
+
+class VideoSha256Signal(Sha256Signal):
+    name = "video_sha256"
+    description = "SHA-256 of a video file (ThreatExchange's video_sha256): exact copies only."
+
+
+class VideoMd5Signal(Md5Signal):
+    name = "video_md5"
+    description = "MD5 of a video file (ThreatExchange's video_md5): exact copies only."
+
+
+class PhotoSha256Signal(Sha256Signal):
+    name = "photo_sha256"
+    description = "SHA-256 of a picture file: exact copies only (no ThreatExchange type)."
+
+
+class PhotoMd5Signal(Md5Signal):
+    name = "photo_md5"
+    description = "MD5 of a picture file (older ThreatExchange's photo_md5): exact copies only."
+
+
+DIGEST_SIGNALS: dict[str, dict[str, type[_HexDigest]]] = {
+    "video": {"md5": VideoMd5Signal, "sha256": VideoSha256Signal},
+    "image": {"md5": PhotoMd5Signal, "sha256": PhotoSha256Signal},
+}
+"""The digest signal types of a file, by its kind (`FileHashes.kind`) and algorithm."""
 
 
 class PdqSignal(_HexDigest):
@@ -199,9 +238,26 @@ class VpdqSignal(SignalType):
 
 
 SIGNAL_TYPES: dict[str, type[SignalType]] = {
-    s.name: s for s in (PdqSignal, VpdqSignal, Md5Signal, Sha256Signal)
+    s.name: s
+    for s in (
+        PdqSignal,
+        VpdqSignal,
+        VideoMd5Signal,
+        VideoSha256Signal,
+        PhotoMd5Signal,
+        PhotoSha256Signal,
+        Md5Signal,
+        Sha256Signal,
+    )
 }
-SIGNAL_ALIASES = {"video_md5": "md5", "photo_md5": "md5", "pdq_ocr": "pdq"}
+SIGNAL_ALIASES = {"pdq_ocr": "pdq"}
+"""Other names read on import: HMA's PDQ-with-OCR signal carries a plain PDQ hash."""
+
+
+def exact_algorithm(name: str) -> str | None:
+    """"md5" or "sha256" for a digest signal type (any kind of file), else None: digests of
+    one algorithm match each other whatever kind of file their entry says."""
+    return getattr(SIGNAL_TYPES.get(name), "algorithm", None)
 
 
 def signal_type(name: str) -> type[SignalType]:
@@ -288,7 +344,8 @@ def pdq_windows(rgb: np.ndarray, cuts: tuple[float, ...]) -> list[tuple[str, int
 
 
 def serialise_vpdq(frames: list[VpdqFrame]) -> str:
-    return json.dumps([str(f) for f in frames], separators=(",", ":"))
+    """ThreatExchange's `vpdq_to_json`, byte for byte (json.dumps with its default separators)."""
+    return json.dumps([str(f) for f in frames])
 
 
 def vpdq_frames(frames: list[tuple[float, np.ndarray]]) -> list[VpdqFrame]:
@@ -337,8 +394,9 @@ class FileHashes:
     pdq_windows: list[tuple[str, int]] = field(default_factory=list)
 
     def signals(self) -> dict[str, str]:
-        """{signal type name: hash string} in ThreatExchange encodings."""
-        out = {"sha256": self.sha256, "md5": self.md5}
+        """{signal type name: hash string} in ThreatExchange names and encodings."""
+        digests = DIGEST_SIGNALS.get(self.kind, DIGEST_SIGNALS["image"])
+        out = {digests["md5"].name: self.md5, digests["sha256"].name: self.sha256}
         if self.pdq is not None:
             out["pdq"] = self.pdq
         if self.vpdq:
@@ -346,11 +404,20 @@ class FileHashes:
         return out
 
     def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"path": self.path, "kind": self.kind, **self.signals()}
+        """The file's digests and perceptual hashes; `signals` has them again under their
+        ThreatExchange signal-type names, ready to send to HMA or ThreatExchange."""
+        data: dict[str, object] = {
+            "path": self.path,
+            "kind": self.kind,
+            "sha256": self.sha256,
+            "md5": self.md5,
+        }
         if self.pdq is not None:
+            data["pdq"] = self.pdq
             data["pdq_quality"] = self.pdq_quality
         if self.vpdq:
             data["vpdq"] = [str(f) for f in self.vpdq]
+        data["signals"] = self.signals()
         return data
 
 
@@ -381,17 +448,33 @@ def hash_file(
     `window_cuts`: also hash sub-windows of a picture (`BANK_WINDOW_CUTS` when adding to a
     bank, `QUERY_WINDOW_CUTS` when looking one up)."""
     from unmask.media import open_media
+    from unmask.media.limits import Limits
 
-    # Video frames are hashed as they are decoded and then dropped: keeping one 1080p frame a
-    # second in memory took 3.8 GB for a 10-minute video.
-    video_hashes: list[VpdqFrame] = []
+    deadline = time.monotonic() + Limits().time_budget_s
+    # Animated pictures (GIF, WebP, APNG) are sampled by the media loader, one frame a second;
+    # video files are opened there once for its limits and checks (one frame decoded), then
+    # hashed as Meta's vpdq hashes them (`unmask.video_hashing`). Either way frames are hashed
+    # as they are decoded and dropped: keeping one 1080p frame a second took 3.8 GB for a
+    # 10-minute video.
+    sampled: list[VpdqFrame] = []
     media = open_media(
         path,
-        fps=1.0 / VPDQ_SECONDS_PER_HASH,
-        on_frame=lambda frame: video_hashes.append(
+        n_frames=1,
+        deadline=deadline,
+        on_frame=lambda frame: sampled.append(
             VpdqFrame(*pdq(frame.rgb), round(frame.time_s, 3))
         ),
     )
+    if media.kind == "video" and media.video_container is None:  # an animated picture
+        sampled.clear()
+        media = open_media(
+            path,
+            fps=1.0 / VPDQ_SECONDS_PER_HASH,
+            deadline=deadline,
+            on_frame=lambda frame: sampled.append(
+                VpdqFrame(*pdq(frame.rgb), round(frame.time_s, 3))
+            ),
+        )
     sha, md5 = _file_digests(Path(path))
     result = FileHashes(path=str(path), kind=media.kind, sha256=sha, md5=md5)
     if media.kind == "image" and media.frames:
@@ -399,8 +482,13 @@ def hash_file(
         result.pdq, result.pdq_quality = pdq(rgb)
         if window_cuts:
             result.pdq_windows = pdq_windows(rgb, window_cuts)
+    elif media.video_container is None:
+        result.vpdq = sampled
     else:
-        result.vpdq = video_hashes
+        from unmask.video_hashing import hash_video_frames
+
+        hashed = hash_video_frames(str(path), VPDQ_SECONDS_PER_HASH, pdq, deadline)
+        result.vpdq = [VpdqFrame(*item) for item in hashed]
     return result
 
 

@@ -24,6 +24,7 @@ from unmask.hashing import (
     FileHashes,
     VpdqFrame,
     VpdqSignal,
+    exact_algorithm,
     signal_type,
     vpdq_is_match,
     vpdq_match_percent,
@@ -75,7 +76,7 @@ class Query:
     """The whole-picture PDQ first, then any window hashes."""
     vpdq: list[VpdqFrame] = field(default_factory=list)
     exact: list[tuple[str, str]] = field(default_factory=list)
-    """(signal type, hash) for sha256 and md5."""
+    """(algorithm, hash) for file digests: ("md5", ...) or ("sha256", ...)."""
     low_quality: bool = False
 
     @classmethod
@@ -100,7 +101,7 @@ class Query:
             return cls(pdq=[value])
         if sig.name == "vpdq":
             return cls(vpdq=VpdqSignal.parse(value))
-        return cls(exact=[(sig.name, value)])
+        return cls(exact=[(exact_algorithm(sig.name) or sig.name, value)])
 
 
 class _PdqSide:
@@ -160,7 +161,8 @@ class Matcher:
                     self._vpdq[row.id] = VpdqSignal.parse(row.value)
                     self._vpdq_dirty = True
                 else:
-                    self._exact[(row.signal_type, row.value)].append(row.id)
+                    algorithm = exact_algorithm(row.signal_type) or row.signal_type
+                    self._exact[(algorithm, row.value)].append(row.id)
             if len(self._side.hashes) >= SIDE_INDEX_MAX or (force and self._side.hashes):
                 self._fold_side()
             if self._vpdq_dirty:
@@ -226,7 +228,7 @@ class Matcher:
                 continue
             if banks is not None and entry.bank not in banks:
                 continue
-            keep(entry_id, Match(entry, kind, dist, q_pct, c_pct, window))
+            keep(entry_id, Match(entry, kind or entry.signal_type, dist, q_pct, c_pct, window))
         return sorted(found.values(), key=lambda m: (m.distance, m.entry.id))
 
     def _search(
@@ -244,9 +246,9 @@ class Matcher:
                 for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
                     window = bool(q > 0 or self._side.window[row])
                     raw.append((self._side.ids[row], "pdq", int(dist), window, None, None))
-        for kind, value in query.exact:
-            for entry_id in self._exact.get((kind, value), []):
-                raw.append((entry_id, kind, 0, False, None, None))
+        for algorithm, value in query.exact:
+            for entry_id in self._exact.get((algorithm, value), []):
+                raw.append((entry_id, "", 0, False, None, None))
         if query.vpdq:
             good = [f.pdq for f in query.vpdq if f.quality >= PDQ_QUALITY_THRESHOLD]
             hits = self._vpdq_frames.search(hex_to_codes(list(dict.fromkeys(good))), self.radius)

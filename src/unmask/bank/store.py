@@ -57,19 +57,18 @@ class NewEntry:
 
 
 def entries_for_file(hashes: FileHashes, labels: list[str], source: str) -> list[NewEntry]:
-    """The entries a bank keeps for one file: PDQ with its window hashes (pictures) or vPDQ
-    (videos), then MD5 and SHA-256 for exact copies."""
+    """The entries a bank keeps for one file, under ThreatExchange signal-type names: PDQ with
+    its window hashes (pictures) or vPDQ (videos), then the file's MD5 and SHA-256."""
     entries = []
-    if hashes.pdq is not None:
-        windows = hashes.pdq_windows
-        entries.append(
-            NewEntry("pdq", hashes.pdq, hashes.pdq_quality, list(labels), source, windows)
-        )
-    if hashes.vpdq:
-        entries.append(NewEntry("vpdq", hashes.signals()["vpdq"], None, list(labels), source))
-    entries.append(NewEntry("md5", hashes.md5, None, list(labels), source))
-    entries.append(NewEntry("sha256", hashes.sha256, None, list(labels), source))
-    return entries
+    for kind, value in hashes.signals().items():
+        if kind == "pdq":
+            entry = NewEntry(kind, value, hashes.pdq_quality, list(labels), source)
+            entry.windows = list(hashes.pdq_windows)
+        else:
+            entry = NewEntry(kind, value, None, list(labels), source)
+        entries.append(entry)
+    order = {"pdq": 0, "vpdq": 0}
+    return sorted(entries, key=lambda e: order.get(e.signal_type, 1 + ("sha" in e.signal_type)))
 
 
 @dataclass(frozen=True)
