@@ -9,6 +9,7 @@ makes a verdict more reassuring, and a wrong original says nothing either way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,26 +49,35 @@ def comparison_finding(comparison: Comparison) -> Finding:
 
 
 def add_comparison(
-    result: ScanResult, path: str | Path, original: str | Path, config: ScanConfig
-) -> None:
-    """Compare the scanned file with `original`, add the finding and decide the verdict again
-    (with the same face model and sampling as the scan). The scan's face tracks are reused, so
-    face numbers agree. An unreadable original becomes a warning, not an error of the scanned
-    file."""
+    result: ScanResult,
+    path: str | Path,
+    original: str | Path | Sequence[str | Path],
+    config: ScanConfig,
+    *,
+    keep_maps: bool = False,
+) -> Comparison | None:
+    """Compare the scanned file with `original` (or with each of several, keeping the one it
+    matches), add the finding and decide the verdict again (with the same face model and
+    sampling as the scan). The scan's face tracks are reused, so face numbers agree. An
+    unreadable original becomes a warning, not an error of the scanned file. Returns the
+    comparison (with its maps when `keep_maps`, for `unmask.compare.evidence`), or None when
+    there was none."""
     if not result.ok or result.verdict is None:
-        return
+        return None
+    originals = [original] if isinstance(original, str | Path) else list(original)
     try:
         comparison = compare_files(
             path,
-            [original],
+            originals,
             limits=config.limits,
             frames=config.frames,
             tracks=result.faces,
+            keep_maps=keep_maps,
         )
     except UnmaskError as exc:
         if result.media is not None:
             result.media.warnings.append(f"the original could not be compared: {exc.message}")
-        return
+        return None
     comparison.suspect = result.path
     finding = comparison_finding(comparison)
     result.findings.append(finding)
@@ -79,6 +89,7 @@ def add_comparison(
         face_probability=verdict.probability,
         face_model=_face_card(config) if verdict.face_model is not None else None,
     )
+    return comparison
 
 
 def _face_card(config: ScanConfig) -> ModelCard | None:
