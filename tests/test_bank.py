@@ -22,9 +22,11 @@ from unmask.hashing import (
     QUERY_WINDOW_CUTS,
     FileHashes,
     InvalidHashError,
+    PdqSignal,
     hash_file,
     parse_hash,
     pdq,
+    pdq_rotations,
     pdq_windows,
 )
 
@@ -146,8 +148,7 @@ def test_jsonl_and_csv_round_trip(store: BankStore) -> None:
             ("pdq", PDQ_A, ["x", "y"]),
             ("sha256", "a" * 64, []),
         ]
-        if fmt == "jsonl":
-            assert back[0].windows == [(_flip(PDQ_A, 3), 90)]
+        assert back[0].windows == [(_flip(PDQ_A, 3), 90)]  # both formats keep the windows
     with pytest.raises(InvalidHashError, match="line 2"):
         list(read_entries(io.StringIO("signal_type,signal\npdq,xyz\n"), "csv"))
 
@@ -170,8 +171,12 @@ def _load(path: Path) -> np.ndarray:
 
 
 def _file_hashes(rgb: np.ndarray, cuts: tuple[float, ...]) -> FileHashes:
+    """What `hash_file` gives for a picture: a lookup also hashes rotations and mirror images."""
     hex_, quality = pdq(rgb)
-    return FileHashes("x", "image", "0" * 64, "0" * 32, hex_, quality, [], pdq_windows(rgb, cuts))
+    rotations = pdq_rotations(rgb) if cuts == QUERY_WINDOW_CUTS else []
+    return FileHashes(
+        "x", "image", "0" * 64, "0" * 32, hex_, quality, [], pdq_windows(rgb, cuts), rotations
+    )
 
 
 def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -217,6 +222,31 @@ def test_shared_photo_matches_after_resize_jpeg_and_5_percent_crop(photo_bank) -
             if ids[path] not in [m.entry.id for m in matches]:
                 missed.append(f"{path.name}: {name}")
     assert missed == []
+
+
+def test_mirrored_and_rotated_copies_match_and_say_how(photo_bank) -> None:
+    """A mirrored copy hashes ~130 bits from the original; the query's dihedral hashes find it
+    (as python-threatexchange's do), and the match says what was done to the picture."""
+    _, matcher, shared, ids, _ = photo_bank
+    transforms = {
+        "mirrored left to right": lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        "flipped upside down": lambda im: im.transpose(Image.Transpose.FLIP_TOP_BOTTOM),
+        "rotated 90° clockwise": lambda im: im.transpose(Image.Transpose.ROTATE_270),
+        "rotated 180°": lambda im: im.transpose(Image.Transpose.ROTATE_180),
+        "rotated 90° counter-clockwise": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+        "mirrored along the diagonal": lambda im: im.transpose(Image.Transpose.TRANSPOSE),
+    }
+    wrong = []
+    for path in shared:
+        image = Image.fromarray(_load(path))
+        for name, transform in transforms.items():
+            copy = _jpeg(np.asarray(transform(image)), 80)
+            assert PdqSignal.distance(pdq(copy)[0], pdq(np.asarray(image))[0]) > 31
+            matches = matcher.match(Query.from_file(_file_hashes(copy, QUERY_WINDOW_CUTS)))
+            got = {m.entry.id: m.transform for m in matches}
+            if got.get(ids[path]) != name:
+                wrong.append(f"{path.name}: {name} -> {got.get(ids[path])}")
+    assert wrong == []
 
 
 def test_whole_picture_pdq_alone_misses_crops(photo_bank) -> None:
@@ -302,6 +332,32 @@ def test_cli_add_match_remove_export_import(shared_data: Path, tmp_path: Path) -
     assert r.exit_code == 2 and "not a pdq hash" in r.output and "Traceback" not in r.output
     r = runner.invoke(app, ["bank", "add", "nope", "md5:" + "a" * 32], env=env)
     assert r.exit_code == 2 and "no bank called 'nope'" in r.output
+
+
+def test_partner_bank_imported_from_our_csv_matches_a_5_percent_crop(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    env = {"UNMASK_BANK_URL": f"sqlite:///{tmp_path}/cli.sqlite3"}
+    photo = next(p for p in _photos(shared_data) if min(Image.open(p).size) >= 200)
+    rgb = _load(photo)
+    h, w = rgb.shape[:2]
+    crop = tmp_path / "crop5.png"
+    Image.fromarray(rgb[round(h * 0.05) :, round(w * 0.05) :]).save(crop)
+    assert PdqSignal.distance(pdq(rgb)[0], pdq(np.asarray(Image.open(crop)))[0]) > 31
+    exported = tmp_path / "n.csv"
+    for args in (
+        ["bank", "create", "ncii"],
+        ["bank", "add", "ncii", str(photo)],
+        ["bank", "export", "ncii", "-o", str(exported)],
+        ["bank", "import", "p2", str(exported), "--create"],
+    ):
+        r = runner.invoke(app, args, env=env)
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["bank", "match", str(crop), "--bank", "p2", "--json"], env=env)
+    assert r.exit_code == 1, r.output
+    (m,) = json.loads(r.output)["matches"]
+    assert (m["bank"], m["signal_type"], m["via_window"]) == ("p2", "pdq", True)
 
 
 def test_cli_hash_prints_threatexchange_names(shared_data: Path) -> None:

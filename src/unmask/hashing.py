@@ -69,6 +69,22 @@ faces/real: a 1.5 % cut on all sides gives a median distance of 24). PDQ of the 
 alone misses a 5 % crop (distance ~48). The cost is 16 x 16 hash pairs per picture instead of
 one, which raises the chance of a false match; tests measure it on 1,000 unrelated photos."""
 
+PDQ_DIHEDRAL_TRANSFORMS = (
+    "",
+    "rotated 90° clockwise",
+    "rotated 180°",
+    "rotated 90° counter-clockwise",
+    "flipped upside down",
+    "mirrored left to right",
+    "mirrored along the diagonal",
+    "mirrored along the other diagonal",
+)
+"""What a looked-up picture is, relative to the banked one, when the i-th of the eight dihedral
+PDQ hashes that `pdqhash.compute_dihedral` returns matches (checked on ThreatExchange's `dih`
+test pictures and PIL's mirror, flip, rotate and transpose). python-threatexchange looks up all
+eight, since a mirrored copy hashes ~130 bits from the original: a common way to slip a
+re-upload past PDQ. The seven extra query hashes raise the chance of a false match; tests
+measure it on 1,000 unrelated photos, and BENCHMARKS.md the lookup cost."""
 
 PDQ_MAX_PIXELS = 24_000_000
 """Largest picture hashed as it is. pdqhash works on float copies of the whole picture (about
@@ -343,6 +359,24 @@ def pdq_windows(rgb: np.ndarray, cuts: tuple[float, ...]) -> list[tuple[str, int
     return list(seen.items())
 
 
+def pdq_rotations(rgb: np.ndarray) -> list[tuple[str, str, int]]:
+    """(transform, PDQ, quality) of the picture's seven rotations and mirror images (see
+    `PDQ_DIHEDRAL_TRANSFORMS`), from one `pdqhash.compute_dihedral` call on the same <= 512 px
+    copy the window hashes use."""
+    import pdqhash
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, _WINDOW_SIDE / max(h, w))
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+    hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
+    return [
+        (name, np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality))
+        for name, bits in zip(PDQ_DIHEDRAL_TRANSFORMS[1:], hashes[1:], strict=True)
+    ]
+
+
 def serialise_vpdq(frames: list[VpdqFrame]) -> str:
     """ThreatExchange's `vpdq_to_json`, byte for byte (json.dumps with its default separators)."""
     return json.dumps([str(f) for f in frames])
@@ -392,6 +426,8 @@ class FileHashes:
     pdq_quality: int | None = None
     vpdq: list[VpdqFrame] = field(default_factory=list)
     pdq_windows: list[tuple[str, int]] = field(default_factory=list)
+    pdq_rotations: list[tuple[str, str, int]] = field(default_factory=list)
+    """(transform, PDQ, quality) of the rotations and mirror images, for lookups."""
 
     def signals(self) -> dict[str, str]:
         """{signal type name: hash string} in ThreatExchange names and encodings."""
@@ -446,7 +482,8 @@ def hash_file(
     (its limits and clear errors apply); video frames are sampled at one per second.
 
     `window_cuts`: also hash sub-windows of a picture (`BANK_WINDOW_CUTS` when adding to a
-    bank, `QUERY_WINDOW_CUTS` when looking one up)."""
+    bank, `QUERY_WINDOW_CUTS` when looking one up), and its rotations and mirror images (used
+    by lookups only)."""
     from unmask.media import open_media
     from unmask.media.limits import Limits
 
@@ -482,6 +519,7 @@ def hash_file(
         result.pdq, result.pdq_quality = pdq(rgb)
         if window_cuts:
             result.pdq_windows = pdq_windows(rgb, window_cuts)
+            result.pdq_rotations = pdq_rotations(rgb)
     elif media.video_container is None:
         result.vpdq = sampled
     else:

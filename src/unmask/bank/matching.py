@@ -30,6 +30,10 @@ from unmask.hashing import (
     vpdq_match_percent,
 )
 
+_Raw = tuple[int, str, int, bool, float | None, float | None, str]
+"""A hit before it is checked against the store: entry id, signal type ("" for a digest: the
+entry's own), distance, via a window, vPDQ query and compared percentages, transform."""
+
 REFRESH_EVERY_S = 1.0
 """How stale the index may be: new entries become matchable within about this long."""
 SIDE_INDEX_MAX = 50_000
@@ -49,6 +53,9 @@ class Match:
     compared_match_percent: float | None = None
     via_window: bool = False
     """True if only a sub-window hash matched (a cropped copy), not the whole picture."""
+    transform: str = ""
+    """How the query relates to the banked picture when only a rotated or mirrored hash
+    matched (`unmask.hashing.PDQ_DIHEDRAL_TRANSFORMS`); empty otherwise."""
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -62,6 +69,7 @@ class Match:
         }
         if self.signal_type == "pdq":
             data["via_window"] = self.via_window
+            data["transform"] = self.transform or None
         if self.query_match_percent is not None:
             data["query_match_percent"] = round(self.query_match_percent, 1)
             data["compared_match_percent"] = round(self.compared_match_percent or 0.0, 1)
@@ -74,6 +82,8 @@ class Query:
 
     pdq: list[str] = field(default_factory=list)
     """The whole-picture PDQ first, then any window hashes."""
+    rotations: list[tuple[str, str]] = field(default_factory=list)
+    """(transform, PDQ) of the picture's rotations and mirror images."""
     vpdq: list[VpdqFrame] = field(default_factory=list)
     exact: list[tuple[str, str]] = field(default_factory=list)
     """(algorithm, hash) for file digests: ("md5", ...) or ("sha256", ...)."""
@@ -91,6 +101,11 @@ class Query:
                     for h, q in hashes.pdq_windows
                     if q >= PDQ_QUALITY_THRESHOLD and h != hashes.pdq
                 ]
+                seen = set(query.pdq)
+                for name, h, q in hashes.pdq_rotations:
+                    if q >= PDQ_QUALITY_THRESHOLD and h not in seen:  # symmetric pictures
+                        query.rotations.append((name, h))
+                        seen.add(h)
         return query
 
     @classmethod
@@ -210,49 +225,58 @@ class Matcher:
         self.refresh()
         found: dict[int, Match] = {}
 
+        def rank(match: Match) -> tuple[bool, int]:
+            return (match.via_window or bool(match.transform), match.distance)
+
         def keep(entry_id: int, match: Match) -> None:
             old = found.get(entry_id)
-            rank = (match.via_window, match.distance)
-            if old is None or rank < (old.via_window, old.distance):
+            if old is None or rank(match) < rank(old):
                 found[entry_id] = match
 
-        raw: list[tuple[int, str, int, bool, float | None, float | None]] = []
+        raw: list[_Raw] = []
         with self._lock:
             self._search(query, raw)
         if not raw:
             return []
         live = self.store.get_entries(sorted({r[0] for r in raw}))
-        for entry_id, kind, dist, window, q_pct, c_pct in raw:
+        for entry_id, kind, dist, window, q_pct, c_pct, transform in raw:
             entry = live.get(entry_id)
             if entry is None or not entry.enabled:
                 continue
             if banks is not None and entry.bank not in banks:
                 continue
-            keep(entry_id, Match(entry, kind or entry.signal_type, dist, q_pct, c_pct, window))
+            match = Match(entry, kind or entry.signal_type, dist, q_pct, c_pct, window, transform)
+            keep(entry_id, match)
         return sorted(found.values(), key=lambda m: (m.distance, m.entry.id))
 
-    def _search(
-        self, query: Query, raw: list[tuple[int, str, int, bool, float | None, float | None]]
-    ) -> None:
-        if query.pdq:
-            codes = hex_to_codes(query.pdq)
+    def _search(self, query: Query, raw: list[_Raw]) -> None:
+        hashes = query.pdq + [h for _, h in query.rotations]
+        if hashes:
+            codes = hex_to_codes(hashes)
+            n_plain = len(query.pdq)
+
+            def found(q: int, entry_id: int, dist: int, banked_window: bool) -> None:
+                if q >= n_plain:  # a rotated or mirrored copy of the whole picture
+                    transform = query.rotations[q - n_plain][0]
+                    raw.append((entry_id, "pdq", dist, banked_window, None, None, transform))
+                else:
+                    raw.append((entry_id, "pdq", dist, q > 0 or banked_window, None, None, ""))
+
             hits = self._main.search(codes, self.radius)
             for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
-                window = bool(q > 0 or self._main_window[row])
-                raw.append((int(self._main.ids[row]), "pdq", int(dist), window, None, None))
+                found(int(q), int(self._main.ids[row]), int(dist), bool(self._main_window[row]))
             if self._side.hashes:
                 side = PdqIndex(hex_to_codes(self._side.hashes))
                 hits = side.search(codes, self.radius)
                 for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
-                    window = bool(q > 0 or self._side.window[row])
-                    raw.append((self._side.ids[row], "pdq", int(dist), window, None, None))
+                    found(int(q), self._side.ids[row], int(dist), self._side.window[row])
         for algorithm, value in query.exact:
             for entry_id in self._exact.get((algorithm, value), []):
-                raw.append((entry_id, "", 0, False, None, None))
+                raw.append((entry_id, "", 0, False, None, None, ""))
         if query.vpdq:
             good = [f.pdq for f in query.vpdq if f.quality >= PDQ_QUALITY_THRESHOLD]
             hits = self._vpdq_frames.search(hex_to_codes(list(dict.fromkeys(good))), self.radius)
             for entry_id in {int(self._vpdq_frames.ids[r]) for r in hits.row}:
                 q_pct, c_pct = vpdq_match_percent(query.vpdq, self._vpdq[entry_id], self.radius)
                 if vpdq_is_match(q_pct, c_pct):
-                    raw.append((entry_id, "vpdq", round(100 - q_pct), False, q_pct, c_pct))
+                    raw.append((entry_id, "vpdq", round(100 - q_pct), False, q_pct, c_pct, ""))
