@@ -99,6 +99,15 @@ def report_group() -> None:
     is_flag=True,
     help="Copy the files themselves into the package (by default only their hashes).",
 )
+@click.option(
+    "--original",
+    "originals",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The original photo or video the file was made from (repeatable: the one it matches "
+    "is used). Adds a 'Comparison with the original' section: both files' SHA-256, the "
+    "outcome, the alignment, the changed regions and pictures (blurred unless --reveal).",
+)
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF files (HTML and text only).")
 @frames_option
 @click.option(
@@ -122,6 +131,7 @@ def create_command(
     reveal: bool,
     include_media: bool,
     no_pdf: bool,
+    originals: tuple[Path, ...],
     frames: int | None,
     face_model: Path | None,
 ) -> None:
@@ -166,7 +176,7 @@ def create_command(
             def advance(path: Path) -> None:
                 progress.update(task, description=f"scanning {path.name}", advance=1)
 
-            items = gather(files, config, on_file=advance)
+            items = gather(files, config, on_file=advance, originals=originals)
             progress.update(task, description="writing the package")
             built = build_package(
                 items,
@@ -200,6 +210,9 @@ def create_command(
             _out.print(f"  [red]{name}: could not be analysed[/]: {message}")
         elif item.result.verdict:
             _out.print(f"  {name}: {escape(item.result.verdict.headline)}")
+        if item.comparison is not None:
+            original = escape(printable(Path(item.comparison.original or "").name))
+            _out.print(f"    compared with {original}: {escape(item.comparison.summary)}")
     _out.print(f"Sealed with key {built.fingerprint}", soft_wrap=True, highlight=False)
     _out.print(f"Check it any time with: unmask report verify {folder}", highlight=False)
     if built.incomplete_notices:

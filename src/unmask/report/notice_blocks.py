@@ -3,7 +3,7 @@ to reach her, her signature, the evidence summary, and what may be claimed about
 was made."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from unmask.report.answers import Answers, given, given_urls
 from unmask.report.plaintext import blank, items, section, sentence, wrap
@@ -22,6 +22,10 @@ class EvidenceSummary:
     """True when the analysis called at least one file likely manipulated. Only then does a
     notice say that it found signs of manipulation; an inconclusive or clean result is listed
     in the evidence section and claims nothing."""
+    comparisons: list[str] = field(default_factory=list)
+    """One sentence per file that a comparison with its original showed `altered` (both
+    files' SHA-256 and what differs, `unmask.report.comparison.comparison_line`); quoted in
+    the notice. Comparisons that found no change are not quoted: they claim nothing."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ def evidence_section(evidence: EvidenceSummary | None) -> str:
         ),
         files,
         "What the analysis found:\n" + items(evidence.verdict_lines),
+        ("Comparison with the original:\n" + items(evidence.comparisons))
+        if evidence.comparisons
+        else "",
         wrap(
             "These findings are indications from automated checks, not proof. The signed "
             "evidence package (Ed25519 key fingerprint "
@@ -147,6 +154,12 @@ def analysis_found(evidence: EvidenceSummary | None) -> str:
     """The sentence that reports the analysis' finding, only when it flagged a file."""
     if evidence is None or not evidence.flagged:
         return ""
+    if evidence.comparisons:
+        return (
+            "Laid over the original it was made from, the content differs from it beyond what "
+            "re-encoding or resizing explains: it was altered (the comparison is quoted under "
+            "EVIDENCE below)."
+        )
     return (
         "The automated analysis described under EVIDENCE below found signs of manipulation in "
         "at least one of the files."

@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,10 +34,17 @@ from typing import Any
 import numpy as np
 
 from unmask import __version__
+from unmask.compare.result import Comparison
 from unmask.config import ScanConfig
 from unmask.errors import UnmaskError
 from unmask.hashing import FileHashes, file_sha256, hash_file, serialise_vpdq
 from unmask.report import pictures
+from unmask.report.comparison import (
+    comparison_line,
+    comparison_record,
+    comparison_view,
+    strip_folders,
+)
 from unmask.report.render import RenderError, render_html, text_document_html, write_pdf
 from unmask.report.signing import SealingKey, load_or_create_key, seal
 from unmask.report.takedown import (
@@ -77,6 +84,11 @@ class EvidenceItem:
     result: ScanResult
     hashes: FileHashes | None = None
     hash_error: str | None = None
+    comparison: Comparison | None = None
+    """The comparison with the original she named (`unmask report --original`)."""
+    comparison_pictures: dict[str, tuple[Path, Path]] | None = None
+    """Its evidence pictures when already drawn (blurred, sharp), as the web app keeps them;
+    otherwise they are drawn from the comparison's maps."""
 
 
 @dataclass
@@ -107,10 +119,16 @@ def gather(
     paths: Iterable[Path],
     config: ScanConfig,
     on_file: Callable[[Path], None] | None = None,
+    originals: Sequence[Path] = (),
 ) -> list[EvidenceItem]:
-    """Scan (keeping maps for the report) and hash each file. Bad files keep their error."""
+    """Scan (keeping maps for the report) and hash each file. Bad files keep their error.
+
+    With `originals`, each file is also compared with them (`unmask.compare`): an `altered`
+    outcome becomes the scan's strong finding, and the comparison its own report section. An
+    original that cannot be read is a warning on that file, not an error of the package."""
     from dataclasses import replace
 
+    from unmask.compare.scan_finding import add_comparison
     from unmask.scan import Scanner
 
     scanner = Scanner(replace(config, keep_maps=True))
@@ -118,7 +136,14 @@ def gather(
     for path in paths:
         if on_file is not None:
             on_file(path)
-        items.append(evidence_item(Path(path), Path(path).name, scanner.scan(path)))
+        result = scanner.scan(path)
+        comparison = None
+        if originals:
+            comparison = add_comparison(result, path, list(originals), config, keep_maps=True)
+            strip_folders(result.findings)
+        item = evidence_item(Path(path), Path(path).name, result)
+        item.comparison = comparison
+        items.append(item)
     return items
 
 
@@ -218,6 +243,11 @@ def _write(
         tool=f"Unmask {__version__}",
         signing_key_fingerprint=key.fingerprint,
         flagged=any(item.result.flagged for item in items),
+        comparisons=[
+            comparison_line(item.comparison)
+            for item in items
+            if item.comparison is not None and item.comparison.outcome == "altered"
+        ],
     )
     notices = _write_notices(folder, options, answers, summary)
     context = {
@@ -264,9 +294,14 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
         "maps": [],
         "timeline": None,
         "face_scores": {},
+        "comparison": None,
     }
     if not result.ok:
         return view
+    if item.comparison is not None:
+        view["comparison"] = comparison_view(
+            item.comparison, folder, prefix, options.reveal, item.comparison_pictures
+        )
     render_picture = pictures.sharp if options.reveal else pictures.blurred
     frame = pictures.preview_frame(item.path, result) if item.path.is_file() else None
     if frame is not None:
@@ -314,6 +349,11 @@ def _evidence_record(
                 "hash_error": item.hash_error,
                 "pictures": [v for v in [view["preview"]] if v] + [m["file"] for m in view["maps"]],
                 "scan": {**item.result.to_dict(), "path": item.name},
+                "comparison": (
+                    comparison_record(item.comparison, view["comparison"])
+                    if item.comparison is not None and view["comparison"] is not None
+                    else None
+                ),
             }
             for item, view in zip(items, views, strict=True)
         ],
