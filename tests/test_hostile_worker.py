@@ -68,3 +68,11 @@ def test_a_setup_error_is_raised_in_the_caller():
     worker = FileWorker(30, worker_tasks.fail_to_start)
     with pytest.raises(ValueError, match="crystal-ball"):
         worker.start()
+
+
+def test_a_task_the_worker_cannot_import_is_an_error_not_a_crash(monkeypatch):
+    monkeypatch.delenv("PYTHONPATH")  # worker_tasks is not importable in the worker now
+    with FileWorker(30) as worker:
+        with pytest.raises(RuntimeError, match="unreadable task"):
+            worker.run(worker_tasks.echo, 1)
+        assert worker.restarts == 0

@@ -210,6 +210,9 @@ def _serve(to_parent: Connection, from_parent: Connection) -> None:
             message = from_parent.recv()
         except (EOFError, OSError):
             return  # the parent went away
+        except Exception as exc:  # a task this interpreter cannot import
+            to_parent.send(("error", _portable(RuntimeError(f"unreadable task: {exc}"))))
+            continue
         if message is None:
             return
         task, args = message
