@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from unmask.compare.evidence import write_evidence
-from unmask.compare.faces import describe
+from unmask.compare.faces import describe as describe_region
 from unmask.compare.result import OUTCOME_WORDS, Comparison
 
 PICTURE_TITLES = {
@@ -81,6 +81,11 @@ def comparison_view(
         drawn = write_evidence(comparison, folder / "pictures" / f"{prefix}-compare", reveal)
         comparison.maps = None
         written = [Path(p).relative_to(folder).as_posix() for p in drawn]
+    return {**comparison_facts(comparison), "pictures": [_picture(name) for name in written]}
+
+
+def comparison_facts(comparison: Comparison) -> dict[str, Any]:
+    """A comparison in the words and figures a report or a web page shows (no pictures)."""
     video = comparison.suspect_kind == "video"
     return {
         "outcome": comparison.outcome,
@@ -96,7 +101,7 @@ def comparison_view(
         "alignment": alignment_rows(comparison),
         "regions": [
             {
-                "what": describe(region, video, None),
+                "what": describe_region(region, video, None),
                 "kind": region.kind,
                 "box": [round(v) for v in region.box],
                 "score": region.score,
@@ -109,7 +114,6 @@ def comparison_view(
             }
             for region in comparison.regions
         ],
-        "pictures": [_picture(name) for name in written],
         "not_checked": list(comparison.not_checked),
         "thresholds": dict(comparison.thresholds),
     }
@@ -168,13 +172,18 @@ def _frame_span(frames: list[int]) -> str:
     return f"frames {frames[0]}–{frames[-1]} ({len(frames)} sampled)"
 
 
-def _picture(name: str) -> dict[str, str]:
-    stem = Path(name).stem.split("-compare-")[-1]
+def picture_title(stem: str) -> tuple[str, str]:
+    """Title and caption of an evidence picture from its file stem (e.g. "heatmap_frame12")."""
     key = next((k for k in PICTURE_TITLES if stem.startswith(k)), "")
     title, caption = PICTURE_TITLES.get(key, ("Comparison", ""))
     frame = stem.rsplit("_frame", 1)[1] if "_frame" in stem else ""
     if frame:
         title += f", suspect frame {frame}"
+    return title, caption
+
+
+def _picture(name: str) -> dict[str, str]:
+    title, caption = picture_title(Path(name).stem.split("-compare-")[-1])
     return {"file": name, "title": title, "caption": caption}
 
 

@@ -25,7 +25,7 @@ PREVIEW_MAX_SIDE = 720
 """The sharp preview of the file is shrunk to this longest side: enough to recognise it."""
 JPEG_QUALITY = 88
 
-Group = Literal["preview", "face", "forensic"]
+Group = Literal["preview", "face", "forensic", "compare"]
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,11 @@ import numpy as np
 from PIL import Image
 
 from unmask import __version__
+from unmask.compare.result import Comparison
 from unmask.config import ScanConfig
 from unmask.result import ScanError, ScanResult
 from unmask.scan import Scanner
+from unmask.server.web.comparison import compare_job, keep_originals
 from unmask.server.web.config import WebConfig
 from unmask.server.web.folders import make_private_folder, sweep_abandoned
 from unmask.server.web.images import JobImage, image_name, write_images
@@ -65,6 +67,11 @@ class Job:
     map_names: list[list[str]] = field(default_factory=list)
     """Per finding of the result, the names of its maps (their pixels are in `images`)."""
     deleted: bool = False
+    originals: list[Path] = field(default_factory=list)
+    """Originals uploaded with the file, to compare it with (in the job's folder)."""
+    comparison: Comparison | None = None
+    comparison_pictures: dict[str, tuple[Path, Path]] = field(default_factory=dict)
+    """The comparison's evidence pictures by name: (blurred file, sharp file)."""
 
     def map_arrays(self, finding_index: int) -> dict[str, np.ndarray]:
         """The maps of one finding, read back from the job's folder (sharp)."""
@@ -140,9 +147,12 @@ class ScanQueue:
             busy = len(self._waiting) + self._running
             return max(0, self.config.workers + self.config.queue_size - busy)
 
-    def submit(self, files: list[tuple[str, Path]]) -> list[Job]:
+    def submit(
+        self, files: list[tuple[str, Path]], originals: list[tuple[str, Path]] | None = None
+    ) -> list[Job]:
         """Queue (display name, received file) pairs, all or none: raises `BusyError` when they
-        do not all fit. Each file is moved into its job's own folder."""
+        do not all fit. Each file is moved into its job's own folder; each job gets the
+        `originals` (display name, received file) to be compared with after its scan."""
         with self._lock:
             if self._closed:
                 raise BusyError("the server is shutting down")
@@ -156,6 +166,7 @@ class ScanQueue:
                 upload = folder / ("upload" + _safe_suffix(filename))
                 os.replace(received, upload)
                 job = Job(id=job_id, filename=filename, folder=folder, upload=upload)
+                job.originals = keep_originals(folder, originals or [])
                 self._jobs[job_id] = job
                 self._waiting.append(job)
                 jobs.append(job)
@@ -265,6 +276,12 @@ class ScanQueue:
                 images = write_images(job.folder, job.upload, result, scanner.config)
             except Exception:  # previews are a help; the verdict stands without them
                 log.exception("previews of job %s failed", job.id)
+        comparison, pictures = None, {}
+        if job.originals and result.ok and not job.deleted:
+            comparison, pictures, compare_images = compare_job(
+                job.folder, job.upload, job.filename, job.originals, result, scanner.config
+            )
+            images.update(compare_images)
         # Maps are written to the job's folder; memory keeps only their names (for the report).
         map_names = [list(finding.maps) for finding in result.findings]
         for finding in result.findings:
@@ -274,6 +291,7 @@ class ScanQueue:
                 shutil.rmtree(job.folder, ignore_errors=True)
                 return
             job.result, job.images, job.map_names = result, images, map_names
+            job.comparison, job.comparison_pictures = comparison, pictures
             job.state = "error" if result.error else "done"
 
     def _sweep_forever(self) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from unmask.report.comparison import comparison_facts
 from unmask.report.timeline import timeline_chart
 from unmask.server.web import views
 from unmask.server.web.jobs import BusyError, Job, ScanQueue
@@ -23,6 +24,9 @@ from unmask.server.web.uploads import (
 )
 
 router = APIRouter(include_in_schema=False)
+
+ORIGINALS_FIELD = "originals"
+"""The upload form's second file field: originals to compare each checked file with."""
 
 BUSY_MESSAGE = "This computer is busy scanning other files. Please try again in a minute."
 GONE = PageError(
@@ -74,7 +78,15 @@ async def upload(request: Request) -> Response:
         staging = await run_in_threadpool(queue.staging_folder)
         try:
             form = await receive_form(request, staging, config.max_upload_bytes, config.max_files)
-            if not form.files:
+            suspects = [f for f in form.files if f.field != ORIGINALS_FIELD]
+            originals = [f for f in form.files if f.field == ORIGINALS_FIELD]
+            if not suspects and originals:
+                raise UploadError(
+                    400,
+                    "Only an original was chosen, no file to check.",
+                    "Choose the file to check too: the original is compared with it.",
+                )
+            if not suspects:
                 raise UploadError(400, "No file was chosen.", "Choose a picture or a video.")
             for received in form.files:
                 if received.size == 0:
@@ -86,7 +98,10 @@ async def upload(request: Request) -> Response:
                 problem = check_media_type(received)
                 if problem:
                     raise UploadError(415, problem, "Nothing was scanned.")
-            jobs = queue.submit([(f.filename, f.path) for f in form.files])
+            jobs = queue.submit(
+                [(f.filename, f.path) for f in suspects],
+                [(f.filename, f.path) for f in originals],
+            )
         except BusyError:
             raise UploadError(503, BUSY_MESSAGE, "Nothing was kept.") from None
         finally:
@@ -146,6 +161,8 @@ def result_page(request: Request, job_id: str) -> Response:
         "preview": job.images.get("preview"),
         "forensic_images": [i for i in job.images.values() if i.group == "forensic"],
         "panels": views.panels(result),
+        "comparison": comparison_facts(job.comparison) if job.comparison else None,
+        "compare_images": [i for i in job.images.values() if i.group == "compare"],
         "timeline": timeline_chart(result),
         "face_model_ran": result.verdict is not None and result.verdict.face_model is not None,
         "expires": time.strftime("%H:%M", time.localtime(expires)) if expires else None,

@@ -36,6 +36,7 @@ from unmask.report.takedown import (
     questions,
 )
 from unmask.server.guard import FORM_FIELD
+from unmask.server.web.comparison import remove_originals
 from unmask.server.web.jobs import Job
 from unmask.server.web.pages import read_form, scan_queue
 from unmask.server.web.rendering import PageError, render
@@ -153,6 +154,7 @@ def _build_now(job: Job, answers: Any, sighting: Sighting, options: PackageOptio
         for index, finding in enumerate(job.result.findings)
     ]
     item = evidence_item(job.upload, job.filename, replace(job.result, findings=findings))
+    item.comparison, item.comparison_pictures = job.comparison, job.comparison_pictures
     folder = job.folder / "report"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -162,6 +164,7 @@ def _build_now(job: Job, answers: Any, sighting: Sighting, options: PackageOptio
     shutil.rmtree(target, ignore_errors=True)
     # The result and the report are made: the file itself is no longer needed here.
     job.upload.unlink(missing_ok=True)
+    remove_originals(job.folder)
     return MadeReport(zip_path, built)
 
 

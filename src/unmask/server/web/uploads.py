@@ -47,6 +47,9 @@ class ReceivedFile:
     """The name the browser sent, cleaned for display."""
     path: Path
     size: int = 0
+    field: str = "files"
+    """The form field it came in (the upload page: "files" to check, "originals" to compare
+    them with)."""
 
 
 @dataclass
@@ -255,7 +258,9 @@ class _FormReader:
             )
         index = len(self.form.files)
         self._file = ReceivedFile(
-            display_name(filename.decode("utf-8", "replace")), self._folder / f"part-{index}"
+            display_name(filename.decode("utf-8", "replace")),
+            self._folder / f"part-{index}",
+            field=self._name,
         )
         fd = os.open(self._file.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._handle = os.fdopen(fd, "wb")

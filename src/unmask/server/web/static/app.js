@@ -6,6 +6,7 @@ function setupUpload() {
   const form = document.getElementById("upload-form");
   if (!form) return;
   const input = document.getElementById("files");
+  const originalsInput = document.getElementById("originals");
   const zone = document.getElementById("drop-zone");
   const status = document.getElementById("upload-status");
   const maxBytes = Number(form.dataset.maxBytes);
@@ -44,6 +45,8 @@ function setupUpload() {
       // The session's form token first: the server writes no file before it has checked it.
       body.append("form_token", form.elements.form_token.value);
       body.append("files", file, file.name);
+      // Each file to check travels with the originals it is to be compared with.
+      originals().forEach((original) => body.append("originals", original, original.name));
       const xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
       xhr.setRequestHeader("Accept", "application/json");
@@ -75,6 +78,10 @@ function setupUpload() {
     });
   }
 
+  function originals() {
+    return originalsInput ? Array.from(originalsInput.files) : [];
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     status.textContent = "";
@@ -83,15 +90,16 @@ function setupUpload() {
       say("No file was chosen. Choose a picture or a video.", true);
       return;
     }
-    if (files.length > maxFiles) {
+    if (files.length + originals().length > maxFiles) {
       say("Too many files at once: up to " + maxFiles + " per upload.", true);
       return;
     }
-    const tooBig = files.filter((f) => f.size > maxBytes);
-    const empty = files.filter((f) => f.size === 0);
+    const tooBig = files.concat(originals()).filter((f) => f.size > maxBytes);
+    const empty = files.concat(originals()).filter((f) => f.size === 0);
     tooBig.forEach((f) => say(f.name + " is too large: each file may be up to " +
       form.dataset.maxLabel + ".", true));
     empty.forEach((f) => say(f.name + " is empty (0 bytes).", true));
+    if (originals().some((f) => f.size > maxBytes || f.size === 0)) return;
     const ids = [];
     for (const file of files) {
       if (file.size > maxBytes || file.size === 0) continue;
