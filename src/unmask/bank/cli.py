@@ -85,6 +85,16 @@ def _store(db: str | None) -> Any:
     return BankStore(db)
 
 
+def _actor() -> str:
+    """Who a command acts as in the bank's audit log: the local user's account name."""
+    import getpass
+
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (containers)
+        return "local"
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -174,14 +184,20 @@ def bank_group() -> None:
 @friendly
 def bank_create(name: str, description: str, db: str | None) -> None:
     """Create an empty bank called NAME."""
-    _store(db).create_bank(name, description)
+    _store(db).create_bank(name, description, actor=_actor())
     _out.print(f"created bank {_safe(repr(name))}", highlight=False)
 
 
 @bank_group.command("list")
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Most entries shown for bank NAME.",
+)
 @db_option
 @friendly
 def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> None:
@@ -222,8 +238,14 @@ def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> No
 @click.argument("name")
 @click.argument("items", nargs=-1, required=True, metavar="FILE_OR_HASH...")
 @click.option("--label", "labels", multiple=True, help="Label for the new entries (repeatable).")
-@click.option("--source", default="", help="Where the hashes come from (free text).")
-@click.option("--by", "added_by", default="", help="Who adds them (recorded with each entry).")
+@click.option(
+    "--source",
+    default="",
+    help="Where the hashes come from (free text; stored only if given, never the file name).",
+)
+@click.option(
+    "--by", "added_by", default="", help="Who adds them (stored with each entry only if given)."
+)
 @db_option
 @friendly
 def bank_add(
@@ -237,8 +259,9 @@ def bank_add(
     """Add pictures, videos or hash strings to bank NAME.
 
     A file is hashed here and only its hashes are stored (pictures: pdq with crop-robust window
-    hashes, md5, sha256; videos: vpdq, md5, sha256). A hash string is TYPE:HASH
-    (pdq:..., md5:..., sha256:..., vpdq:[...]) or a bare PDQ/MD5 hash.
+    hashes, photo_md5, photo_sha256; videos: vpdq, video_md5, video_sha256). Neither the file
+    nor its name is kept. A hash string is TYPE:HASH (pdq:..., vpdq:[...], video_md5:...,
+    md5:..., sha256:...; ThreatExchange names) or a bare PDQ/MD5 hash.
     """
     from unmask.bank.store import NewEntry, entries_for_file
 
@@ -250,12 +273,12 @@ def bank_add(
         for item in items:
             if Path(item).exists():
                 hashes = hash_file(item, window_cuts=BANK_WINDOW_CUTS)
-                new += entries_for_file(hashes, list(labels), source or Path(item).name)
+                new += entries_for_file(hashes, list(labels), source)
             else:
                 kind, value = parse_hash(item)
                 new.append(NewEntry(kind, value, None, list(labels), source))
             progress.advance(task)
-    ids = store.add_entries(name, new, added_by)
+    ids = store.add_entries(name, new, added_by, actor=_actor())
     _out.print(
         f"added {len(ids)} entries to {_safe(repr(name))} (ids {ids[0]}-{ids[-1]})",
         highlight=False,
@@ -273,9 +296,9 @@ def bank_remove(name: str, entry_ids: tuple[int, ...], disable: bool, db: str | 
     store = _store(db)
     for entry_id in entry_ids:
         if disable:
-            store.set_enabled(entry_id, False, name)
+            store.set_enabled(entry_id, False, name, actor=_actor())
         else:
-            store.remove_entry(entry_id, name)
+            store.remove_entry(entry_id, name, actor=_actor())
     _out.print(f"{'disabled' if disable else 'removed'} {len(entry_ids)} entries")
 
 
@@ -291,8 +314,9 @@ def bank_remove(name: str, entry_ids: tuple[int, ...], disable: bool, db: str | 
 @db_option
 @friendly
 def bank_export(name: str, output: Path, db: str | None) -> None:
-    """Export bank NAME as JSON Lines (all fields, window hashes) or CSV (ThreatExchange
-    signal-type names and hash strings)."""
+    """Export bank NAME as JSON Lines or CSV, window hashes included. CSV has ThreatExchange
+    signal-type names and hash strings (signal_type, signal) and an extra pdq_windows column:
+    tools that ignore it cannot match crops of about 5 % that this bank matches."""
     from unmask.bank.transfer import write_csv, write_jsonl
 
     store = _store(db)
@@ -310,8 +334,9 @@ def bank_export(name: str, output: Path, db: str | None) -> None:
 @db_option
 @friendly
 def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | None) -> None:
-    """Import entries into bank NAME from a .jsonl or .csv file (as `export` writes them; CSV
-    needs the columns signal_type and signal). Nothing is added if any line is bad."""
+    """Import entries into bank NAME from a .jsonl or .csv file (as `export` writes them, or
+    ThreatExchange/HMA CSV: columns signal_type and signal; 0.1's names are read too). Nothing
+    is added if any line is bad."""
     from unmask.bank.store import NotFoundError
     from unmask.bank.transfer import read_entries
 
@@ -321,11 +346,11 @@ def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | No
     except NotFoundError:
         if not create:
             raise
-        store.create_bank(name)
+        store.create_bank(name, actor=_actor())
     fmt = "csv" if file.suffix.lower() == ".csv" else "jsonl"
     with file.open(newline="") as handle:
         entries = list(read_entries(handle, fmt))
-    ids = store.add_entries(name, entries, added_by) if entries else []
+    ids = store.add_entries(name, entries, added_by, actor=_actor()) if entries else []
     _out.print(f"imported {len(ids)} entries into {_safe(repr(name))}", highlight=False)
 
 
@@ -399,7 +424,8 @@ def keys_group() -> None:
     multiple=True,
     required=True,
     type=click.Choice(["match", "write", "admin"]),
-    help="Repeatable.",
+    help="What the key may do (repeatable): match = look up and see matches only; write = "
+    "also add, list and remove entries; admin = everything, banks and the audit log too.",
 )
 @click.option("--bank", "banks", multiple=True, help="Limit the key to these banks.")
 @db_option
@@ -408,8 +434,44 @@ def keys_create(
     key_name: str, scopes: tuple[str, ...], banks: tuple[str, ...], db: str | None
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
-    key = _store(db).create_key(key_name, list(scopes), list(banks) or None)
+    key = _store(db).create_key(key_name, list(scopes), list(banks) or None, actor=_actor())
     print(key)
+
+
+@keys_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also show revoked keys.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+@friendly
+def keys_list(show_all: bool, as_json: bool, db: str | None) -> None:
+    """List API keys: name, scopes, banks, when made (the keys themselves are not stored)."""
+    keys = _store(db).keys(include_revoked=show_all)
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": k.name,
+                        "scopes": k.scopes,
+                        "banks": k.banks,
+                        "created_at": k.created_at.isoformat() if k.created_at else None,
+                        "revoked": k.revoked,
+                    }
+                    for k in keys
+                ]
+            )
+        )
+        return
+    table = Table("key", "scopes", "banks", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            _text(k.name),
+            ",".join(k.scopes),
+            _text("all" if k.banks is None else ",".join(k.banks)),
+            k.created_at.isoformat(timespec="seconds") if k.created_at else "",
+            "yes" if k.revoked else "no",
+        )
+    _out.print(table)
 
 
 @keys_group.command("revoke")
@@ -417,9 +479,34 @@ def keys_create(
 @db_option
 @friendly
 def keys_revoke(key_name: str, db: str | None) -> None:
-    """Revoke an API key."""
-    _store(db).revoke_key(key_name)
+    """Revoke an API key: it stops working at once (kept in `keys list --all`)."""
+    _store(db).revoke_key(key_name, actor=_actor())
     _out.print(f"revoked {_safe(repr(key_name))}", highlight=False)
+
+
+@bank_group.command("audit")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+@friendly
+def bank_audit(limit: int, as_json: bool, db: str | None) -> None:
+    """Show the audit log, newest first: who (an API key's name, or local:USER) created or
+    deleted banks, added or removed entries, made or revoked keys, and when (UTC)."""
+    events = _store(db).audit_log(limit=limit)
+    if as_json:
+        print(json.dumps([e.to_dict() for e in events]))
+        return
+    table = Table("when (UTC)", "who", "action", "bank", "detail")
+    for e in events:
+        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items() if v is not None)
+        table.add_row(
+            e.at.isoformat(timespec="seconds"),
+            _text(e.actor),
+            e.action,
+            _text(e.bank or ""),
+            _text(detail),
+        )
+    _out.print(table)
 
 
 @click.command("serve", context_settings=CONTEXT)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -40,6 +41,20 @@ SIDE_INDEX_MAX = 50_000
 """Fold the side index into the main one once it holds this many hashes."""
 
 
+MATCH_CAUTIONS = {
+    "pdq": "PDQ compares how pictures look, not who is in them: a different picture that "
+    "looks alike can match, so a person must review it. A match says nothing about whether "
+    "either picture was manipulated.",
+    "vpdq": "vPDQ compares whole frames, so a deepfake matches the video it was made from, and "
+    "that unmanipulated source video matches a banked deepfake made from it: banking a "
+    "deepfake can block the original footage too. Review before acting; a match says nothing "
+    "about which of the two was manipulated.",
+    "exact": "An exact match says the file is identical to a banked one; it says nothing about "
+    "whether either was manipulated.",
+}
+"""What each kind of match does not prove, told to reviewers with every match."""
+
+
 @dataclass
 class Match:
     """One banked entry a query matched, with what a reviewer needs to judge it."""
@@ -57,6 +72,33 @@ class Match:
     """How the query relates to the banked picture when only a rotated or mirrored hash
     matched (`unmask.hashing.PDQ_DIHEDRAL_TRANSFORMS`); empty otherwise."""
 
+    @property
+    def meaning(self) -> str:
+        """What the match means, in a reviewer's words."""
+        if self.signal_type == "pdq":
+            bits = f"{self.distance} of 256 bits differ"
+            if self.transform:
+                return (
+                    f"this picture is the banked picture {self.transform}, otherwise visually "
+                    f"near-identical ({bits})"
+                )
+            if self.via_window:
+                return f"a cropped copy of a banked picture, visually near-identical ({bits})"
+            return f"visually near-identical picture ({bits})"
+        if self.signal_type == "vpdq":
+            return (
+                f"same frames as a banked video: {self.query_match_percent or 0:.0f} % of this "
+                f"video's frames match (and {self.compared_match_percent or 0:.0f} % of the "
+                "banked video's)"
+            )
+        return "exact file: byte for byte the same file as a banked one"
+
+    @property
+    def caution(self) -> str:
+        """What the match does not prove (see `MATCH_CAUTIONS`)."""
+        kind = self.signal_type if self.signal_type in ("pdq", "vpdq") else "exact"
+        return MATCH_CAUTIONS[kind]
+
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
             "bank": self.entry.bank,
@@ -64,6 +106,8 @@ class Match:
             "signal_type": self.signal_type,
             "distance": self.distance,
             "labels": self.entry.labels,
+            "meaning": self.meaning,
+            "caution": self.caution,
             "source": self.entry.source,
             "added_at": self.entry.added_at.isoformat(),
         }
@@ -206,6 +250,8 @@ class Matcher:
         self._side = _PdqSide()
 
     def status(self) -> dict[str, object]:
+        """What the index holds; `refreshed_at` is when it last loaded new entries (UTC)."""
+        refreshed = None if self.built_at is None else datetime.fromtimestamp(self.built_at, UTC)
         return {
             "pdq_hashes": len(self._main) + len(self._side.hashes),
             "pdq_pending": len(self._side.hashes),
@@ -214,7 +260,7 @@ class Matcher:
             "last_entry_id": self._last_id,
             "multi_index": self._main.multi_index,
             "radius": self.radius,
-            "refreshed_at": self.built_at,
+            "refreshed_at": refreshed,
         }
 
     # -- matching -------------------------------------------------------------------------

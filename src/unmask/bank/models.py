@@ -86,3 +86,17 @@ class ApiKey(Base):
     """Bank names the key may use; None means every bank."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEvent(Base):
+    """One admin or write action: who (a key's name or the local user), what, on which bank,
+    when. Written in the same transaction as the change, so the log never misses one."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    bank: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -12,22 +12,31 @@ import os
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, selectinload
 
-from unmask.bank.models import ApiKey, Bank, Entry, EntryWindow
+from unmask.bank.models import ApiKey, AuditEvent, Bank, Entry, EntryWindow
 from unmask.errors import UnmaskError
 from unmask.hashing import PDQ_QUALITY_THRESHOLD, FileHashes, signal_type
 
 BANK_URL_ENV = "UNMASK_BANK_URL"
 SCOPES = ("match", "write", "admin")
-"""match: look hashes up; write: add and remove entries; admin: create and delete banks."""
+"""match: look hashes up (matches only: bank, entry id, distance, labels); write: add, list and
+remove entries; admin: create and delete banks, read the audit log."""
+
+SCHEMA_REVISION = "0002"
+"""The newest migration (a test checks it is Alembic's head). A database already at it is
+opened without loading Alembic at all: checking migrations on every open made `bank list`
+take 3-4 s."""
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` with its UTC offset: SQLite returns the stored UTC times without one."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class BankError(UnmaskError):
@@ -127,9 +136,33 @@ class KeyInfo:
     name: str
     scopes: list[str]
     banks: list[str] | None
+    created_at: datetime | None = None
+    revoked: bool = False
 
     def may_use(self, bank: str) -> bool:
         return self.banks is None or bank in self.banks
+
+
+@dataclass(frozen=True)
+class AuditInfo:
+    """One line of the audit log."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    bank: str | None
+    detail: dict[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "bank": self.bank,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -175,6 +208,19 @@ class BankStore:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Bring the schema to `SCHEMA_REVISION`: one query when it is there already."""
+        try:
+            with self.engine.connect() as connection:
+                current = connection.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+            if current == SCHEMA_REVISION:
+                return
+        except (OperationalError, ProgrammingError):
+            pass  # a new database (no version table) or an unreachable one: Alembic says which
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
@@ -192,7 +238,24 @@ class BankStore:
 
     # -- banks ----------------------------------------------------------------------------
 
-    def create_bank(self, name: str, description: str = "") -> BankInfo:
+    @staticmethod
+    def _audit(
+        session: Session, actor: str, action: str, bank: str | None, **detail: object
+    ) -> None:
+        session.add(AuditEvent(actor=actor or "unknown", action=action, bank=bank, detail=detail))
+
+    def audit_log(self, *, limit: int = 100, offset: int = 0) -> list[AuditInfo]:
+        """The newest actions first."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(AuditEvent).order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
+            )
+            return [
+                AuditInfo(r.id, as_utc(r.at), r.actor, r.action, r.bank, dict(r.detail or {}))
+                for r in rows
+            ]
+
+    def create_bank(self, name: str, description: str = "", *, actor: str = "") -> BankInfo:
         name = name.strip()
         if not name or len(name) > 100 or any(c in name for c in "/\\\n\t"):
             raise BankError(
@@ -201,11 +264,14 @@ class BankStore:
         with Session(self.engine) as session:
             bank = Bank(name=name, description=description)
             session.add(bank)
+            self._audit(session, actor, "create_bank", name)
             try:
                 session.commit()
             except IntegrityError:
                 raise BankError(f"a bank called {name!r} already exists") from None
-            return BankInfo(bank.id, bank.name, bank.description, bank.enabled, bank.created_at, 0)
+            return BankInfo(
+                bank.id, bank.name, bank.description, bank.enabled, as_utc(bank.created_at), 0
+            )
 
     def banks(self) -> list[BankInfo]:
         with Session(self.engine) as session:
@@ -213,7 +279,14 @@ class BankStore:
                 session.execute(select(Entry.bank_id, func.count()).group_by(Entry.bank_id)).all()
             )
             return [
-                BankInfo(b.id, b.name, b.description, b.enabled, b.created_at, counts.get(b.id, 0))
+                BankInfo(
+                    b.id,
+                    b.name,
+                    b.description,
+                    b.enabled,
+                    as_utc(b.created_at),
+                    counts.get(b.id, 0),
+                )
                 for b in session.scalars(select(Bank).order_by(Bank.name))
             ]
 
@@ -230,7 +303,12 @@ class BankStore:
         return bank_id
 
     def update_bank(
-        self, name: str, *, description: str | None = None, enabled: bool | None = None
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        enabled: bool | None = None,
+        actor: str = "",
     ) -> BankInfo:
         with Session(self.engine) as session:
             bank = session.get(Bank, self._bank_id(session, name))
@@ -239,12 +317,15 @@ class BankStore:
                 bank.description = description
             if enabled is not None:
                 bank.enabled = enabled
+            changed = {"description": description, "enabled": enabled}
+            self._audit(session, actor, "update_bank", name, **changed)
             session.commit()
         return self.bank(name)
 
-    def delete_bank(self, name: str) -> None:
+    def delete_bank(self, name: str, *, actor: str = "") -> None:
         with Session(self.engine) as session:
             bank_id = self._bank_id(session, name)
+            self._audit(session, actor, "delete_bank", name)
             entry_ids = select(Entry.id).where(Entry.bank_id == bank_id)
             session.execute(delete(EntryWindow).where(EntryWindow.entry_id.in_(entry_ids)))
             session.execute(delete(Entry).where(Entry.bank_id == bank_id))
@@ -253,8 +334,12 @@ class BankStore:
 
     # -- entries --------------------------------------------------------------------------
 
-    def add_entries(self, bank: str, items: Sequence[NewEntry], added_by: str = "") -> list[int]:
-        """Add all `items` in one transaction; returns their ids once committed."""
+    def add_entries(
+        self, bank: str, items: Sequence[NewEntry], added_by: str = "", *, actor: str = ""
+    ) -> list[int]:
+        """Add all `items` in one transaction; returns their ids once committed. `added_by` and
+        each item's `source` are stored only as given (empty by default: a file name or a
+        person's name is personal data); who did it goes to the audit log as `actor`."""
         rows = []
         for item in items:
             kind = signal_type(item.signal_type)
@@ -276,10 +361,18 @@ class BankStore:
                 entry.windows = [EntryWindow(value=h, quality=q) for h, q in item.windows]
                 entries.append(entry)
             session.add_all(entries)
+            session.flush()
+            ids = [e.id for e in entries]
+            if ids:
+                self._audit(
+                    session, actor, "add_entries", bank, count=len(ids), first=ids[0], last=ids[-1]
+                )
             session.commit()
-            return [e.id for e in entries]
+            return ids
 
-    def set_enabled(self, entry_id: int, enabled: bool, bank: str | None = None) -> None:
+    def set_enabled(
+        self, entry_id: int, enabled: bool, bank: str | None = None, *, actor: str = ""
+    ) -> None:
         with Session(self.engine) as session:
             query = update(Entry).where(Entry.id == entry_id)
             if bank is not None:
@@ -289,9 +382,11 @@ class BankStore:
                 raise NotFoundError(
                     f"no entry with id {entry_id}" + (f" in {bank!r}" if bank else "")
                 )
+            action = "enable_entry" if enabled else "disable_entry"
+            self._audit(session, actor, action, bank, entry_id=entry_id)
             session.commit()
 
-    def remove_entry(self, entry_id: int, bank: str | None = None) -> None:
+    def remove_entry(self, entry_id: int, bank: str | None = None, *, actor: str = "") -> None:
         with Session(self.engine) as session:
             query = select(Entry).where(Entry.id == entry_id)
             if bank is not None:
@@ -302,6 +397,7 @@ class BankStore:
                     f"no entry with id {entry_id}" + (f" in {bank!r}" if bank else "")
                 )
             session.delete(entry)
+            self._audit(session, actor, "remove_entry", bank, entry_id=entry_id)
             session.commit()
 
     @staticmethod
@@ -317,7 +413,7 @@ class BankStore:
             entry.quality,
             list(entry.labels or []),
             entry.source,
-            entry.added_at,
+            as_utc(entry.added_at),
             entry.added_by,
             entry.enabled and bank_enabled,
             [(w.value, w.quality) for w in entry.windows] if windows else [],
@@ -385,7 +481,12 @@ class BankStore:
     # -- API keys -------------------------------------------------------------------------
 
     def create_key(
-        self, name: str, scopes: Sequence[str], banks: Sequence[str] | None = None
+        self,
+        name: str,
+        scopes: Sequence[str],
+        banks: Sequence[str] | None = None,
+        *,
+        actor: str = "",
     ) -> str:
         """Create a key and return it; only its SHA-256 is stored, so show it once."""
         bad = [s for s in scopes if s not in SCOPES]
@@ -405,6 +506,10 @@ class BankStore:
                     revoked=False,
                 )
             )
+            scope_list, bank_list = list(scopes), list(banks) if banks else None
+            self._audit(
+                session, actor, "create_key", None, key=name, scopes=scope_list, banks=bank_list
+            )
             try:
                 session.commit()
             except IntegrityError:
@@ -418,18 +523,30 @@ class BankStore:
             )
             return None if row is None else KeyInfo(row.name, list(row.scopes), row.banks)
 
-    def keys(self) -> list[KeyInfo]:
+    def keys(self, *, include_revoked: bool = False) -> list[KeyInfo]:
+        """API keys by name (never the keys themselves: only their hashes are stored)."""
+        query = select(ApiKey).order_by(ApiKey.name)
+        if not include_revoked:
+            query = query.where(ApiKey.revoked.is_(False))
         with Session(self.engine) as session:
             return [
-                KeyInfo(k.name, list(k.scopes), k.banks)
-                for k in session.scalars(select(ApiKey).where(ApiKey.revoked.is_(False)))
+                KeyInfo(k.name, list(k.scopes), k.banks, as_utc(k.created_at), k.revoked)
+                for k in session.scalars(query)
             ]
 
-    def revoke_key(self, name: str) -> None:
+    def revoke_key(self, name: str, *, actor: str = "") -> None:
         with Session(self.engine) as session:
-            done = session.execute(update(ApiKey).where(ApiKey.name == name).values(revoked=True))
+            done = session.execute(
+                update(ApiKey)
+                .where(ApiKey.name == name, ApiKey.revoked.is_(False))
+                .values(revoked=True)
+            )
             if done.rowcount == 0:  # type: ignore[attr-defined]
-                raise NotFoundError(f"no key called {name!r}")
+                raise NotFoundError(
+                    f"no key called {name!r} (or it is revoked already)",
+                    "list keys with `unmask bank keys list`",
+                )
+            self._audit(session, actor, "revoke_key", None, key=name)
             session.commit()
 
 

@@ -57,6 +57,7 @@ def create_app(
     app.include_router(hashing.router)
     app.include_router(matching.router)
     app.include_router(banks.router)
+    app.include_router(banks.audit_router)
     if pages:
         install(app, config)
     return app

@@ -18,6 +18,7 @@ from unmask.bank.store import KeyInfo
 from unmask.hashing import FileHashes, hash_file
 from unmask.server.auth import MatchKey
 from unmask.server.errors import ERROR_RESPONSES, ApiError
+from unmask.server.routers.models import HashesOut
 from unmask.server.web.folders import make_private_folder
 from unmask.server.web.uploads import UploadError, receive_form
 
@@ -75,6 +76,11 @@ async def hash_upload(request: Request, window_cuts: tuple[float, ...] | None) -
                         "md5": "0d12d4462273b533b9197f78b9aeb0d7",
                         "pdq": "e64cc9d91c623882f8d1f1d9a398e78c9f199b3bd83924f2b7e11e0bf861b064",
                         "pdq_quality": 100,
+                        "signals": {
+                            "pdq": "e64cc9d9...",
+                            "photo_md5": "0d12d4462273b533b9197f78b9aeb0d7",
+                            "photo_sha256": "9f86d0...",
+                        },
                     }
                 }
             }
@@ -82,6 +88,7 @@ async def hash_upload(request: Request, window_cuts: tuple[float, ...] | None) -
     },
     openapi_extra=UPLOAD_BODY,
 )
-async def hash_media(request: Request, _key: KeyInfo = MatchKey) -> dict[str, object]:
-    """sha256, md5 and pdq (pictures) or vpdq (videos), in ThreatExchange encodings."""
-    return (await hash_upload(request, None)).to_dict()
+async def hash_media(request: Request, _key: KeyInfo = MatchKey) -> HashesOut:
+    """sha256, md5 and pdq (pictures) or vpdq (videos); `signals` has them under their
+    ThreatExchange names and encodings."""
+    return HashesOut.of(await hash_upload(request, None))

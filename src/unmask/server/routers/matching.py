@@ -11,6 +11,7 @@ from unmask.hashing import QUERY_WINDOW_CUTS
 from unmask.server.auth import MatchKey
 from unmask.server.errors import ERROR_RESPONSES
 from unmask.server.routers.hashing import UPLOAD_BODY, hash_upload
+from unmask.server.routers.models import IndexOut, LookupOut, MatchOut
 
 router = APIRouter(tags=["matching"], responses=ERROR_RESPONSES)
 
@@ -22,9 +23,10 @@ MATCH_EXAMPLE = {
             "signal_type": "pdq",
             "distance": 12,
             "labels": ["ncii"],
-            "source": "submission 2026-11-02",
-            "added_at": "2026-11-02T10:00:00+00:00",
+            "meaning": "visually near-identical picture (12 of 256 bits differ)",
+            "caution": "PDQ compares how pictures look, not who is in them: ...",
             "via_window": False,
+            "transform": None,
         }
     ],
     "low_quality": False,
@@ -46,9 +48,9 @@ def _banks(key: KeyInfo, wanted: list[str] | None) -> set[str] | None:
     return set(key.banks) & set(wanted) if wanted else set(key.banks)
 
 
-def _answer(matcher: Matcher, query: Query, banks: set[str] | None) -> dict[str, object]:
+def _answer(matcher: Matcher, query: Query, banks: set[str] | None) -> LookupOut:
     matches = matcher.match(query, banks)
-    return {"matches": [m.to_dict() for m in matches], "low_quality": query.low_quality}
+    return LookupOut(matches=[MatchOut.of(m) for m in matches], low_quality=query.low_quality)
 
 
 @router.post(
@@ -56,7 +58,7 @@ def _answer(matcher: Matcher, query: Query, banks: set[str] | None) -> dict[str,
     summary="Look up a hash",
     responses={200: {"content": {"application/json": {"example": MATCH_EXAMPLE}}}},
 )
-def lookup_hash(body: HashLookup, request: Request, key: KeyInfo = MatchKey) -> dict[str, object]:
+def lookup_hash(body: HashLookup, request: Request, key: KeyInfo = MatchKey) -> LookupOut:
     """Every enabled entry within the match distance (PDQ: 31 bits) of the hash."""
     query = Query.from_hash(body.signal_type, body.signal)
     return _answer(request.app.state.matcher, query, _banks(key, body.banks))
@@ -68,13 +70,17 @@ def lookup_hash(body: HashLookup, request: Request, key: KeyInfo = MatchKey) -> 
     responses={200: {"content": {"application/json": {"example": MATCH_EXAMPLE}}}},
     openapi_extra=UPLOAD_BODY,
 )
-async def lookup_upload(request: Request, key: KeyInfo = MatchKey) -> dict[str, object]:
-    """Hash the upload (never stored; pictures also by crop-robust windows) and look it up."""
+async def lookup_upload(request: Request, key: KeyInfo = MatchKey) -> LookupOut:
+    """Hash the upload (never stored; pictures also by crop-robust windows, rotations and
+    mirror images) and look it up."""
     hashes = await hash_upload(request, QUERY_WINDOW_CUTS)
     return _answer(request.app.state.matcher, Query.from_file(hashes), _banks(key, None))
 
 
 @router.get("/v1/index", summary="Index status")
-def index_status(request: Request, _key: KeyInfo = MatchKey) -> dict[str, object]:
-    """How many hashes the match index holds and when it last loaded new entries."""
-    return request.app.state.matcher.status()
+def index_status(request: Request, _key: KeyInfo = MatchKey) -> IndexOut:
+    """How many hashes the match index holds and when it last loaded new entries (it loads
+    them now, so entries added by any process are counted)."""
+    matcher = request.app.state.matcher
+    matcher.refresh(force=True)
+    return IndexOut(**matcher.status())  # type: ignore[arg-type]
