@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from face_model_factory import write_model
+from media_factory import EXAMPLE
 from web_server import serving
 
 from unmask.bank.store import BankStore
@@ -168,4 +169,47 @@ def test_a_deepfake_video_in_the_browser_blurred_until_revealed_then_reported_an
     assert "not a picture or video" in page.locator("#upload-status").inner_text()
     outside = [u for u in requested if not u.startswith(site)]
     assert not outside, f"the pages fetched from elsewhere: {outside}"
+    page.close()
+
+
+def test_a_picture_checked_beside_its_original_shows_the_comparison_blurred(
+    browser: Any, site: str, tmp_path: Path
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from unmask.compare import controls
+    from unmask.faces import FaceDetector
+
+    rgb = np.asarray(Image.open(EXAMPLE).convert("RGB"))
+    x0, y0, x1, y1 = (round(v) for v in FaceDetector().detect(rgb)[0].box)
+    edited = rgb.copy()
+    edited[y0:y1, x0:x1] = rgb[y0:y1, x0:x1][::-1, ::-1]
+    posted = tmp_path / "posted.jpg"
+    posted.write_bytes(controls.jpeg_bytes(edited, 90))
+
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(site + "/")
+    page.get_by_label("Choose pictures or videos").set_input_files(str(posted))
+    page.get_by_label("The original, if you have it (optional)").set_input_files(str(EXAMPLE))
+    page.get_by_role("button", name="Check these files").click()
+    page.wait_for_url(re.compile(r"/jobs/[\w-]+$"), timeout=TIMEOUT_MS)
+
+    section = page.locator("#comparison")
+    assert "Altered" in section.locator(".headline").inner_text()
+    assert "astronaut.jpg" in section.inner_text()
+    pictures = section.locator("figure.picture img")
+    assert pictures.count() == 2
+    for i in range(2):
+        assert "blurred" in (pictures.nth(i).get_attribute("class") or "")
+    assert not [u for u in requested if u.endswith("/sharp")]
+    section.get_by_role("button", name="Reveal this picture").first.click()
+    page.wait_for_function(
+        "img => img.src.endsWith('/sharp') && img.complete && img.naturalWidth > 0",
+        arg=pictures.first.element_handle(),
+    )
+    assert sum(u.endswith("/sharp") for u in requested) == 1
+    assert not [u for u in requested if not u.startswith(site)]
     page.close()
