@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -366,3 +367,92 @@ def test_cli_hash_prints_threatexchange_names(shared_data: Path) -> None:
     data = json.loads(r.output)
     assert set(data) >= {"sha256", "md5", "pdq", "pdq_quality"}
     assert data["pdq_quality"] == 100
+
+
+def test_cli_keys_list_revoke_and_audit_log(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"UNMASK_BANK_URL": f"sqlite:///{tmp_path}/keys.sqlite3"}
+    for args in (
+        ["bank", "create", "ncii"],
+        ["bank", "keys", "create", "platform", "--scope", "match", "--bank", "ncii"],
+        ["bank", "add", "ncii", "md5:" + "c" * 32],
+        ["bank", "keys", "revoke", "platform"],
+    ):
+        r = runner.invoke(app, args, env=env)
+        assert r.exit_code == 0, r.output
+    listed = json.loads(runner.invoke(app, ["bank", "keys", "list", "--json"], env=env).output)
+    assert listed == []  # revoked keys are shown only with --all
+    r = runner.invoke(app, ["bank", "keys", "list", "--all", "--json"], env=env)
+    (key,) = json.loads(r.output)
+    assert (key["name"], key["scopes"], key["banks"], key["revoked"]) == (
+        "platform",
+        ["match"],
+        ["ncii"],
+        True,
+    )
+    assert datetime.fromisoformat(key["created_at"]).utcoffset() is not None
+    r = runner.invoke(app, ["bank", "keys", "revoke", "platform"], env=env)
+    assert r.exit_code == 2 and "revoked already" in r.output
+    audit = json.loads(runner.invoke(app, ["bank", "audit", "--json"], env=env).output)
+    assert [e["action"] for e in audit] == [
+        "revoke_key",
+        "add_entries",
+        "create_key",
+        "create_bank",
+    ]
+    assert all(e["actor"].startswith("local") for e in audit)
+    # The entry was stored without a source or author: none was given.
+    (entry,) = json.loads(runner.invoke(app, ["bank", "list", "ncii", "--json"], env=env).output)
+    assert (entry["source"], entry["added_by"]) == ("", "")
+
+
+def test_an_older_bank_is_migrated_once_and_opened_without_alembic_after(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from unmask.bank import store as store_module
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(Path(store_module.__file__).parent / "migrations")
+    )
+    assert ScriptDirectory.from_config(config).get_current_head() == store_module.SCHEMA_REVISION
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    engine = create_engine(url)
+    with engine.begin() as connection:  # a bank made by 0.1: schema 0001, one bank
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO banks (name, description, enabled, created_at) "
+            "VALUES ('old', '', 1, '2026-11-02 10:00:00')"
+        )
+    engine.dispose()
+    bank = BankStore(url)
+    assert [b.name for b in bank.banks()] == ["old"]
+    assert bank.banks()[0].created_at.isoformat() == "2026-11-02T10:00:00+00:00"
+    bank.create_bank("new", actor="local:test")  # the audit table exists now
+    assert [e.action for e in bank.audit_log()] == ["create_bank"]
+    bank.close()
+
+
+def test_video_match_warns_that_a_source_video_matches_its_deepfake(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    env = {"UNMASK_BANK_URL": f"sqlite:///{tmp_path}/v.sqlite3"}
+    video = shared_data / "hashes" / "TE__tmk__sample-videos__pattern-sd-grey-bar.mp4"
+    runner.invoke(app, ["bank", "create", "v"], env=env)
+    runner.invoke(app, ["bank", "add", "v", str(video)], env=env)
+    r = runner.invoke(app, ["bank", "match", str(video), "--json"], env=env)
+    by_kind = {m["signal_type"]: m for m in json.loads(r.output)["matches"]}
+    assert set(by_kind) == {"vpdq", "video_md5", "video_sha256"}
+    assert by_kind["vpdq"]["meaning"].startswith("same frames as a banked video: 100 %")
+    assert "source video matches a banked deepfake" in by_kind["vpdq"]["caution"]
+    assert by_kind["video_md5"]["meaning"].startswith("exact file")
+    r = runner.invoke(app, ["bank", "match", "pdq:" + PDQ_A], env=env)
+    said = " ".join(r.output.split())
+    assert r.exit_code == 0
+    assert "no match in every enabled bank; compared the PDQ hash given" in said
+    assert "does not mean the file is not banked elsewhere, nor that it is unaltered" in said

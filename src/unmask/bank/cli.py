@@ -371,11 +371,14 @@ def bank_match(
     items: tuple[str, ...], banks: tuple[str, ...], radius: int, as_json: bool, db: str | None
 ) -> None:
     """Match pictures, videos or hash strings against the banks. Pictures are also matched by
-    sub-window hashes, so cropped copies are found. A PDQ match is a lead for a person to
-    review, not proof: different pictures can look alike to PDQ."""
+    sub-window hashes and by their rotations and mirror images, so cropped, turned and mirrored
+    copies are found. Each match says what it means; a PDQ or vPDQ match is a lead for a person
+    to review, not proof: different pictures can look alike to PDQ, and a deepfake matches the
+    video it was made from."""
     from unmask.bank.matching import Matcher, Query
 
     matcher = Matcher(_store(db), radius=radius)
+    where = ", ".join(repr(b) for b in banks) if banks else "every enabled bank"
     any_match = False
     for item in items:
         if Path(item).exists():
@@ -396,19 +399,40 @@ def bank_match(
             )
             continue
         if not matches:
-            note = " (picture too plain for PDQ: quality < 50)" if query.low_quality else ""
-            _out.print(f"{_safe(item)}: no match{note}", highlight=False)
+            _out.print(f"{_safe(item)}: {_safe(_no_match_text(query, where))}", highlight=False)
+        cautions: dict[str, str] = {}
         for m in matches:
-            extra = " via a cropped window" if m.via_window else ""
-            if m.query_match_percent is not None:
-                extra = f" ({m.query_match_percent:.0f} % of frames)"
             _out.print(
-                f"{_safe(item)}: [bold]match[/] bank {_safe(repr(m.entry.bank))} entry "
-                f"{m.entry.id} {m.signal_type} distance {m.distance}{extra} labels "
-                f"{_safe(','.join(m.entry.labels))}",
+                f"{_safe(item)}: [bold]match[/] in bank {_safe(repr(m.entry.bank))}, entry "
+                f"{m.entry.id} ({m.signal_type}): {_safe(m.meaning)}; labels "
+                f"{_safe(','.join(m.entry.labels) or '-')}",
                 highlight=False,
             )
+            cautions.setdefault(m.caution, m.caution)
+        for caution in cautions:
+            _out.print(f"  [dim]note: {_safe(caution)}[/]", highlight=False)
     sys.exit(EXIT_MATCH if any_match else EXIT_NO_MATCH)
+
+
+def _no_match_text(query: Any, where: str) -> str:
+    """'No match' said as what was compared and what it cannot see, never as an all-clear."""
+    compared = []
+    if query.rotations or len(query.pdq) > 1:
+        compared.append("PDQ of the picture, 16 crop windows, its rotations and mirror images")
+    elif query.pdq:
+        compared.append("the PDQ hash given (no crop windows, rotations or mirror images)")
+    if query.vpdq:
+        compared.append("vPDQ of one frame a second")
+    if query.exact:
+        compared.append("the file's MD5 and SHA-256")
+    text = f"no match in {where}; compared {'; '.join(compared) or 'the hash given'}"
+    if query.low_quality:
+        text += " (the picture is too plain for PDQ, quality < 50: only exact copies can match)"
+    return (
+        text + ". Not found here does not mean the file is not banked elsewhere, nor that it "
+        "is unaltered: copies changed beyond these hashes' reach (crops over about 6 %, "
+        "overlays, a screen re-filmed) are missed."
+    )
 
 
 @bank_group.group("keys")
