@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask import __version__
@@ -17,6 +16,7 @@ from unmask.config import DEFAULT_CROP_SIZE, DEFAULT_FACE_MARGIN, ScanConfig
 from unmask.errors import UnmaskError
 from unmask.media.limits import Limits
 from unmask.result import ScanError, ScanResult
+from unmask.terminal import PipeSafeConsole, markup_safe
 
 EXIT_OK = 0
 EXIT_FLAGGED = 1
@@ -29,7 +29,7 @@ EXIT_CODES_HELP = (
     "Files met in a folder that are not pictures or videos are listed but do not set 2."
 )
 
-_out = Console()
+_out = PipeSafeConsole()
 _err = Console(stderr=True)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -169,8 +169,9 @@ def scan(
     )
 
     from unmask import inputs as input_list
-    from unmask.output import printable, write_jsonl, write_maps
+    from unmask.output import write_jsonl, write_maps
     from unmask.scan import IsolatedScanner
+    from unmask.terminal import printable
 
     # Each file is scanned in one worker process that is killed if the file passes
     # --time-budget (a decoder stuck in C code cannot be stopped any other way).
@@ -180,13 +181,13 @@ def scan(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--detectors") from None
     except UnmaskError as exc:  # a model that is missing or damaged
-        _err.print(f"[red]error:[/red] {escape(exc.message)}; {escape(exc.hint)}")
+        _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
     try:
         items = input_list.expand(list(paths), max_file_bytes)
     except UnmaskError as exc:
         scanner.close()
-        _err.print(f"[red]error:[/red] {escape(exc.message)}; {escape(exc.hint)}")
+        _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
 
     jsonl = as_jsonl or (output is not None and output.suffix == ".jsonl")
@@ -275,9 +276,9 @@ def _show(
         elif results:
             print_table(_out, results)
         if output is not None:
-            _out.print(f"results written to {escape(str(output))}", highlight=False)
+            _out.print(f"results written to {markup_safe(output)}", highlight=False)
         if maps is not None:
-            _out.print(f"maps written to {escape(str(maps))}/", highlight=False)
+            _out.print(f"maps written to {markup_safe(maps)}/", highlight=False)
 
 
 @app.command(epilog="Exit codes: 0 done; 2 the input could not be read; 64 wrong usage.")
@@ -324,11 +325,11 @@ def faces(
             print(json.dumps({"path": path, "error": asdict(error)}, indent=2))
         else:
             _err.print(
-                f"[red]{_safe(path)}: could not be read:[/red] {_safe(exc.message)}",
+                f"[red]{markup_safe(path)}: could not be read:[/red] {markup_safe(exc.message)}",
                 highlight=False,
             )
             if exc.hint:
-                _err.print(f"what to do: {_safe(exc.hint)}", highlight=False)
+                _err.print(f"what to do: {markup_safe(exc.hint)}", highlight=False)
         sys.exit(EXIT_UNREADABLE)
     tracks = scanner.find_faces(media)
     if crops is not None:
@@ -344,7 +345,7 @@ def faces(
         print(json.dumps(document, indent=2, default=float))
     else:
         _out.print(
-            f"{_safe(path)}: {len(tracks)} face(s) in {len(media.frames)} frame(s)",
+            f"{markup_safe(path)}: {len(tracks)} face(s) in {len(media.frames)} frame(s)",
             highlight=False,
         )
         for track in tracks:
@@ -357,15 +358,7 @@ def faces(
                     + " ".join(f"({x:.0f},{y:.0f})" for x, y in d.landmarks)
                 )
         if crops is not None:
-            _out.print(f"crops written to {_safe(crops)}/", highlight=False)
-
-
-def _safe(text: object) -> str:
-    """A file name (or other file-controlled text) for Rich: control characters escaped and
-    brackets never read as markup (`dir[/]bad.jpg` is a name, not a closing tag)."""
-    from unmask.output import printable
-
-    return escape(printable(str(text)))
+            _out.print(f"crops written to {markup_safe(crops)}/", highlight=False)
 
 
 def _already_done(output: Path) -> dict[str, dict]:

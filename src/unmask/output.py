@@ -18,6 +18,7 @@ from rich.text import Text
 
 from unmask import __version__
 from unmask.result import SCHEMA_VERSION, Finding, ScanResult, Verdict
+from unmask.terminal import printable
 
 VERDICT_STYLE = {
     "likely_manipulated": "bold red",
@@ -29,12 +30,6 @@ SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 64
 """Most characters in a timeline; longer timelines show the highest value of each stretch."""
 
-# Characters that a terminal acts on or that make a shown name read differently from what it
-# is: C0 and C1 controls (ESC starts a terminal command: `\x1b[2J` clears the screen),
-# DEL, and the bidirectional overrides and invisible formatting of Unicode (U+202E would show
-# "gpj.exe" as "exe.jpg").
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
 MAP_FILE_NAMES = {
     "ela": "error-level",
     "noise": "noise-level-by-block",
@@ -42,13 +37,6 @@ MAP_FILE_NAMES = {
 }
 """File-name parts for `--maps`, so that the two noise maps are told apart by name: the noise
 level estimated per block, and the filtered residual itself."""
-
-
-def printable(text: str) -> str:
-    """`text` with every control, bidirectional and invisible formatting character written as
-    an escape (`\x1b`, `\u202e`), for showing file names and file-controlled strings in a
-    terminal. Combine with Rich `Text` (or `markup=False`) so that `[/]` is not markup either."""
-    return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 def json_document(results: list[dict[str, Any]]) -> str:

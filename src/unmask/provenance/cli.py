@@ -214,9 +214,9 @@ def _check_readable(path: Path) -> None:
 
 def _safe(text: object) -> str:
     """File-controlled text for Rich: control characters escaped, brackets not markup."""
-    from unmask.output import printable
+    from unmask.terminal import markup_safe
 
-    return escape(printable(str(text)))
+    return markup_safe(text)
 
 
 def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:

@@ -1,0 +1,49 @@
+"""Showing file-controlled text in a terminal safely, and living with a closed pipe.
+
+File names, metadata and messages that quote them are hostile input: a name can hold Rich
+markup (`dir[/]bad.jpg` is a closing tag to Rich) or terminal commands (`\\x1b[2J` clears the
+screen; U+202E shows "gpj.exe" as "exe.jpg"). Everything shown goes through `printable`, and
+into Rich as `Text` or through `markup_safe`, never as markup.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from rich.console import Console
+from rich.markup import escape
+
+# Characters that a terminal acts on or that make a shown name read differently from what it
+# is: C0 and C1 controls (ESC starts a terminal command), DEL, and the bidirectional overrides
+# and invisible formatting characters of Unicode.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control, bidirectional and invisible formatting character written as
+    an escape (`\\x1b`, `\\u202e`). Combine with Rich `Text` (or `markup_safe`) so that `[/]`
+    is not markup either."""
+    return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def markup_safe(text: object) -> str:
+    """Any value as text to put inside a Rich markup string: printable, brackets escaped."""
+    return escape(printable(str(text)))
+
+
+class PipeSafeConsole(Console):
+    """A Rich console that, when its reader goes away (`unmask scan photo.jpg | head -1`),
+    stops writing and lets the command finish with the exit code its results call for,
+    instead of Rich's default of exiting with status 1 (which reads as "likely manipulated")."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.file.fileno())
+        except (OSError, ValueError):
+            pass
+
+
+__all__ = ["PipeSafeConsole", "markup_safe", "printable"]
