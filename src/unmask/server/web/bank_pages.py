@@ -127,7 +127,8 @@ async def create_bank(request: Request) -> Response:
         return _page(request, key, 403, error="Creating a bank needs a key with the admin scope.")
     name = form.value("name").strip()
     try:
-        request.app.state.store.create_bank(name, form.value("description").strip())
+        description = form.value("description").strip()
+        request.app.state.store.create_bank(name, description, actor=f"key:{key.name} (web)")
     except UnmaskError as exc:
         return _page(request, key, 400, error=exc.message, hint=exc.hint)
     return _page(request, key, notice=f"Created the bank “{name}”.")
@@ -146,8 +147,9 @@ async def add_to_bank(request: Request) -> Response:
             raise UploadError(403, f"This key may not add to the bank “{bank}”.")
         if not entries:
             raise UploadError(400, "Nothing to add.", "Choose files or paste hashes.")
-        added_by = f"{key.name} (web)"
-        ids = await run_in_threadpool(request.app.state.store.add_entries, bank, entries, added_by)
+        # Who added them goes to the audit log, not onto the entries (least data).
+        add = request.app.state.store.add_entries
+        ids = await run_in_threadpool(add, bank, entries, "", actor=f"key:{key.name} (web)")
         # A person adding and then looking up expects the new hashes to match at once.
         await run_in_threadpool(request.app.state.matcher.refresh, True)
     except UploadError as exc:
@@ -202,7 +204,7 @@ async def _received(
             finally:
                 Path(received.path).unlink(missing_ok=True)
             if for_bank:
-                out += entries_for_file(hashes, labels, source or received.filename)
+                out += entries_for_file(hashes, labels, source)
             else:
                 out.append((received.filename, Query.from_file(hashes)))
         lines = [x.strip() for x in form.value("hashes").splitlines() if x.strip()]
