@@ -114,7 +114,7 @@ def test_a_report_on_a_shared_deepfake_video_writes_every_file(
     assert evidence["pictures_blurred"] is True and evidence["media_included"] is False
     with (video_package / "hashes.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert {r["signal_type"] for r in rows} == {"sha256", "md5", "vpdq"}
+    assert {r["signal_type"] for r in rows} == {"video_sha256", "video_md5", "vpdq"}
     assert not any(p.suffix == ".mp4" for p in video_package.rglob("*")), "media only on request"
 
 
@@ -417,6 +417,8 @@ def test_locations_given_as_url_and_in_the_answers_are_one_list_everywhere(tmp_p
     both = ["https://example.com/b", "https://example.com/a"]
     assert json.loads((folder / "evidence.json").read_text())["sighting"]["urls"] == both
     for notice in (folder / "takedown").glob("*.txt"):
+        if notice.name.endswith("-not-written.txt"):  # why a notice is absent (no DMCA here)
+            continue
         text = notice.read_text()
         assert all(url in text for url in both), notice.name
 
@@ -501,3 +503,36 @@ def test_asking_in_the_terminal_fills_the_requests_and_the_record(tmp_path: Path
     }
     request = (folder / "takedown" / "take_it_down.txt").read_text()
     assert "Jane Example" in request and "j@e.org" in request
+
+
+def test_requests_put_her_request_first_and_leave_out_a_dmca_notice_she_cannot_send(
+    tmp_path: Path,
+):
+    """The example photo: nothing is flagged, and she does not own the photo used."""
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({**ANSWERS, "owns_original": False}))
+    out = tmp_path / "evidence"
+    result = run(
+        "report", str(EXAMPLE), "-o", str(out), "--no-ask", "--answers", str(answers), "--no-pdf"
+    )
+    assert result.exit_code == 0, result.output
+    evidence = json.loads((out / "evidence.json").read_text())
+    assert evidence["items"][0]["scan"]["verdict"]["label"] != "likely_manipulated"
+    # No DMCA notice, and the package says why, where she looks for it.
+    assert not (out / "takedown/dmca.txt").exists()
+    why = " ".join((out / "takedown/dmca-not-written.txt").read_text().split())
+    assert "copyright owner" in why
+    assert "No DMCA notice was written" in " ".join((out / "report.html").read_text().split())
+    assert "dmca-not-written.txt" in (out / "README.txt").read_text()
+    assert "No DMCA notice was written" in said(result)
+    for notice in (out / "takedown").glob("*.txt"):
+        words = " ".join(notice.read_text().split())
+        assert "no signs of manipulation" not in words.lower(), notice.name
+    # Platforms block re-uploads by PDQ: in the platform report and in hashes.csv.
+    with (out / "hashes.csv").open() as handle:
+        rows = {r["signal_type"]: r for r in csv.DictReader(handle)}
+    assert set(rows) == {"photo_sha256", "photo_md5", "pdq"}
+    assert rows["photo_sha256"]["hash"] == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    platform = (out / "takedown/platform.txt").read_text()
+    assert f"pdq: {rows['pdq']['hash']}" in platform
+    assert evidence["items"][0]["hashes"]["pdq"] == rows["pdq"]["hash"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from unmask.report.notice_blocks import NOT_NEEDED
 from unmask.report.takedown import (
     NOTICE_KINDS,
     NOTICE_TITLES,
@@ -24,6 +25,7 @@ from unmask.report.takedown import (
     questions,
     render_notice,
     required_elements,
+    why_not_written,
 )
 
 TODAY = date(2026, 11, 27)
@@ -623,3 +625,37 @@ def test_every_kind_has_a_title_and_an_unknown_kind_is_refused() -> None:
     with pytest.raises(AnswersError) as caught:
         render_notice("gdpr", Answers())
     assert "take_it_down, dsa, dmca, platform" in caught.value.hint
+
+
+@pytest.mark.parametrize("kind", NOTICE_KINDS)
+def test_when_nothing_was_flagged_no_notice_quotes_a_no_signs_finding(kind: str) -> None:
+    words = flat(render_notice(kind, full_answers(), NOT_FLAGGED, today=TODAY))
+    assert "no signs of manipulation" not in words.lower()
+    assert "What the analysis found" not in words
+    for name, sha256 in NOT_FLAGGED.files:  # the hashes still identify the files
+        assert f"{name} SHA-256: {sha256}" in words
+    grounds = "copyright" if kind == "dmca" else "ncii"
+    assert NOT_NEEDED[grounds] in words
+
+
+def test_a_dmca_notice_is_written_only_when_she_owns_the_photo_used() -> None:
+    assert why_not_written("dmca", full_answers(owns_original=True)) is None
+    reason = why_not_written("dmca", full_answers(owns_original=False))
+    assert reason and "copyright owner" in reason
+    for kind in ("take_it_down", "dsa", "platform"):
+        assert why_not_written(kind, full_answers(owns_original=False)) is None
+
+
+def test_the_platform_report_carries_pdq_and_vpdq_hashes_under_threatexchange_names() -> None:
+    frames = [f"{'ab' * 32},{90 + i % 10},{float(i)}" for i in range(25)]
+    evidence = replace(
+        EVIDENCE, perceptual=[("still.jpg", "pdq", ["cd" * 32]), ("clip.mp4", "vpdq", frames)]
+    )
+    text = render_notice("platform", full_answers(), evidence, today=TODAY)
+    assert "HASHES FOR BLOCKING RE-UPLOADS" in text
+    assert f"pdq: {'cd' * 32}" in text
+    assert "vpdq (25 frame hashes" in text
+    assert frames[0] in text and frames[19] in text and frames[20] not in text
+    assert "5 more in hashes.csv" in text
+    assert "PDQ and vPDQ under HASHES FOR BLOCKING RE-UPLOADS" in flat(text)
+    assert all(len(line) <= 78 for line in text.splitlines() if "https://" not in line)

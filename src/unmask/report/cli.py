@@ -225,6 +225,8 @@ def create_command(
             + ". The package is sealed as written: complete a copy of the text before sending "
             "it, or make the package again with the answers (in a terminal, or --answers FILE)."
         )
+    for kind, reason in built.left_out_notices.items():
+        _err.print(Text(f"takedown/{kind}: {reason}"))
     for warning in built.warnings:
         _err.print(f"[yellow]warning:[/] {escape(warning)}")
     sys.exit(EXIT_ERROR if any(item.result.error for item in items) else EXIT_OK)

@@ -14,7 +14,7 @@ class EvidenceSummary:
     """What the analysis found, filled by the report builder; included as worded."""
 
     files: list[tuple[str, str]]  # (file name, SHA-256 hex)
-    verdict_lines: list[str]  # one plain sentence per file
+    verdict_lines: list[str]  # one plain sentence per file the analysis flagged
     analysed_at: str  # UTC ISO 8601
     tool: str  # e.g. "Unmask 0.1.0"
     signing_key_fingerprint: str  # Ed25519 fingerprint of the evidence package
@@ -22,6 +22,10 @@ class EvidenceSummary:
     """True when the analysis called at least one file likely manipulated. Only then does a
     notice say that it found signs of manipulation; an inconclusive or clean result is listed
     in the evidence section and claims nothing."""
+    perceptual: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    """(file name, ThreatExchange signal type "pdq" | "vpdq", hashes) for platforms that block
+    re-uploads by perceptual hash: one PDQ hash of a picture, or a video's vPDQ frames as
+    ThreatExchange writes them ("pdq_hex,quality,timestamp")."""
     comparisons: list[str] = field(default_factory=list)
     """One sentence per file that a comparison with its original showed `altered` (both
     files' SHA-256 and what differs, `unmask.report.comparison.comparison_line`); quoted in
@@ -108,11 +112,37 @@ def signature(answers: Answers) -> str:
     return "\n".join(lines)
 
 
-def evidence_section(evidence: EvidenceSummary | None) -> str:
-    """The files' hashes and the analysis' findings as indications; empty without evidence."""
+NOT_NEEDED = {
+    "ncii": "Whether or not it was manipulated does not change this request: intimate imagery "
+    "published without the consent of the person shown must come down either way.",
+    "copyright": "Whether or not it was manipulated does not change this notice: it concerns "
+    "copies of the photograph, altered or not.",
+}
+"""Said instead of the analysis' findings when it flagged nothing: her request never rests on
+a finding, and a "no signs of manipulation" line would only be read against her."""
+
+
+def evidence_section(evidence: EvidenceSummary | None, grounds: str = "ncii") -> str:
+    """The files' hashes, and the analysis' findings as indications only when it flagged a file
+    (otherwise `NOT_NEEDED[grounds]`); empty without evidence."""
     if evidence is None:
         return ""
     files = "\n".join(f"  - {name}\n    SHA-256: {sha256}" for name, sha256 in evidence.files)
+    if not evidence.flagged:
+        return section(
+            "EVIDENCE",
+            wrap(
+                f"The files were recorded with {evidence.tool} on {evidence.analysed_at}. The "
+                "SHA-256 hash of each file identifies it exactly, so you can find identical "
+                "copies without the files being sent:"
+            ),
+            files,
+            wrap(NOT_NEEDED[grounds]),
+            wrap(
+                "The signed evidence package (Ed25519 key fingerprint "
+                f"{evidence.signing_key_fingerprint}) is available on request."
+            ),
+        )
     return section(
         "EVIDENCE",
         wrap(
@@ -130,6 +160,39 @@ def evidence_section(evidence: EvidenceSummary | None) -> str:
             "evidence package (Ed25519 key fingerprint "
             f"{evidence.signing_key_fingerprint}) is available on request."
         ),
+    )
+
+
+MAX_VPDQ_LINES = 20
+"""vPDQ frames quoted in a notice (one a second: 20 s of video); the rest are in hashes.csv,
+so a pasted request stays within the length a report form takes."""
+
+
+def perceptual_section(evidence: EvidenceSummary | None) -> str:
+    """The PDQ and vPDQ hashes, under ThreatExchange's signal-type names, that let a platform
+    block re-encoded and resized copies (SHA-256 finds exact copies only)."""
+    if evidence is None or not evidence.perceptual:
+        return ""
+    blocks = []
+    for name, kind, hashes in evidence.perceptual:
+        if kind == "pdq":
+            blocks.append(f"  - {name}\n    pdq: {hashes[0]}")
+            continue
+        shown = "\n".join(f"      {line}" for line in hashes[:MAX_VPDQ_LINES])
+        more = len(hashes) - MAX_VPDQ_LINES
+        rest = f"\n      ... {more} more in hashes.csv of the evidence package" if more > 0 else ""
+        blocks.append(
+            f"  - {name}\n    vpdq ({len(hashes)} frame hashes, one a second, as "
+            f"pdq,quality,timestamp):\n{shown}{rest}"
+        )
+    return section(
+        "HASHES FOR BLOCKING RE-UPLOADS",
+        wrap(
+            "Perceptual hashes (PDQ for pictures, vPDQ for videos; ThreatExchange signal types "
+            "pdq and vpdq) match re-encoded, resized or slightly cropped copies too. Please add "
+            "them to your hash-matching system:"
+        ),
+        "\n".join(blocks),
     )
 
 

@@ -37,7 +37,7 @@ from unmask import __version__
 from unmask.compare.result import Comparison
 from unmask.config import ScanConfig
 from unmask.errors import UnmaskError
-from unmask.hashing import FileHashes, file_sha256, hash_file, serialise_vpdq
+from unmask.hashing import FileHashes, file_sha256, hash_file
 from unmask.report import pictures
 from unmask.report.comparison import (
     comparison_line,
@@ -45,6 +45,7 @@ from unmask.report.comparison import (
     comparison_view,
     strip_folders,
 )
+from unmask.report.plaintext import wrap
 from unmask.report.render import RenderError, render_html, text_document_html, write_pdf
 from unmask.report.signing import SealingKey, load_or_create_key, seal
 from unmask.report.takedown import (
@@ -54,6 +55,7 @@ from unmask.report.takedown import (
     EvidenceSummary,
     missing_elements,
     render_notice,
+    why_not_written,
 )
 from unmask.report.timeline import timeline_chart
 from unmask.result import ScanResult
@@ -111,6 +113,9 @@ class BuiltPackage:
     files: list[str]
     zip_path: Path | None = None
     incomplete_notices: dict[str, list[str]] = field(default_factory=dict)
+    left_out_notices: dict[str, str] = field(default_factory=dict)
+    """Notice kind -> why it was asked for but not written (a DMCA notice without her owning
+    the photo used); the report and README.txt say so too."""
     """Notice kind -> the questions still unanswered (their places are marked in the text)."""
     warnings: list[str] = field(default_factory=list)
 
@@ -195,6 +200,7 @@ def build_package(
         files=sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()),
         zip_path=zip_package(out) if options.make_zip else None,
         incomplete_notices={n["kind"]: n["missing"] for n in notices if n["missing"]},
+        left_out_notices={n["kind"]: n["left_out"] for n in notices if n["left_out"]},
         warnings=warnings,
     )
 
@@ -238,11 +244,13 @@ def _write(
     _write_hash_list(folder / "hashes.csv", items)
     summary = EvidenceSummary(
         files=[(item.name, item.result.sha256 or "") for item in items if item.result.sha256],
-        verdict_lines=[_verdict_line(item) for item in items],
+        # Only what was flagged is quoted: her request never rests on "no signs found".
+        verdict_lines=[_verdict_line(item) for item in items if item.result.flagged],
         analysed_at=created_at,
         tool=f"Unmask {__version__}",
         signing_key_fingerprint=key.fingerprint,
         flagged=any(item.result.flagged for item in items),
+        perceptual=_perceptual(items),
         comparisons=[
             comparison_line(item.comparison)
             for item in items
@@ -269,7 +277,7 @@ def _write(
     if options.pdf:
         try:
             write_pdf(report_html, folder / "report.pdf", folder)
-            for notice in notices:
+            for notice in (n for n in notices if not n["left_out"]):
                 write_pdf(
                     text_document_html(notice["title"], notice["text"]),
                     folder / notice["pdf"],
@@ -389,22 +397,33 @@ def _models(items: list[EvidenceItem], face_swap_model: Path | None) -> dict[str
 
 
 def _write_hash_list(path: Path, items: list[EvidenceItem]) -> None:
-    """One row per hash: file, signal type (ThreatExchange names), hash, PDQ quality."""
+    """One row per hash: file, signal type, hash, PDQ quality. Signal types and encodings are
+    ThreatExchange's (`FileHashes.signals`: photo_/video_sha256 and _md5, pdq, vpdq as
+    `vpdq_to_json`), so `unmask bank import` and HMA-style tools read the rows as they are."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "signal_type", "hash", "quality"])
         for item in items:
             if item.hashes is None:
-                if item.result.sha256:
+                if item.result.sha256:  # a file that could not be decoded: kind unknown
                     writer.writerow([item.name, "sha256", item.result.sha256, ""])
                 continue
-            hashes = item.hashes
-            writer.writerow([item.name, "sha256", hashes.sha256, ""])
-            writer.writerow([item.name, "md5", hashes.md5, ""])
-            if hashes.pdq is not None:
-                writer.writerow([item.name, "pdq", hashes.pdq, hashes.pdq_quality])
-            if hashes.vpdq:
-                writer.writerow([item.name, "vpdq", serialise_vpdq(hashes.vpdq), ""])
+            for signal, value in item.hashes.signals().items():
+                quality = item.hashes.pdq_quality if signal == "pdq" else ""
+                writer.writerow([item.name, signal, value, quality])
+
+
+def _perceptual(items: list[EvidenceItem]) -> list[tuple[str, str, list[str]]]:
+    """(file, "pdq" | "vpdq", hashes) of every file that has them, for the platform report."""
+    out: list[tuple[str, str, list[str]]] = []
+    for item in items:
+        if item.hashes is None:
+            continue
+        if item.hashes.pdq is not None:
+            out.append((item.name, "pdq", [item.hashes.pdq]))
+        if item.hashes.vpdq:
+            out.append((item.name, "vpdq", [str(frame) for frame in item.hashes.vpdq]))
+    return out
 
 
 def _write_notices(
@@ -413,24 +432,32 @@ def _write_notices(
     answers: Answers,
     summary: EvidenceSummary,
 ) -> list[dict[str, Any]]:
-    """Each requested takedown notice as text; `missing` lists the questions still open."""
+    """Each requested takedown notice as text; `missing` lists the questions still open (each
+    once), `left_out` why a notice was asked for but not written (its reason is then written
+    as takedown/KIND-not-written.txt, so the package itself says why it is absent)."""
     if not options.notices:
         return []
     (folder / "takedown").mkdir()
     notices = []
     for kind in options.notices:
-        text = render_notice(kind, answers, summary, today=date.today())
         name = f"takedown/{kind}"
-        (folder / f"{name}.txt").write_text(text, "utf-8")
-        missing = missing_elements(kind, answers)
+        left_out = why_not_written(kind, answers)
+        if left_out is not None:
+            (folder / f"{name}-not-written.txt").write_text(wrap(left_out) + "\n", "utf-8")
+            text, missing = "", []
+        else:
+            text = render_notice(kind, answers, summary, today=date.today())
+            (folder / f"{name}.txt").write_text(text, "utf-8")
+            missing = list(dict.fromkeys(e.question for e in missing_elements(kind, answers)))
         notices.append(
             {
                 "kind": kind,
                 "title": NOTICE_TITLES[kind],
                 "text": text,
-                "txt": f"{name}.txt",
+                "txt": f"{name}.txt" if left_out is None else f"{name}-not-written.txt",
                 "pdf": f"{name}.pdf",
-                "missing": [element.question for element in missing],
+                "missing": missing,
+                "left_out": left_out,
             }
         )
     return notices

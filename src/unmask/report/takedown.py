@@ -39,6 +39,7 @@ from unmask.report.notice_blocks import (
     evidence_section,
     extra_paragraphs,
     location,
+    perceptual_section,
     platform_name,
     sender_name,
     signature,
@@ -68,6 +69,7 @@ __all__ = [
     "questions",
     "render_notice",
     "required_elements",
+    "why_not_written",
 ]
 
 
@@ -261,7 +263,7 @@ def _dmca(a: Answers, voice: Voice, evidence: EvidenceSummary | None) -> list[st
         ),
         section("CONTACT (§ 512(c)(3)(A)(iv))", contact(a, ("postal_address", "phone", "email"))),
         section("STATEMENTS (§ 512(c)(3)(A)(v) and (vi))", good_faith, accuracy),
-        evidence_section(evidence),
+        evidence_section(evidence, "copyright"),
         section(
             "WHAT I ASK",
             wrap(
@@ -292,7 +294,7 @@ def _platform_report(a: Answers, voice: Voice, evidence: EvidenceSummary | None)
     asks = [
         "remove the content at the addresses above and any identical copies;",
         "block re-uploads by matching the hashes of these files"
-        + (" (SHA-256 above);" if evidence else ";"),
+        + (_hashes_named(evidence) if evidence else ";"),
         "confirm to me what you have done.",
     ]
     return [
@@ -317,10 +319,17 @@ def _platform_report(a: Answers, voice: Voice, evidence: EvidenceSummary | None)
             *extra_paragraphs(a, "Further information:"),
         ),
         evidence_section(evidence),
+        perceptual_section(evidence),
         section("WHAT I ASK", "Please:\n" + items(asks)),
         section("CONTACT", contact(a, ONE_CONTACT if not has_contact(a) else ())),
         section("SIGNATURE", signature(a)),
     ]
+
+
+def _hashes_named(evidence: EvidenceSummary) -> str:
+    if evidence.perceptual:
+        return " (SHA-256 under EVIDENCE, PDQ and vPDQ under HASHES FOR BLOCKING RE-UPLOADS);"
+    return " (SHA-256 above);"
 
 
 _BODIES: dict[str, Callable[[Answers, Voice, EvidenceSummary | None], list[str]]] = {
@@ -367,6 +376,26 @@ def _notes_for_her(kind: str, answers: Answers) -> str:
     return "\n".join(
         ["BEFORE YOU SEND THIS (delete this part before sending):", items(notes), "-" * WIDTH]
     )
+
+
+NOT_WRITTEN_DMCA = (
+    "No DMCA notice was written: a DMCA notice can only be sent by the copyright owner of the "
+    "photo that was used (usually whoever took it), or by someone acting for the owner, and "
+    "you did not say that a photo you took was used. The TAKE IT DOWN Act request, the EU "
+    "notice and the platform report do not depend on copyright. If a photo you took was "
+    "used, make the package again and answer yes to that question."
+)
+
+
+def why_not_written(kind: str, answers: Answers) -> str | None:
+    """Why a requested notice is left out of the package (None: it is written). Only the DMCA
+    notice is ever left out: sent by someone who does not own the photo, it is a false
+    statement under penalty of perjury (§ 512(c)(3)(A)(vi)), so it is written only when she
+    says she owns the photo used (`Answers.owns_original`)."""
+    required_elements(kind)
+    if kind == "dmca" and not answers.owns_original:
+        return NOT_WRITTEN_DMCA
+    return None
 
 
 def render_notice(

@@ -182,6 +182,7 @@ def report_ready(request: Request, job_id: str) -> Response:
         "fingerprint": made.built.fingerprint,
         "files": made.built.files,
         "incomplete": incomplete,
+        "left_out": {NOTICE_TITLES[k]: why for k, why in made.built.left_out_notices.items()},
         "warnings": made.built.warnings,
         "size_kb": max(1, made.zip_path.stat().st_size // 1024),
     }
