@@ -411,6 +411,13 @@ def dangling_link(folder: Path) -> Path:
     return path
 
 
+def self_link(folder: Path) -> Path:
+    """A link named .jpg that points to itself (opening it fails with ELOOP)."""
+    path = folder / "self.jpg"
+    path.symlink_to(path)
+    return path
+
+
 def looping_folder(folder: Path) -> Path:
     """A folder holding one picture and a link back to itself."""
     path = folder / "loop"
@@ -453,6 +460,7 @@ FILE_SYSTEM: dict[str, Maker] = {
     "socket_jpg": socket_jpg,
     "device_link": device_link,
     "dangling_link": dangling_link,
+    "self_link": self_link,
     "looping_folder": looping_folder,
 }
 CORPUS: dict[str, Maker] = {**IMAGE_BOMBS, **METADATA, **CONTAINERS, **NAMES, **FILE_SYSTEM}

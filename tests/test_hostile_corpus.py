@@ -50,6 +50,7 @@ SCAN_OUTCOME: dict[str, str | None] = {
     "socket_jpg": "unreadable_file",
     "device_link": "unreadable_file",
     "dangling_link": "unreadable_file",
+    "self_link": "unreadable_file",
     "looping_folder": None,
 }
 REPORTED = ("gif_big_canvas", "png_xmp_openers", "fifo_jpg")
