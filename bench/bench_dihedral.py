@@ -150,11 +150,13 @@ def main() -> None:
     ap.add_argument("--unrelated", type=int, default=1000)
     ap.add_argument("--index-size", type=int, default=1_000_000)
     ap.add_argument("--pictures", type=int, default=2000)
+    ap.add_argument("--lookup-only", action="store_true", help="Skip the false-match part.")
     args = ap.parse_args()
     photos = sorted(
         p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")
     )
-    false_matches(photos, args.banked, args.unrelated)
+    if not args.lookup_only:
+        false_matches(photos, args.banked, args.unrelated)
     lookup_cost(args.index_size, args.pictures)
 
 
