@@ -50,10 +50,9 @@ def main() -> None:
         )
         open_alembic = (
             "import time; from unmask.bank.store import BankStore; "
-            f"s = BankStore({url!r}); "
+            f"s = BankStore({url!r}); t = time.perf_counter(); "
             "from alembic import command; from alembic.config import Config; "
-            "import unmask.bank.store as m; from pathlib import Path; "
-            "t = time.perf_counter(); c = Config(); "
+            "import unmask.bank.store as m; from pathlib import Path; c = Config(); "
             "c.set_main_option('script_location', str(Path(m.__file__).parent / 'migrations')); "
             "conn = s.engine.connect(); c.attributes['connection'] = conn; "
             "command.upgrade(c, 'head'); conn.commit(); print(time.perf_counter() - t)"
@@ -77,12 +76,16 @@ def main() -> None:
                 timed([python, "-c", "import unmask.cli"], env, args.runs),
             ),
             (
+                "Python start + `import sqlalchemy.orm` alone",
+                timed([python, "-c", "import sqlalchemy.orm"], env, args.runs),
+            ),
+            (
                 "Python start + `import unmask.bank.store`",
                 timed([python, "-c", "import unmask.bank.store"], env, args.runs),
             ),
             ("Python start alone", timed([python, "-c", "pass"], env, args.runs)),
             ("open an existing bank: one-query schema check", inner(open_fast)),
-            ("open an existing bank: Alembic upgrade check (0.1)", inner(open_alembic)),
+            ("open an existing bank: import Alembic, upgrade check (0.1)", inner(open_alembic)),
         ]
     base = rows[0][1]
     print(f"| step | median s ({args.runs} runs) | x whole command |")
