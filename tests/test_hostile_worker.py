@@ -76,3 +76,12 @@ def test_a_task_the_worker_cannot_import_is_an_error_not_a_crash(monkeypatch):
         with pytest.raises(RuntimeError, match="unreadable task"):
             worker.run(worker_tasks.echo, 1)
         assert worker.restarts == 0
+
+
+def test_the_worker_memory_cap_turns_a_runaway_allocation_into_an_error():
+    with FileWorker(30, memory_bytes=1024**3) as worker:
+        assert worker.run(worker_tasks.allocate, 100) == 100 * 1024 * 1024
+        with pytest.raises(Exception, match="more memory") as caught:
+            worker.run(worker_tasks.allocate, 2048)
+        assert getattr(caught.value, "code", None) == "out_of_memory"
+        assert worker.restarts == 0  # the same worker goes on

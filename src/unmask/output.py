@@ -138,7 +138,7 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
     except ValueError:  # absolute and relative paths mixed
         common = ""
     if common and all(p != common for p in paths):
-        console.print(Text(f"in {printable(common)}{os.sep}"))
+        console.print(Text(f"in {printable(common.rstrip(os.sep))}{os.sep}"))
     else:
         common = ""
     table = Table(show_lines=False)
