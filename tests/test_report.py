@@ -417,8 +417,8 @@ def test_locations_given_as_url_and_in_the_answers_are_one_list_everywhere(tmp_p
     both = ["https://example.com/b", "https://example.com/a"]
     assert json.loads((folder / "evidence.json").read_text())["sighting"]["urls"] == both
     for notice in (folder / "takedown").glob("*.txt"):
-        if notice.name.endswith("-not-written.txt"):  # why a notice is absent (no DMCA here)
-            continue
+        if notice.stem.endswith("-not-written") or notice.name == "where-to-send.txt":
+            continue  # why a notice is absent (no DMCA here), and where to send them
         text = notice.read_text()
         assert all(url in text for url in both), notice.name
 

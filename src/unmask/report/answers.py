@@ -46,7 +46,8 @@ class Answers:
     owns_original: bool = False
     original_description: str = ""  # the original work (her own photo), for the DMCA notice
     original_url: str = ""  # where the original is or was published, if anywhere
-    country: str = ""  # optional, for the DSA notice
+    country: str = ""  # optional: where to send it (unmask.report.routes), the DSA notice
+    minor: bool = False  # the person shown was under 18 in it: Take It Down, not StopNCII
     extra: str = ""  # anything else she wants to say
     confirms_accurate: bool = False  # DSA Art. 16(2)(d) and DMCA § 512(c)(3)(A)(vi) statement
 
@@ -126,7 +127,18 @@ _QUESTIONS: tuple[tuple[str, str, str], ...] = (
         "address or a PO box is fine.)",
         "text",
     ),
-    ("country", "Which country do you live in? (Optional; used in the EU notice.)", "text"),
+    (
+        "country",
+        "Which country do you live in? (Optional; used to list helplines and services for your "
+        "country, and in the EU notice.)",
+        "text",
+    ),
+    (
+        "minor",
+        "Was the person shown under 18 when it was made? Services that remove images of "
+        "under-18s are different, and faster.",
+        "yes_no",
+    ),
     ("extra", "Is there anything else you want the platform to know? (Optional.)", "text"),
     (
         "confirms_accurate",

@@ -47,6 +47,7 @@ from unmask.report.comparison import (
 )
 from unmask.report.plaintext import wrap
 from unmask.report.render import RenderError, render_html, text_document_html, write_pdf
+from unmask.report.routes import choose_routes, load_directory, routes_text
 from unmask.report.signing import SealingKey, load_or_create_key, seal
 from unmask.report.takedown import (
     NOTICE_KINDS,
@@ -61,6 +62,7 @@ from unmask.report.timeline import timeline_chart
 from unmask.result import ScanResult
 
 EVIDENCE_FORMAT = "unmask-evidence/1"
+ROUTES_FILE = "takedown/where-to-send.txt"
 
 
 class PackageError(UnmaskError):
@@ -258,6 +260,9 @@ def _write(
         ],
     )
     notices = _write_notices(folder, options, answers, summary)
+    routes = choose_routes(answers)
+    if notices:
+        (folder / ROUTES_FILE).write_text(routes_text(answers), "utf-8")
     context = {
         "created_at": created_at,
         "version": __version__,
@@ -267,6 +272,9 @@ def _write(
         "reveal": options.reveal,
         "include_media": options.include_media,
         "notices": notices,
+        "routes": routes if notices else [],
+        "routes_file": ROUTES_FILE,
+        "routes_directory": load_directory(),
         "preview_captions": pictures.PREVIEW_CAPTION,
         "checks_run": _union(i.result.verdict.checks_run for i in items if i.result.verdict),
         "not_covered": _union(i.result.verdict.not_covered for i in items if i.result.verdict),
