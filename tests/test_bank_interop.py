@@ -121,3 +121,27 @@ def test_older_vpdq_strings_and_names_are_still_read() -> None:
     assert serialise_vpdq(VpdqSignal.parse(old)) == VpdqSignal.validate(old)
     assert parse_hash("md5:" + "a" * 32) == ("md5", "a" * 32)
     assert parse_hash("video_sha256:" + "B" * 64) == ("video_sha256", "b" * 64)
+
+
+def test_an_evidence_hash_list_imports_as_it_is(shared_data: Path) -> None:
+    """The evidence package's hashes.csv (file, signal_type, hash, quality) is read by the
+    bank importer unchanged: the `hash` column is taken as the signal."""
+    import csv
+    import io
+
+    from unmask.bank.transfer import read_entries
+
+    photo = hash_file(shared_data / "hashes" / "TE-pdq__pdq__data__misc-images__c.png")
+    video = hash_file(shared_data / "hashes" / SAMPLE)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["file", "signal_type", "hash", "quality"])
+    for name, hashes in (("c.png", photo), ("clip.mp4", video)):
+        for kind, value in hashes.signals().items():
+            writer.writerow([name, kind, value, hashes.pdq_quality if kind == "pdq" else ""])
+    buf.seek(0)
+    entries = list(read_entries(buf, "csv"))
+    assert [(e.signal_type, e.value) for e in entries] == [
+        *photo.signals().items(),
+        *video.signals().items(),
+    ]

@@ -382,11 +382,6 @@ def serialise_vpdq(frames: list[VpdqFrame]) -> str:
     return json.dumps([str(f) for f in frames])
 
 
-def vpdq_frames(frames: list[tuple[float, np.ndarray]]) -> list[VpdqFrame]:
-    """vPDQ features of (timestamp, rgb) frames sampled at one per second."""
-    return [VpdqFrame(*pdq(rgb), round(t, 3)) for t, rgb in frames]
-
-
 def _distinct_good(frames: list[VpdqFrame]) -> list[str]:
     return list(dict.fromkeys(f.pdq for f in frames if f.quality >= PDQ_QUALITY_THRESHOLD))
 

@@ -335,8 +335,8 @@ def bank_export(name: str, output: Path, db: str | None) -> None:
 @friendly
 def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | None) -> None:
     """Import entries into bank NAME from a .jsonl or .csv file (as `export` writes them, or
-    ThreatExchange/HMA CSV: columns signal_type and signal; 0.1's names are read too). Nothing
-    is added if any line is bad."""
+    ThreatExchange/HMA CSV: columns signal_type and signal, or hash as in an evidence package's
+    hashes.csv; 0.1's type names are read too). Nothing is added if any line is bad."""
     from unmask.bank.store import NotFoundError
     from unmask.bank.transfer import read_entries
 
