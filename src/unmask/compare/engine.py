@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from unmask.compare import faces as face_relation
@@ -25,6 +26,8 @@ from unmask.compare.change import (
     STRUCTURE_THRESHOLD,
     ChangeMap,
     compare_aligned,
+    coverage_of,
+    warp,
 )
 from unmask.compare.footage import Footage, load_original, load_suspect
 from unmask.compare.register import (
@@ -54,6 +57,8 @@ MAX_CHANGED_SHARE = 0.45
 """A frame pair whose overlap differs over more than this share is not the same footage (a
 different shot of the same room, say), not an alteration: face swaps in the shared DeepFaceLive
 pairs change 2-25 % of the frame (scripts/calibrate_compare.py)."""
+REFINE_FRAMES = 2
+"""Neighbours on each side of a small-copy pick tried again at working size."""
 MIN_TIMELINE_FRAMES = 4
 TIMELINE_SHARE = 0.6
 """Share of aligned video frames that must keep the common time offset (within
@@ -167,6 +172,8 @@ def compare_footage(
         if refined is not None and refined.inliers > registration.inliers:
             registration = refined
             picked, costs = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
+        coarse = picked
+        picked = _refine_picks(suspect, original, picked, registration.matrix)
     if registration is None:
         base.summary = (
             f"{_name(suspect.path)} and {_name(original.path)} do not show the same photo or "
@@ -201,7 +208,7 @@ def compare_footage(
         )
         for p in aligned
     ]
-    if aligned and not _one_timeline(suspect, original, aligned, costs):
+    if aligned and not _one_timeline(suspect, original, aligned, coarse, costs):
         base.summary = (
             f"{_name(suspect.path)} and {_name(original.path)} show the same place, but the "
             "frames that line up do not follow one timeline: they are different recordings "
@@ -231,8 +238,50 @@ def compare_footage(
     return base
 
 
+def _refine_picks(
+    suspect: Footage, original: Footage, picked: np.ndarray, matrix: np.ndarray
+) -> np.ndarray:
+    """Settle each suspect frame's original frame at working size, among its small-copy pick,
+    that pick's neighbours and the frame the common time offset predicts. At 96 px a talking
+    head's neighbouring frames differ by less than compression noise (measured: picks one to
+    three frames off on a 30 fps interview), and a frame off shows the mouth as changed."""
+    if len(original.frames) < 2 or len(suspect.frames) < 1:
+        return picked
+    times = np.array([f.time_s for f in original.frames])
+    offset = float(np.median(times[picked] - np.array([f.time_s for f in suspect.frames])))
+    out = picked.copy()
+    for i, frame in enumerate(suspect.frames):
+        predicted = int(np.abs(times - (frame.time_s + offset)).argmin())
+        options = {
+            predicted,
+            *(int(picked[i]) + d for d in range(-REFINE_FRAMES, REFINE_FRAMES + 1)),
+        }
+        options = {j for j in options if 0 <= j < len(original.frames)}
+        if len(options) > 1:
+            out[i] = min(
+                options, key=lambda j: _work_cost(frame.rgb, original.frames[j].rgb, matrix)
+            )
+    return out
+
+
+def _work_cost(suspect: np.ndarray, original: np.ndarray, matrix: np.ndarray) -> float:
+    """Mean absolute grey difference of an aligned pair at working size (where covered)."""
+    shape = suspect.shape[:2]
+    warped = cv2.cvtColor(warp(original, matrix, shape), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey = cv2.cvtColor(suspect, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    inside = coverage_of(original.shape[:2], matrix, shape)
+    if not inside.any():
+        return float("inf")
+    difference = grey[inside] - warped[inside]
+    return float(np.abs(difference - difference.mean()).mean())
+
+
 def _one_timeline(
-    suspect: Footage, original: Footage, aligned: list[PairResult], costs: np.ndarray
+    suspect: Footage,
+    original: Footage,
+    aligned: list[PairResult],
+    picks: np.ndarray,
+    costs: np.ndarray,
 ) -> bool:
     """Do the matched frames of two videos keep one time offset (as a trim, a frame-rate change
     or dropped frames do)? Another recording of the same static scene also lines up in space,
@@ -242,9 +291,10 @@ def _one_timeline(
         return True
     if float(np.median(costs[[p.suspect_pos for p in aligned]])) < STILL_FOOTAGE_COST:
         return True
+    # Judged on the free picks, before `_refine_picks` leans them towards the common offset.
     offsets = np.array(
         [
-            original.frames[p.original_pos].time_s - suspect.frames[p.suspect_pos].time_s
+            original.frames[int(picks[p.suspect_pos])].time_s - suspect.frames[p.suspect_pos].time_s
             for p in aligned
         ]
     )
