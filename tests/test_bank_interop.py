@@ -145,3 +145,21 @@ def test_an_evidence_hash_list_imports_as_it_is(shared_data: Path) -> None:
         *photo.signals().items(),
         *video.signals().items(),
     ]
+
+
+def test_a_cut_short_video_gives_the_frames_before_the_cut_or_a_clear_error(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from unmask.errors import UnmaskError
+
+    data = (shared_data / "hashes" / SAMPLE).read_bytes()
+    whole = hash_file(shared_data / "hashes" / SAMPLE).vpdq
+    for fraction in (0.3, 0.7, 0.95):
+        cut = tmp_path / f"cut-{fraction}.mp4"
+        cut.write_bytes(data[: int(len(data) * fraction)])
+        try:
+            frames = hash_file(cut).vpdq
+        except UnmaskError as exc:  # e.g. the index (moov) is missing: named, not a traceback
+            assert exc.message and exc.hint
+            continue
+        assert frames and [str(f) for f in frames] == [str(f) for f in whole[: len(frames)]]

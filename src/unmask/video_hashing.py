@@ -71,13 +71,13 @@ def hash_video_frames(
         number = 0
         try:
             for frame in container.decode(stream):
+                if time.monotonic() > deadline:  # every frame: a huge step decodes many
+                    raise TimeBudgetExceededError(
+                        f"hashing stopped after {len(out)} frames: the per-file time budget "
+                        "ran out",
+                        "raise --time-budget",
+                    )
                 if number % step == 0:
-                    if time.monotonic() > deadline:
-                        raise TimeBudgetExceededError(
-                            f"hashing stopped after {len(out)} frames: the per-file time budget "
-                            "ran out",
-                            "raise --time-budget",
-                        )
                     rgb = frame.to_ndarray(format="rgb24", interpolation="AREA")
                     out.append((*hash_rgb(rgb), frame_timestamp(number, fps)))
                 number += 1
