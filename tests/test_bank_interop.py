@@ -163,3 +163,45 @@ def test_a_cut_short_video_gives_the_frames_before_the_cut_or_a_clear_error(
             assert exc.message and exc.hint
             continue
         assert frames and [str(f) for f in frames] == [str(f) for f in whole[: len(frames)]]
+
+
+def test_threatexchange_parsers_read_every_row_of_our_csv_export(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("threatexchange", reason="pip install -e '.[interop]'")
+    pytest.importorskip("vpdq", reason="threatexchange's vPDQ signal imports Meta's vpdq")
+    import csv
+    import io
+
+    from threatexchange.extensions.vpdq.vpdq import VPDQSignal
+    from threatexchange.signal_type.md5 import VideoMD5Signal
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+    from threatexchange.signal_type.sha256 import VideoSHA256Signal
+
+    from unmask.bank.store import BankStore, entries_for_file
+    from unmask.bank.transfer import write_csv
+    from unmask.hashing import BANK_WINDOW_CUTS
+
+    store = BankStore(f"sqlite:///{tmp_path}/b.sqlite3")
+    store.create_bank("ncii")
+    photo = shared_data / "hashes" / "TE-pdq__pdq__data__misc-images__c.png"
+    for path in (photo, shared_data / "hashes" / SAMPLE):
+        store.add_entries(
+            "ncii", entries_for_file(hash_file(path, window_cuts=BANK_WINDOW_CUTS), [], "")
+        )
+    buf = io.StringIO()
+    write_csv(store.entries("ncii", windows=True), buf)
+    store.close()
+    te_types = {t.get_name(): t for t in (VPDQSignal, VideoMD5Signal, PdqSignal, VideoSHA256Signal)}
+    rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    seen = set()
+    for row in rows:
+        kind = row["signal_type"]
+        seen.add(kind)
+        if kind in te_types:
+            assert te_types[kind].validate_signal_str(row["signal"]) == row["signal"], kind
+        else:  # picture digests: no ThreatExchange type; its tools skip them
+            assert kind in ("photo_md5", "photo_sha256")
+        if kind == "pdq":
+            assert len(row["pdq_windows"].split()) >= 8  # the crop windows travel along
+    assert seen == {"pdq", "photo_md5", "photo_sha256", "vpdq", "video_md5", "video_sha256"}
