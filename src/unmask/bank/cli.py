@@ -157,11 +157,11 @@ def _print_hashes(path: Path, hashes: Any) -> None:
     print(printable(str(path)))
     for name, value in hashes.signals().items():
         if name == "vpdq":
-            print(f"  vpdq     {len(hashes.vpdq)} frames (use --json for the hash)")
+            print(f"  {'vpdq':<13} {len(hashes.vpdq)} frames (use --json for the hash)")
         elif name == "pdq":
-            print(f"  pdq      {value}  quality {hashes.pdq_quality}")
+            print(f"  {'pdq':<13} {value}  quality {hashes.pdq_quality}")
         else:
-            print(f"  {name:<8} {value}")
+            print(f"  {name:<13} {value}")
 
 
 @click.group("bank", context_settings=CONTEXT)
