@@ -271,8 +271,8 @@ SIGNAL_ALIASES = {"pdq_ocr": "pdq"}
 
 
 def exact_algorithm(name: str) -> str | None:
-    """"md5" or "sha256" for a digest signal type (any kind of file), else None: digests of
-    one algorithm match each other whatever kind of file their entry says."""
+    """The digest algorithm ("md5", "sha256") of a digest signal type of any kind of file, else
+    None: digests of one algorithm match each other whatever kind of file their entry says."""
     return getattr(SIGNAL_TYPES.get(name), "algorithm", None)
 
 
@@ -481,6 +481,7 @@ def hash_file(
     by lookups only)."""
     from unmask.media import open_media
     from unmask.media.limits import Limits
+    from unmask.media.types import Frame
 
     deadline = time.monotonic() + Limits().time_budget_s
     # Animated pictures (GIF, WebP, APNG) are sampled by the media loader, one frame a second;
@@ -489,24 +490,15 @@ def hash_file(
     # as they are decoded and dropped: keeping one 1080p frame a second took 3.8 GB for a
     # 10-minute video.
     sampled: list[VpdqFrame] = []
-    media = open_media(
-        path,
-        n_frames=1,
-        deadline=deadline,
-        on_frame=lambda frame: sampled.append(
-            VpdqFrame(*pdq(frame.rgb), round(frame.time_s, 3))
-        ),
-    )
+
+    def keep(frame: Frame) -> None:
+        sampled.append(VpdqFrame(*pdq(frame.rgb), round(frame.time_s, 3)))
+
+    media = open_media(path, n_frames=1, deadline=deadline, on_frame=keep)
     if media.kind == "video" and media.video_container is None:  # an animated picture
         sampled.clear()
-        media = open_media(
-            path,
-            fps=1.0 / VPDQ_SECONDS_PER_HASH,
-            deadline=deadline,
-            on_frame=lambda frame: sampled.append(
-                VpdqFrame(*pdq(frame.rgb), round(frame.time_s, 3))
-            ),
-        )
+        fps = 1.0 / VPDQ_SECONDS_PER_HASH
+        media = open_media(path, fps=fps, deadline=deadline, on_frame=keep)
     sha, md5 = _file_digests(Path(path))
     result = FileHashes(path=str(path), kind=media.kind, sha256=sha, md5=md5)
     if media.kind == "image" and media.frames:
