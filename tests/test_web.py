@@ -378,3 +378,22 @@ def test_serve_defaults_are_the_web_config_defaults():
     assert defaults["keep_minutes"] * 60 == config.DEFAULT_RETENTION_S
     assert defaults["frames"] == config.DEFAULT_FRAMES
     assert defaults["host"] == "127.0.0.1"
+
+
+def test_a_multi_file_upload_shows_each_files_answer_on_one_page(client: TestClient):
+    answer = upload(
+        client,
+        ("astronaut.jpg", EXAMPLE.read_bytes()),
+        ("broken.jpg", EXAMPLE.read_bytes()[:2000]),
+    ).json()
+    ids = [job["id"] for job in answer["jobs"]]
+    statuses = [wait_done(client, job_id) for job_id in ids]
+    page = client.get(answer["progress_url"]).text
+    expected = Scanner(ScanConfig(frames=8)).scan(EXAMPLE).verdict
+    assert expected is not None
+    assert statuses[0]["verdict"] == expected.headline
+    assert statuses[1]["verdict"].startswith("Could not be checked: ")
+    lines = re.findall(r'<p class="verdict-line">(.*?)</p>', page, re.S)
+    assert len(lines) == 2
+    assert text_of(lines[0]).strip() == text_of(expected.headline).strip()
+    assert "Could not be checked" in lines[1]

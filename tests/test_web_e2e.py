@@ -213,3 +213,58 @@ def test_a_picture_checked_beside_its_original_shows_the_comparison_blurred(
     assert sum(u.endswith("/sharp") for u in requested) == 1
     assert not [u for u in requested if not u.startswith(site)]
     page.close()
+
+
+def test_the_report_form_asks_only_what_applies_and_the_ready_page_copies_each_request(
+    browser: Any, site: str
+) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(site + "/")
+    page.set_input_files("#files", str(EXAMPLE))
+    page.get_by_role("button", name="Check these files").click()
+    page.wait_for_url(re.compile(r"/jobs/[\w-]+$"), timeout=TIMEOUT_MS)
+    page.get_by_role("link", name="Create evidence report").click()
+
+    # Questions that depend on another answer appear only once it is given (the CLI's rule).
+    authority = page.locator("#question-authority")
+    original = page.locator("#question-original_description")
+    assert not authority.is_visible() and not original.is_visible()
+    page.get_by_label("Are you doing this for someone else?").fill("Mia Example")
+    assert authority.is_visible()
+    owns = page.get_by_label("Was a photo that you took yourself")
+    owns.check()
+    assert original.is_visible()
+    owns.uncheck()
+    assert not original.is_visible()
+    page.get_by_label("Are you doing this for someone else?").fill("")
+    assert not authority.is_visible()
+
+    # Each checkbox sits beside its label, on the same line, to its left.
+    for name in ("not_consensual", "minor", "confirms_accurate"):
+        box = page.locator(f"#q-{name}").bounding_box()
+        label = page.locator(f"label[for='q-{name}']").bounding_box()
+        assert box and label
+        assert box["x"] + box["width"] <= label["x"]
+        assert label["y"] <= box["y"] + box["height"] / 2 <= label["y"] + label["height"]
+
+    page.get_by_label("What is your full name?").fill("Jane Example")
+    page.get_by_label("Which website or app").fill("Reddit")
+    page.get_by_label("Where exactly is it?").fill("https://example.com/r/1")
+    page.get_by_label("Was it published without your consent").check()
+    page.get_by_role("button", name="Create the report").click()
+    page.locator("#report-ready").wait_for(timeout=TIMEOUT_MS)
+
+    # Every request readable on the page, with a copy button and where to send it.
+    requests = page.locator("article.request")
+    assert requests.count() == 3  # TAKE IT DOWN, DSA, platform report; no DMCA (not her photo)
+    platform = page.locator("#request-platform")
+    assert "To Reddit, through the Report option" in platform.locator(".send-to").inner_text()
+    platform.get_by_role("button", name=re.compile("Copy the text")).click()
+    platform.locator(".copy-status").filter(has_text="Copied.").wait_for(timeout=10_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == platform.locator("pre.request-text").text_content()
+    assert "https://example.com/r/1" in copied and "Jane Example" in copied
+    assert page.locator("#route-reddit").is_visible()
+    assert page.locator("#route-stopncii").is_visible()
+    context.close()

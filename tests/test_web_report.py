@@ -115,20 +115,38 @@ def test_a_report_for_a_scan_that_is_gone_is_a_clear_page(client: TestClient):
     assert page.status_code == 404 and "no report can be made" in text_of(page.text)
 
 
-def test_a_report_on_a_file_that_could_not_be_scanned_is_made_with_its_error(
-    client: TestClient, tmp_path: Path
+def test_a_file_that_could_not_be_read_offers_no_report(client: TestClient):
+    job_id, page = scan_one(client, "broken.jpg", EXAMPLE.read_bytes()[:2000])
+    assert "could not be checked" in text_of(page)
+    assert "Create evidence report" not in page
+    for answer in (
+        client.get(f"/jobs/{job_id}/report"),
+        client.post(f"/jobs/{job_id}/report", data={"full_name": "Jane Example"}),
+    ):
+        assert answer.status_code == 409
+        assert "no evidence report can be made" in text_of(answer.text)
+    assert client.get(f"/jobs/{job_id}/report.zip").status_code == 409
+
+
+def test_the_ready_page_shows_each_request_with_a_copy_button_and_where_to_send_it(
+    client: TestClient,
 ):
-    job_id, _ = scan_one(client, "broken.jpg", EXAMPLE.read_bytes()[:2000])
-    made = client.post(f"/jobs/{job_id}/report", data={"full_name": "Jane Example"})
-    assert made.status_code == 200 and "Your evidence report is ready" in made.text
-    saved = tmp_path / "package.zip"
-    saved.write_bytes(client.get(f"/jobs/{job_id}/report.zip").content)
-    assert check_package_at(saved).ok
-    with zipfile.ZipFile(saved) as archive:
-        top = archive.namelist()[0].split("/", 1)[0]
-        evidence = json.loads(archive.read(f"{top}/evidence.json"))
-    assert evidence["items"][0]["scan"]["error"]["code"] == "corrupt_media"
-    assert evidence["items"][0]["file"] == "broken.jpg"
+    job_id, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
+    form = {**FORM, "country": "United Kingdom", "platform": "Instagram", "notice_dmca": "yes"}
+    form["original_description"] = "typed, then the question was hidden"  # owns_original unticked
+    page = client.post(f"/jobs/{job_id}/report", data=form).text
+    text = text_of(page)
+    for kind in ("take_it_down", "platform"):
+        assert f'id="text-{kind}"' in page and f'data-target="text-{kind}"' in page
+    assert page.count("Copy the text") == 2, "one copy button a written request"
+    assert "Where to send it: To Instagram, through its removal process" in text
+    assert "https://example.com/b" in text and "Jane Example" in text  # the request itself
+    # No DMCA notice without her owning the photo used, and the page says why.
+    assert 'id="text-dmca"' not in page and "No DMCA notice was written" in text
+    # Routes for her country, platform and age, and the date the list was compiled.
+    assert 'id="route-meta"' in page and 'id="route-revenge_porn_helpline"' in page
+    assert 'id="route-stopncii"' in page and 'id="route-take_it_down"' not in page
+    assert "List compiled" in text
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,8 @@ class BuiltPackage:
     files: list[str]
     zip_path: Path | None = None
     incomplete_notices: dict[str, list[str]] = field(default_factory=dict)
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    """Each notice asked for: kind, title, text (empty when left out), txt, missing, left_out."""
     left_out_notices: dict[str, str] = field(default_factory=dict)
     """Notice kind -> why it was asked for but not written (a DMCA notice without her owning
     the photo used); the report and README.txt say so too."""
@@ -202,6 +204,7 @@ def build_package(
         files=sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()),
         zip_path=zip_package(out) if options.make_zip else None,
         incomplete_notices={n["kind"]: n["missing"] for n in notices if n["missing"]},
+        notices=notices,
         left_out_notices={n["kind"]: n["left_out"] for n in notices if n["left_out"]},
         warnings=warnings,
     )

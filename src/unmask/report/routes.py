@@ -130,6 +130,23 @@ def choose_routes(answers: Answers) -> list[Route]:
     return sorted(chosen, key=lambda r: KIND_ORDER.get(r.kind, len(KIND_ORDER)))
 
 
+def where_to_send(kind: str, answers: Answers) -> str:
+    """One sentence: where a notice of this kind goes, for the page that shows it."""
+    platform = answers.platform.strip() or "the platform"
+    return {
+        "take_it_down": f"To {platform}, through its removal process for intimate images "
+        "published without consent (platforms covered by the TAKE IT DOWN Act must offer one: "
+        "look in its help centre or its Report option), or by email to its abuse address.",
+        "dsa": f"To {platform}, through its form for reporting illegal content (every hosting "
+        "service in the EU must offer one under Article 16 of the Digital Services Act).",
+        "dmca": f"To {platform}'s designated copyright agent: its copyright (DMCA) form or "
+        "address, in its help centre or terms; the US Copyright Office lists designated agents "
+        "at dmca.copyright.gov.",
+        "platform": f"To {platform}, through the Report option on the post or its help "
+        "centre's form for intimate images shared without consent.",
+    }.get(kind, f"To {platform}.")
+
+
 def routes_text(answers: Answers) -> str:
     """The chosen routes as plain text for the package (takedown/where-to-send.txt)."""
     from unmask.report.plaintext import items, section, wrap

@@ -208,6 +208,17 @@ def _image(request: Request, job_id: str, name: str, sharp: bool) -> Response:
     return FileResponse(path, media_type=media_type, headers=headers)
 
 
+def _verdict_words(job: Job) -> str:
+    """A finished file's answer in the scan's words (its verdict, or why it could not be read),
+    so that a page listing several files shows each one's answer."""
+    result = job.result
+    if not job.finished or result is None:
+        return ""
+    if result.error is not None:
+        return f"Could not be checked: {result.error.message}"
+    return result.verdict.headline if result.verdict is not None else ""
+
+
 def _status(queue: ScanQueue, job: Job) -> dict[str, Any]:
     """What the progress page shows and polls for one job."""
     position = queue.position(job) if job.state == "queued" else None
@@ -226,6 +237,7 @@ def _status(queue: ScanQueue, job: Job) -> dict[str, Any]:
         "id": job.id,
         "filename": job.filename,
         "state": job.state,
+        "verdict": _verdict_words(job),
         "finished": job.finished,
         "position": position,
         "message": message,

@@ -28,11 +28,14 @@ from unmask.report.package import (
     zip_package,
 )
 from unmask.report.received import check_package_at
+from unmask.report.routes import choose_routes, load_directory, where_to_send
 from unmask.report.takedown import (
     NOTICE_KINDS,
     NOTICE_TITLES,
     QUESTION_DEPENDS,
+    Answers,
     answers_from_dict,
+    applies,
     questions,
 )
 from unmask.server.guard import FORM_FIELD
@@ -54,6 +57,7 @@ class MadeReport:
 
     zip_path: Path
     built: BuiltPackage
+    answers: Answers
 
 
 def _scanned_job(request: Request, job_id: str) -> Job:
@@ -67,6 +71,14 @@ def _scanned_job(request: Request, job_id: str) -> Job:
         )
     if not job.finished or job.result is None:
         raise PageError(409, "The scan has not finished yet.", "Wait for the result first.")
+    if job.result.error is not None:
+        raise PageError(
+            409,
+            "This file could not be read, so no evidence report can be made from it: there is "
+            "no analysis to record, and a package would hold only its SHA-256.",
+            "Check the file (it may be damaged or incomplete), or upload a complete copy.",
+            title="No report for this file",
+        )
     return job
 
 
@@ -116,6 +128,9 @@ async def make_report(request: Request, job_id: str) -> Response:
             else:
                 data[name] = raw
         answers = answers_from_dict(data, "the form")
+        for name in QUESTION_DEPENDS:  # a hidden question's leftover text is not her answer
+            if not applies(name, answers):
+                setattr(answers, name, getattr(Answers(), name))
         sighting = Sighting(
             urls=list(answers.urls),
             found_at=values.get("found_at", "").strip(),
@@ -165,7 +180,7 @@ def _build_now(job: Job, answers: Any, sighting: Sighting, options: PackageOptio
     # The result and the report are made: the file itself is no longer needed here.
     job.upload.unlink(missing_ok=True)
     remove_originals(job.folder)
-    return MadeReport(zip_path, built)
+    return MadeReport(zip_path, built, answers)
 
 
 @router.get("/jobs/{job_id}/report/ready")
@@ -177,8 +192,16 @@ def report_ready(request: Request, job_id: str) -> Response:
     incomplete = {
         NOTICE_TITLES[kind]: missing for kind, missing in made.built.incomplete_notices.items()
     }
+    notices = [
+        {**notice, "send_to": where_to_send(notice["kind"], made.answers)}
+        for notice in made.built.notices
+        if not notice["left_out"]
+    ]
     context = {
         "job": job,
+        "notices": notices,
+        "routes": choose_routes(made.answers),
+        "routes_directory": load_directory(),
         "fingerprint": made.built.fingerprint,
         "files": made.built.files,
         "incomplete": incomplete,

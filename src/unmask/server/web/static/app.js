@@ -131,6 +131,11 @@ function setupProgress() {
         bar.max = 1;
         bar.value = 1;
         item.querySelector(".result-link").hidden = false;
+        const verdict = item.querySelector(".verdict-line");
+        if (verdict && job.verdict) {
+          verdict.textContent = job.verdict;
+          verdict.hidden = false;
+        }
         if (autoOpen) window.location.href = item.dataset.resultUrl;
         return;
       }
@@ -161,8 +166,60 @@ function setupReveal() {
   });
 }
 
+// The report form asks only the questions that apply: a question that depends on another
+// answer (data-depends, the CLI's rule in unmask.report.answers.applies) is hidden until that
+// answer is given. Without JavaScript every question is shown.
+function setupDependentQuestions() {
+  const form = document.querySelector("form.report-form");
+  if (!form) return;
+  const dependents = Array.from(form.querySelectorAll("[data-depends]"));
+  function given(name) {
+    const field = form.elements[name];
+    if (!field) return true;
+    return field.type === "checkbox" ? field.checked : field.value.trim() !== "";
+  }
+  function update() {
+    dependents.forEach((question) => {
+      question.hidden = !given(question.dataset.depends);
+    });
+  }
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+}
+
+// Copy a request's text to the clipboard, saying so where a screen reader hears it.
+function setupCopy() {
+  document.querySelectorAll("button.copy").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const source = document.getElementById(button.dataset.target);
+      const status = button.parentElement.querySelector(".copy-status");
+      if (!source) return;
+      let copied = false;
+      try {
+        await navigator.clipboard.writeText(source.textContent);
+        copied = true;
+      } catch (e) {
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        copied = document.execCommand && document.execCommand("copy");
+      }
+      if (status) {
+        status.textContent = copied
+          ? "Copied."
+          : "Could not copy: the text is selected, press Ctrl+C (or Cmd+C) to copy it.";
+      }
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setupUpload();
   setupProgress();
   setupReveal();
+  setupDependentQuestions();
+  setupCopy();
 });
