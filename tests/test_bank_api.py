@@ -132,6 +132,12 @@ def test_every_v1_answer_is_typed_and_matches_the_openapi_schema(api, shared_dat
     check.call("delete", "/v1/banks/p2", "/v1/banks/{name}", 204, headers=admin)
     audit = check.call("get", "/v1/audit", "/v1/audit", 200, headers=admin)
     assert audit[0]["action"] == "delete_bank"
+    # Errors have their schema too: one shape for every failure.
+    check.call("get", "/v1/index", "/v1/index", 401)
+    check.call("get", "/v1/banks/ncii/entries", "/v1/banks/{name}/entries", 403, headers=platform)
+    bad = {"signal_type": "pdq", "signal": "xyz"}
+    check.call("post", "/v1/lookup", "/v1/lookup", 400, json=bad, headers=platform)
+    check.call("get", "/v1/banks/nope", "/v1/banks/{name}", 404, headers=admin)
     every = {
         (method, route)
         for route, methods in check.spec["paths"].items()

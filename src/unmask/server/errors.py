@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from unmask.bank.store import BankError, NotFoundError
@@ -17,6 +18,18 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.hint = status, code, message, hint
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["not_found"], description="Stable, for programs")
+    message: str = Field(description="What went wrong, for people")
+    hint: str = Field(description="What to do next (may be empty)")
+
+
+class ErrorOut(BaseModel):
+    """The shape of every error answer."""
+
+    error: ErrorDetail
+
+
 def error_body(code: str, message: str, hint: str = "") -> dict[str, object]:
     return {"error": {"code": code, "message": message, "hint": hint}}
 
@@ -24,6 +37,7 @@ def error_body(code: str, message: str, hint: str = "") -> dict[str, object]:
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {
         "description": text,
+        "model": ErrorOut,
         "content": {"application/json": {"example": error_body(code, text)}},
     }
     for status, code, text in [
