@@ -170,3 +170,22 @@ def test_the_check_page_names_each_hostile_entry_and_keeps_nothing(
     assert named in text.replace("&#39;", "'"), text[-800:]
     assert "\x1b" not in page.text
     assert kept(client.app.state.scans.root) == []  # type: ignore[attr-defined]
+
+
+def test_the_form_records_when_she_found_it_with_her_time_zone(client: TestClient, tmp_path: Path):
+    job_id, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
+    form = client.get(f"/jobs/{job_id}/report").text
+    assert 'type="datetime-local" id="found_at"' in form and 'id="time_zone"' in form
+    wrong = {"found_at": "2026-11-20T21:00", "time_zone": "Mars/Base"}
+    refused = client.post(f"/jobs/{job_id}/report", data=wrong)
+    assert refused.status_code == 400 and "not a time zone unmask knows" in text_of(refused.text)
+    assert 'value="Mars/Base"' in refused.text, "her answers are kept for her to correct"
+    good = {**wrong, "time_zone": "America/New_York"}
+    assert "Your evidence report is ready" in client.post(f"/jobs/{job_id}/report", data=good).text
+    saved = tmp_path / "package.zip"
+    saved.write_bytes(client.get(f"/jobs/{job_id}/report.zip").content)
+    with zipfile.ZipFile(saved) as archive:
+        top = archive.namelist()[0].split("/", 1)[0]
+        sighting = json.loads(archive.read(f"{top}/evidence.json"))["sighting"]
+    assert sighting["found_at_iso"] == "2026-11-20T21:00:00-05:00"
+    assert sighting["time_zone"] == "America/New_York"

@@ -63,7 +63,19 @@ def report_group() -> None:
 )
 @click.option("--zip", "make_zip", is_flag=True, help="Also write FOLDER.zip of the package.")
 @click.option("--url", "urls", multiple=True, help="Where the media was found (repeatable).")
-@click.option("--found-at", default="", help="When you found it, e.g. 2026-11-20 21:00.")
+@click.option(
+    "--found-at",
+    default="",
+    help="When you found it, as YYYY-MM-DD HH:MM (ISO 8601), e.g. 2026-11-20 21:00; recorded "
+    "with its offset from UTC in --time-zone.",
+)
+@click.option(
+    "--time-zone",
+    "time_zone",
+    default=None,
+    metavar="ZONE",
+    help="Time zone of --found-at, e.g. Europe/London [default: this computer's].",
+)
 @click.option("--notes", default="", help="Anything else to record with the evidence.")
 @click.option(
     "--answers",
@@ -123,6 +135,7 @@ def create_command(
     make_zip: bool,
     urls: tuple[str, ...],
     found_at: str,
+    time_zone: str | None,
     notes: str,
     answers: Path | None,
     ask: bool | None,
@@ -156,8 +169,14 @@ def create_command(
         if ask:
             given = _ask(given)
             if not found_at:
+                from unmask.report.times import local_zone_name
+
+                zone = time_zone or local_zone_name()
                 found_at = click.prompt(
-                    "When did you find it? (for the record; Enter to skip)", default="", err=True
+                    f"When did you find it? As YYYY-MM-DD HH:MM, in time zone {zone} "
+                    "(for the record; Enter to skip)",
+                    default="",
+                    err=True,
                 ).strip()
             if not notes:
                 notes = click.prompt(
@@ -165,6 +184,7 @@ def create_command(
                     default="",
                     err=True,
                 ).strip()
+        sighting = Sighting.from_answers(list(urls), found_at, notes, time_zone)
         target = output or Path(f"evidence-{datetime.now(UTC):%Y%m%d-%H%M%S}")
         # Anything that would stop the package is found before minutes of scanning.
         check_target(target, make_zip)
@@ -181,7 +201,7 @@ def create_command(
             built = build_package(
                 items,
                 target,
-                Sighting(urls=list(urls), found_at=found_at, notes=notes),
+                sighting,
                 given,
                 PackageOptions(
                     reveal=reveal,

@@ -59,6 +59,7 @@ from unmask.report.takedown import (
     why_not_written,
 )
 from unmask.report.timeline import timeline_chart
+from unmask.report.times import found_at as read_found_at
 from unmask.result import ScanResult
 
 EVIDENCE_FORMAT = "unmask-evidence/1"
@@ -75,8 +76,27 @@ class Sighting:
 
     urls: list[str] = field(default_factory=list)
     found_at: str = ""
-    """When she found it, in her words or ISO 8601."""
+    """When she found it, as she wrote it."""
     notes: str = ""
+    found_at_iso: str = ""
+    """The same as ISO 8601 with its offset from UTC, when it could be read
+    (`unmask.report.times.found_at`); empty otherwise."""
+    time_zone: str = ""
+    """The time zone it was read in (IANA name, or "UTC+01:00")."""
+
+    @classmethod
+    def from_answers(
+        cls, urls: list[str], found_at: str, notes: str, time_zone: str | None = None
+    ) -> Sighting:
+        """A sighting whose time is read in `time_zone` (default: this computer's zone)."""
+        found = read_found_at(found_at, time_zone)
+        return cls(
+            urls=urls,
+            found_at=found.as_given,
+            notes=notes,
+            found_at_iso=found.iso or "",
+            time_zone=found.zone or "",
+        )
 
 
 @dataclass
@@ -356,6 +376,8 @@ def _evidence_record(
         "sighting": {
             "urls": sighting.urls,
             "found_at": sighting.found_at,
+            "found_at_iso": sighting.found_at_iso or None,
+            "time_zone": sighting.time_zone or None,
             "notes": sighting.notes,
         },
         "pictures_blurred": not options.reveal,

@@ -38,6 +38,7 @@ from unmask.report.takedown import (
     applies,
     questions,
 )
+from unmask.report.times import local_zone_name
 from unmask.server.guard import FORM_FIELD
 from unmask.server.web.comparison import remove_originals
 from unmask.server.web.jobs import Job
@@ -108,6 +109,7 @@ def _form_context(job: Job, **extra: Any) -> dict[str, Any]:
         ],
         "notices": [(kind, NOTICE_TITLES[kind]) for kind in NOTICE_KINDS],
         "upload_kept": job.upload.exists(),
+        "local_zone": local_zone_name(),
         **extra,
     }
 
@@ -131,10 +133,11 @@ async def make_report(request: Request, job_id: str) -> Response:
         for name in QUESTION_DEPENDS:  # a hidden question's leftover text is not her answer
             if not applies(name, answers):
                 setattr(answers, name, getattr(Answers(), name))
-        sighting = Sighting(
-            urls=list(answers.urls),
-            found_at=values.get("found_at", "").strip(),
-            notes=values.get("notes", "").strip(),
+        sighting = Sighting.from_answers(
+            list(answers.urls),
+            values.get("found_at", "").strip(),
+            values.get("notes", "").strip(),
+            values.get("time_zone", "").strip() or None,
         )
         chosen = tuple(k for k in NOTICE_KINDS if f"notice_{k}" in form)
         options = PackageOptions(reveal="reveal" in form, notices=chosen)

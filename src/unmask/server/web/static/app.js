@@ -183,6 +183,12 @@ function setupDependentQuestions() {
       question.hidden = !given(question.dataset.depends);
     });
   }
+  // The time zone defaults to the browser's own (the server's may be elsewhere).
+  const zone = form.elements.time_zone;
+  if (zone && zone.dataset.browserZone === "yes" && window.Intl) {
+    const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (browserZone) zone.value = browserZone;
+  }
   form.addEventListener("input", update);
   form.addEventListener("change", update);
   update();
