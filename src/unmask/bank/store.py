@@ -67,17 +67,15 @@ class NewEntry:
 
 def entries_for_file(hashes: FileHashes, labels: list[str], source: str) -> list[NewEntry]:
     """The entries a bank keeps for one file, under ThreatExchange signal-type names: PDQ with
-    its window hashes (pictures) or vPDQ (videos), then the file's MD5 and SHA-256."""
+    its window hashes (pictures) or vPDQ (videos) first, then the file's MD5 and SHA-256."""
+    signals = hashes.signals()
+    perceptual = [kind for kind in ("pdq", "vpdq") if kind in signals]
     entries = []
-    for kind, value in hashes.signals().items():
-        if kind == "pdq":
-            entry = NewEntry(kind, value, hashes.pdq_quality, list(labels), source)
-            entry.windows = list(hashes.pdq_windows)
-        else:
-            entry = NewEntry(kind, value, None, list(labels), source)
-        entries.append(entry)
-    order = {"pdq": 0, "vpdq": 0}
-    return sorted(entries, key=lambda e: order.get(e.signal_type, 1 + ("sha" in e.signal_type)))
+    for kind in perceptual + [kind for kind in signals if kind not in perceptual]:
+        quality = hashes.pdq_quality if kind == "pdq" else None
+        windows = list(hashes.pdq_windows) if kind == "pdq" else []
+        entries.append(NewEntry(kind, signals[kind], quality, list(labels), source, windows))
+    return entries
 
 
 @dataclass(frozen=True)
