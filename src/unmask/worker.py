@@ -9,7 +9,7 @@ file; the file gets an error entry naming the budget, and the batch goes on. A c
 (killed by the kernel for memory, or crashed in a decoder) is reported the same way.
 
 Trade-offs: one child per run, not per file, so models load once (a restart after a kill pays
-it again); results cross a pipe by pickling (a few hundred microseconds for a scan result);
+it again); calls and results cross a pipe by pickling (0.1 ms a call, BENCHMARKS.md);
 the child is a fresh interpreter, not a fork, so it inherits no threads or locks from the
 parent (a progress bar's refresh thread, say) and no half-initialised native library.
 """
