@@ -125,6 +125,20 @@ def test_new_entries_match_at_once_and_disabled_ones_never(store: BankStore) -> 
     assert matcher.match(Query.from_hash("pdq", near)) == []
 
 
+def test_a_forced_refresh_loads_new_entries_without_rebuilding_the_index(store: BankStore) -> None:
+    """Writes force a refresh so that they match at once; that must not rebuild the main
+    index (seconds at a million hashes): new hashes wait in the side index until it is full."""
+    store.create_bank("b")
+    store.add_entries("b", [NewEntry("pdq", _flip(PDQ_A, 200), 100)])
+    matcher = Matcher(store)
+    assert matcher.status()["pdq_pending"] == 0  # built at start
+    (entry_id,) = store.add_entries("b", [NewEntry("pdq", PDQ_A, 100)])
+    matcher.refresh(force=True)
+    assert matcher.status()["pdq_pending"] == 1
+    assert matcher.status()["last_entry_id"] == entry_id
+    assert [m.entry.id for m in matcher.match(Query.from_hash("pdq", PDQ_A))] == [entry_id]
+
+
 def test_low_quality_pdq_entries_are_kept_but_not_matched(store: BankStore) -> None:
     store.create_bank("b")
     store.add_entries("b", [NewEntry("pdq", PDQ_A, 20)])

@@ -189,12 +189,16 @@ class Matcher:
         self._vpdq_frames = PdqIndex(hex_to_codes([]))
         self._vpdq_dirty = False
         self.built_at: float | None = None
-        self.refresh(force=True)
+        self.refresh(force=True, fold=True)
 
     # -- loading --------------------------------------------------------------------------
 
-    def refresh(self, force: bool = False) -> None:
-        """Load entries added since the last refresh (at most once a second unless forced)."""
+    def refresh(self, force: bool = False, fold: bool = False) -> None:
+        """Load entries added since the last refresh (at most once a second unless `force`).
+
+        New PDQ hashes go to the side index, searched by brute force; they are folded into the
+        main index (a rebuild: ~4 s at 1 M hashes) only when the side index is full or `fold`
+        is asked, so a write that forces a refresh so it can be matched at once stays cheap."""
         now = time.monotonic()
         if not force and now - self._last_refresh < REFRESH_EVERY_S:
             return
@@ -222,7 +226,7 @@ class Matcher:
                 else:
                     algorithm = exact_algorithm(row.signal_type) or row.signal_type
                     self._exact[(algorithm, row.value)].append(row.id)
-            if len(self._side.hashes) >= SIDE_INDEX_MAX or (force and self._side.hashes):
+            if len(self._side.hashes) >= SIDE_INDEX_MAX or (fold and self._side.hashes):
                 self._fold_side()
             if self._vpdq_dirty:
                 frames = [
