@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -49,7 +52,28 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+def _without_422(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI documents invalid requests as 422 with its own body; this server answers them
+    400 in the one error shape (below), so the document says that instead, and a client
+    generated from it expects what it will get."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            for methods in spec.get("paths", {}).values():
+                for op in methods.values():
+                    op.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                spec.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    return openapi
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.openapi = _without_422(app)  # type: ignore[method-assign]
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message, exc.hint), status_code=exc.status)
