@@ -324,6 +324,13 @@ def bank_export(name: str, output: Path, db: str | None) -> None:
     with output.open("w", newline="") as handle:
         n = writer(store.entries(name, windows=True), handle)
     _out.print(f"wrote {n} entries to {_safe(output)}", highlight=False)
+    if writer is write_csv:
+        _err.print(
+            "note: the crop-robust window hashes are in the pdq_windows column; a tool that "
+            "reads only signal_type and signal will not match crops of about 5 % that this "
+            "bank matches (unmask bank import reads them).",
+            highlight=False,
+        )
 
 
 @bank_group.command("import")
