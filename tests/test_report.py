@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -180,6 +181,10 @@ def test_the_pdf_renders_and_its_pages_show_the_verdict_and_the_sha256(
     assert " ".join(headline.split()) in text
     assert sha256 in text.replace(" ", "").replace("\n", "")
     assert "Evidence report" in text
+    # Recorded values in words for the reader, never Python's spelling (a video's metadata
+    # once showed None, False and ['VideoHandler']).
+    for python in (r"\bNone\b", r"\bFalse\b", r"\bTrue\b", r"\['", r"'\]"):
+        assert not re.search(python, text), python
     if shutil.which("tesseract") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("tesseract must be installed in CI (.ci/run installs tesseract-ocr)")

@@ -296,6 +296,7 @@ def _write(
         "include_media": options.include_media,
         "notices": notices,
         "routes": routes if notices else [],
+        "open_questions": _union(n["missing"] for n in notices),
         "routes_file": ROUTES_FILE,
         "routes_directory": load_directory(),
         "preview_captions": pictures.PREVIEW_CAPTION,

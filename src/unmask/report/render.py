@@ -26,7 +26,24 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["pct"] = lambda value: "-" if value is None else f"{100 * float(value):.1f} %"
+    env.filters["plain"] = plain_value
     return env
+
+
+def plain_value(value: Any) -> str:
+    """A recorded value in words for a reader of the report, never Python's spelling: nothing
+    recorded instead of None, yes/no instead of True/False, lists and tables as text."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(plain_value(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {plain_value(v)}" for k, v in value.items())
+    return str(value)
 
 
 def render_html(template: str, **context: Any) -> str:
@@ -45,7 +62,11 @@ def write_pdf(html_text: str, target: Path, base_folder: Path) -> None:
         ) from exc
     root = base_folder.resolve()
     fetcher = _package_fetcher(root)
-    HTML(string=html_text, base_url=str(root) + "/", url_fetcher=fetcher).write_pdf(target)
+    # Tagged (PDF structure tree from the HTML's headings, tables and lists), so screen readers
+    # read the report in order; `pdfinfo` then says "Tagged: yes".
+    HTML(string=html_text, base_url=str(root) + "/", url_fetcher=fetcher).write_pdf(
+        target, pdf_tags=True
+    )
 
 
 def _weasyprint_html() -> Any:
