@@ -381,4 +381,19 @@ def test_a_fifo_given_as_the_package_is_an_error_not_a_hang(tmp_path: Path):
     fifo = tmp_path / "package.zip"
     os.mkfifo(fifo)
     result = verify_in_child(fifo)
-    assert result.returncode == 2 and "is neither a folder nor a file" in result.stderr
+    said = " ".join(result.stderr.split())  # the console wraps long paths
+    assert result.returncode == 2 and "is neither a folder nor a file" in said
+
+
+def test_a_sealed_manifest_broken_by_one_byte_is_not_intact_rather_than_not_a_package(
+    package: Path,
+):
+    manifest = package / "manifest.json"
+    data = bytearray(manifest.read_bytes())
+    data[data.index(b":")] = ord(";")  # the JSON no longer parses
+    manifest.write_bytes(bytes(data))
+    check = check_package_at(package)
+    assert not check.ok and check.is_package
+    assert any(p.startswith("manifest.json was altered or damaged") for p in check.problems)
+    (package / "manifest.sig").unlink()  # without its seal it is no package at all
+    assert check_package_at(package).is_package is False

@@ -160,8 +160,12 @@ def _check(contents: _Contents, expected_key: Ed25519PublicKey | None, label: st
         data = contents.read(MANIFEST, MAX_MANIFEST_BYTES)
         files, public = _parse_manifest(data)
     except (_Unreadable, ValueError, KeyError, TypeError) as exc:
-        check.problems.append(f"{MANIFEST} is damaged or not an evidence manifest ({exc})")
-        check.is_package = False
+        # Beside a signature it was a sealed package whose manifest was changed (one flipped
+        # byte can break its JSON): not intact. Alone, it is no evidence package at all.
+        sealed = SIGNATURE in contents.files
+        what = "was altered or damaged" if sealed else "is damaged or not an evidence manifest"
+        check.problems.append(f"{MANIFEST} {what}: it can no longer be read ({exc})")
+        check.is_package = sealed
         return check
     check.fingerprint = fingerprint(public)
     if expected_key is not None:

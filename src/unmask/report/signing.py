@@ -31,6 +31,10 @@ SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
 """The sealing key's public half, also written into the package for other tools."""
 MANIFEST_FORMAT = "unmask-evidence-manifest/1"
+CHECKSUMS = "SHA256SUMS"
+"""Every other file's SHA-256 in `sha256sum` format, so anyone can check the package with
+standard tools (`sha256sum -c SHA256SUMS`; README.txt gives the OpenSSL command for the
+signature). It is itself listed in the signed manifest."""
 
 
 class PackageKeyError(UnmaskError):
@@ -127,6 +131,10 @@ def package_files(folder: Path) -> list[str]:
 def seal(folder: Path, key: SealingKey, created_at: str) -> dict[str, Any]:
     """Write manifest.json and manifest.sig for everything now in `folder`; returns the manifest."""
     (folder / PUBLIC_KEY).write_bytes(key.public_pem())
+    listed = [name for name in package_files(folder) if name != CHECKSUMS]
+    (folder / CHECKSUMS).write_text(
+        "".join(f"{file_sha256(folder / name)}  {name}\n" for name in listed), "utf-8"
+    )
     manifest = {
         "format": MANIFEST_FORMAT,
         "created_at": created_at,
