@@ -32,7 +32,7 @@ from unmask import __version__
 from unmask.compare.result import Comparison
 from unmask.config import ScanConfig
 from unmask.result import ScanError, ScanResult
-from unmask.scan import Scanner
+from unmask.scan import IsolatedScanner, Scanner
 from unmask.server.web.comparison import compare_job, keep_originals
 from unmask.server.web.config import WebConfig
 from unmask.server.web.folders import make_private_folder, sweep_abandoned
@@ -117,7 +117,11 @@ class ScanQueue:
         self._cleanup: weakref.finalize | None = None
 
     def _default_scanner(self) -> Scanner:
-        return Scanner(ScanConfig(keep_maps=True, frames=self.config.frames))
+        # One long-lived worker process per scan thread (models load once in it): a decoder
+        # stuck in C code is killed at the file's time budget instead of hanging the server.
+        scanner = IsolatedScanner(ScanConfig(keep_maps=True, frames=self.config.frames))
+        scanner.start()
+        return scanner  # type: ignore[return-value]  # same scan() and config as a Scanner
 
     # -- folders -------------------------------------------------------------------------
 
