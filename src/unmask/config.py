@@ -22,6 +22,10 @@ class ScanConfig:
     """Frames sampled evenly from a video (None: the default, 32)."""
     fps: float | None = None
     """Sample this many frames per second instead of a fixed count."""
+    exact_times: bool = False
+    """Decode each of `frames` samples at its exact, evenly spaced time. False (the default):
+    at or next to a keyframe, for far less decoding (see `unmask.media.sampling`). `fps`
+    sampling always uses exact times."""
     detectors: tuple[str, ...] | None = None
     """Detector names to run (None: all registered)."""
     face_margin: float = DEFAULT_FACE_MARGIN
