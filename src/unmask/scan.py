@@ -70,6 +70,7 @@ class Scanner:
                 fps=self.config.fps,
                 deadline=deadline,
                 display_name=name,
+                near_keyframes=not self.config.exact_times,
             )
             result.sha256 = media.sha256
             result.media = _summary(media)

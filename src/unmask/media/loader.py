@@ -41,6 +41,7 @@ def open_media(
     deadline: float | None = None,
     display_name: str | None = None,
     on_frame: Callable[[Frame], None] | None = None,
+    near_keyframes: bool = False,
 ) -> Media:
     """Open and decode one file.
 
@@ -51,6 +52,10 @@ def open_media(
     `on_frame`: for videos and animations, receive each sampled frame as it is decoded
     instead of keeping it in `Media.frames` (which then stays empty), to bound memory when
     every frame is only hashed. A still image always comes in `Media.frames`.
+
+    `near_keyframes`: take a video's `n_frames` samples at or next to keyframes rather than at
+    exact, evenly spaced times (much less decoding; see `unmask.media.sampling`). Scans use
+    it; hashing and comparison, which need exact times, do not. Ignored with `fps`.
     """
     limits = limits or Limits()
     deadline = deadline or time.monotonic() + limits.time_budget_s
@@ -105,7 +110,9 @@ def open_media(
 
     from unmask.media.video import decode_video  # PyAV loads FFmpeg: only when needed
 
-    frames, container, facts = decode_video(str(file), limits, n_frames, fps, deadline, on_frame)
+    frames, container, facts = decode_video(
+        str(file), limits, n_frames, fps, deadline, on_frame, near_keyframes
+    )
     warnings = []
     if facts["decoded"] < facts["wanted"]:
         warnings.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_right
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -19,7 +20,7 @@ from unmask.errors import (
     UnsupportedFormatError,
 )
 from unmask.media.limits import Limits
-from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, sample_indices
+from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, plan_near_keyframes, sample_indices
 from unmask.media.types import Frame, VideoContainer
 
 MAX_VIDEO_FRAME_SIDE = MAX_SAMPLED_FRAME_SIDE
@@ -38,10 +39,16 @@ def decode_video(
     fps: float | None,
     deadline: float,
     on_frame: Callable[[Frame], None] | None = None,
+    near_keyframes: bool = False,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     """Decode the sampled frames. With `on_frame`, each frame is handed to it as soon as it is
     decoded and none is kept (the returned list is empty; `facts["decoded"]` counts them), so
-    hashing one frame a second of a long video holds one frame in memory, not thousands."""
+    hashing one frame a second of a long video holds one frame in memory, not thousands.
+
+    `near_keyframes` (with `n_frames`, not `fps`): take each sample at or next to a keyframe
+    (`unmask.media.sampling.plan_near_keyframes`) instead of at its exact time, found from the
+    packet index (one pass reading packets, no decoding). Streams whose packets carry no
+    timestamps or keyframe flags are sampled at exact times."""
     try:
         container = av.open(path, metadata_errors="ignore")
     except av.error.InvalidDataError:
@@ -51,7 +58,7 @@ def decode_video(
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(f"the video could not be opened ({exc})", _REDOWNLOAD) from None
     try:
-        return _decode(container, limits, n_frames, fps, deadline, on_frame)
+        return _decode(container, limits, n_frames, fps, deadline, on_frame, near_keyframes)
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(
             f"no frame of the video could be decoded (FFmpeg said: {exc.strerror or exc})",
@@ -68,6 +75,7 @@ def _decode(
     fps: float | None,
     deadline: float,
     on_frame: Callable[[Frame], None] | None,
+    near_keyframes: bool = False,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     if not container.streams.video:
         raise UnsupportedFormatError(
@@ -110,9 +118,16 @@ def _decode(
 
     wanted = sample_indices(total, duration_s, n_frames, fps, limits)
     times = [start_s + i / rate for i in wanted]
+    seek_to: list[int | None] | None = None
+    sampling = "exact"
+    if near_keyframes and fps is None:
+        planned = _keyframe_plan(container, stream, duration_s, n_frames, limits, deadline)
+        if planned is not None:
+            times, seek_to = planned
+            sampling = "near_keyframes"
     frames: list[Frame] = []
     decoded = _decode_at(
-        container, stream, times, rate, start_s, deadline, on_frame or frames.append
+        container, stream, times, rate, start_s, deadline, on_frame or frames.append, seek_to
     )
     if not decoded:
         raise CorruptMediaError("no frame of the video could be decoded", _REDOWNLOAD)
@@ -133,9 +148,10 @@ def _decode(
         "duration_s": duration_s,
         "fps": rate,
         "frame_count": total,
-        "wanted": len(wanted),
+        "wanted": len(times),  # what keyframe sampling planned, at most len(wanted)
         "decoded": decoded,
         "start_s": start_s,
+        "sampling": sampling,
     }
     return frames, info, facts
 
@@ -170,6 +186,44 @@ def _count_frames(container: Any, stream: Any, deadline: float) -> tuple[int, fl
     return count, last
 
 
+def _keyframe_plan(
+    container: Any,
+    stream: Any,
+    duration_s: float,
+    n_frames: int | None,
+    limits: Limits,
+    deadline: float,
+) -> tuple[list[float], list[int | None]] | None:
+    """Sample times and seek points (keyframe timestamps, or None to decode on) for sampling
+    near keyframes; None when the packets do not say enough (no timestamps, no keyframe)."""
+    stamps: set[int] = set()
+    keys: set[int] = set()
+    for packet in container.demux(stream):
+        if time.monotonic() > deadline:
+            raise TimeBudgetExceededError(
+                "the video took too long to read", "raise the limit with --time-budget"
+            )
+        if packet.pts is None:
+            continue
+        stamps.add(packet.pts)
+        if packet.is_keyframe:
+            keys.add(packet.pts)
+    container.seek(0)
+    if not stamps or not keys or stream.time_base is None:
+        return None
+    order = sorted(stamps)
+    position = {pts: i for i, pts in enumerate(order)}
+    key_indices = sorted(position[pts] for pts in keys)
+    targets = sample_indices(len(order), duration_s, n_frames, None, limits)
+    times: list[float] = []
+    seek_to: list[int | None] = []
+    for index, seek in plan_near_keyframes(targets, key_indices, len(order)):
+        times.append(float(order[index] * stream.time_base))
+        key = key_indices[bisect_right(key_indices, index) - 1] if seek else None
+        seek_to.append(order[key] if key is not None else None)
+    return times, seek_to
+
+
 def _decode_at(
     container: Any,
     stream: Any,
@@ -178,16 +232,26 @@ def _decode_at(
     start_s: float,
     deadline: float,
     keep: Callable[[Frame], None],
+    seek_to: list[int | None] | None = None,
 ) -> int:
-    """Decode the frames at `times`, handing each to `keep`; returns how many were decoded."""
+    """Decode the frames at `times`, handing each to `keep`; returns how many were decoded.
+
+    Without `seek_to`, a seek happens when the next time is more than SEEK_GAP_S ahead; with
+    it, before target i exactly when `seek_to[i]` (a keyframe's timestamp) is not None."""
     half_frame = 0.5 / rate
     done = 0
     decoder = None
     position = -math.inf
-    for target in times:
-        if decoder is None or target - position > SEEK_GAP_S:
+    for n, target in enumerate(times):
+        planned = seek_to[n] if seek_to is not None else None
+        if seek_to is not None:
+            must_seek = decoder is None or planned is not None
+        else:
+            must_seek = decoder is None or target - position > SEEK_GAP_S
+        if must_seek:
+            point = planned if planned is not None else int(target / stream.time_base)
             try:
-                container.seek(int(target / stream.time_base), stream=stream, backward=True)
+                container.seek(point, stream=stream, backward=True)
             except av.error.FFmpegError:
                 if decoder is None:  # unseekable: decode from the start
                     container.seek(0)
