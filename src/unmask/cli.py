@@ -70,6 +70,13 @@ def app() -> None:
     type=click.FloatRange(min=0.01),
     help="Sample this many frames per second instead of --frames.",
 )
+@click.option(
+    "--exact-times",
+    is_flag=True,
+    help="Decode each of --frames at its exact, evenly spaced time. By default a sample is "
+    "taken at or next to the nearest keyframe, which decodes far less of a long video but can "
+    "move a sample by up to half the distance between keyframes (--fps always uses exact times).",
+)
 @click.option("--detectors", help="Comma-separated detectors to run (default: all).")
 @click.option(
     "--face-model",
@@ -129,6 +136,7 @@ def scan(
     maps: Path | None,
     frames: int,
     fps: float | None,
+    exact_times: bool,
     detectors: str | None,
     face_model: Path | None,
     max_pixels: float,
@@ -163,6 +171,7 @@ def scan(
         limits=limits,
         frames=frames,
         fps=fps,
+        exact_times=exact_times,
         detectors=chosen,
         keep_maps=maps is not None,
         face_swap_model=face_model,
