@@ -120,6 +120,14 @@ def report_group() -> None:
     "is used). Adds a 'Comparison with the original' section: both files' SHA-256, the "
     "outcome, the alignment, the changed regions and pictures (blurred unless --reveal).",
 )
+@click.option(
+    "--tsa-url",
+    default=None,
+    metavar="URL",
+    help="Have the seal stamped by this RFC 3161 timestamp authority (a trusted time for the "
+    "package, kept as manifest.tsr). Sends the SHA-256 of the manifest to that address, nothing "
+    "else; off by default (nothing goes online).",
+)
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF files (HTML and text only).")
 @frames_option
 @click.option(
@@ -145,6 +153,7 @@ def create_command(
     include_media: bool,
     no_pdf: bool,
     originals: tuple[Path, ...],
+    tsa_url: str | None,
     frames: int | None,
     face_model: Path | None,
 ) -> None:
@@ -210,6 +219,7 @@ def create_command(
                     make_zip=make_zip,
                     pdf=not no_pdf,
                     face_swap_model=face_model,
+                    tsa_url=tsa_url,
                 ),
                 key=key,
             )
@@ -234,6 +244,8 @@ def create_command(
             original = escape(printable(Path(item.comparison.original or "").name))
             _out.print(f"    compared with {original}: {escape(item.comparison.summary)}")
     _out.print(f"Sealed with key {built.fingerprint}", soft_wrap=True, highlight=False)
+    if tsa_url:
+        _out.print(Text(f"Timestamped by {tsa_url} (manifest.tsr)"))
     _out.print(f"Check it any time with: unmask report verify {folder}", highlight=False)
     if built.incomplete_notices:
         _err.print(
@@ -260,17 +272,25 @@ def create_command(
     help="The sender's public key (PEM); without it the key in the package is used and its "
     "fingerprint printed for you to compare.",
 )
+@click.option(
+    "--tsa-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The timestamp authority's root certificate (PEM), to check the signature of an RFC "
+    "3161 timestamp on the seal (manifest.tsr); without it only its hash is checked.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
+def verify_command(package: Path, key: Path | None, tsa_ca: Path | None, as_json: bool) -> None:
     """Check that no file of an evidence package (folder or .zip) was changed, removed or added
     since it was sealed, and that the seal's signature holds.
 
     Exit codes: 0 intact; 1 something was altered, missing or added (each named); 2 error."""
     from unmask.report.received import check_package_at
     from unmask.report.signing import load_public_key
+    from unmask.report.timestamp import load_roots
 
     try:
-        check = check_package_at(package, load_public_key(key) if key else None)
+        roots = load_roots(tsa_ca) if tsa_ca else None
+        check = check_package_at(package, load_public_key(key) if key else None, tsa_roots=roots)
     except UnmaskError as exc:
         _fail(exc.message, exc.hint)
     except OSError as exc:
@@ -289,6 +309,14 @@ def verify_command(package: Path, key: Path | None, as_json: bool) -> None:
         _out.print(f"sealed with key {check.fingerprint}", highlight=False)
         if check.key_matches is None:
             _out.print("compare this fingerprint with the one the sender gave you")
+        if check.timestamp:
+            stamp = check.timestamp
+            how = (
+                "its signature checked against the CA you gave"
+                if stamp["signer_checked"]
+                else "its hash matches the manifest; its signer was not checked (give --tsa-ca)"
+            )
+            _out.print(Text(f"trusted time: {stamp['time']} from {stamp['tsa']}, {how}"))
     else:
         _out.print(Text.assemble(("NOT intact", "red"), f": {check.folder}"))
         for problem in check.problems:

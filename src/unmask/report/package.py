@@ -48,7 +48,7 @@ from unmask.report.comparison import (
 from unmask.report.plaintext import wrap
 from unmask.report.render import RenderError, render_html, text_document_html, write_pdf
 from unmask.report.routes import choose_routes, load_directory, routes_text
-from unmask.report.signing import SealingKey, load_or_create_key, seal
+from unmask.report.signing import MANIFEST, SealingKey, load_or_create_key, seal
 from unmask.report.takedown import (
     NOTICE_KINDS,
     NOTICE_TITLES,
@@ -60,6 +60,8 @@ from unmask.report.takedown import (
 )
 from unmask.report.timeline import timeline_chart
 from unmask.report.times import found_at as read_found_at
+from unmask.report.timestamp import TOKEN as TIMESTAMP_TOKEN
+from unmask.report.timestamp import request_timestamp
 from unmask.result import ScanResult
 
 EVIDENCE_FORMAT = "unmask-evidence/1"
@@ -126,6 +128,9 @@ class PackageOptions:
     pdf: bool = True
     face_swap_model: Path | None = None
     """The face model the scan used when not the shipped one (recorded with its hash)."""
+    tsa_url: str | None = None
+    """An RFC 3161 timestamp authority to stamp the seal (`unmask.report.timestamp`); None
+    (the default) sends nothing anywhere."""
 
 
 @dataclass
@@ -212,6 +217,9 @@ def build_package(
     try:
         notices, warnings = _write(work, items, sighting, answers, options, key, created_at)
         seal(work, key, created_at)
+        if options.tsa_url:
+            token = request_timestamp((work / MANIFEST).read_bytes(), options.tsa_url)
+            (work / TIMESTAMP_TOKEN).write_bytes(token)
         if out.exists():
             out.rmdir()  # _check_target allowed only an empty folder
         os.replace(work, out)
@@ -298,6 +306,7 @@ def _write(
         "routes": routes if notices else [],
         "open_questions": _union(n["missing"] for n in notices),
         "routes_file": ROUTES_FILE,
+        "timestamped": bool(options.tsa_url),
         "routes_directory": load_directory(),
         "preview_captions": pictures.PREVIEW_CAPTION,
         "checks_run": _union(i.result.verdict.checks_run for i in items if i.result.verdict),

@@ -35,12 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from unmask.errors import UnmaskError
 from unmask.output import printable as shown
 from unmask.report.signing import MANIFEST, SIGNATURE, fingerprint
+from unmask.report.timestamp import MAX_RESPONSE_BYTES, TOKEN, TimestampError, check_timestamp
 
 MAX_ZIP_MEMBERS = 10_000
 """A package holds a few dozen files (one preview and a few maps per file, eight requests)."""
@@ -82,6 +84,9 @@ class PackageCheck:
     fingerprint: str | None = None
     signature_valid: bool = False
     key_matches: bool | None = None
+    timestamp: dict[str, Any] | None = None
+    """An RFC 3161 timestamp on the seal (manifest.tsr), when there is one: its time, the TSA,
+    and whether its signer was checked against a root given with --tsa-ca."""
     """Whether the sealing key is the one given with --key (None when none was given)."""
     files_checked: int = 0
     altered: list[str] = field(default_factory=list)
@@ -103,19 +108,22 @@ class PackageCheck:
 
 
 def check_package_at(
-    path: Path, expected_key: Ed25519PublicKey | None = None, name: str | None = None
+    path: Path,
+    expected_key: Ed25519PublicKey | None = None,
+    name: str | None = None,
+    tsa_roots: list[x509.Certificate] | None = None,
 ) -> PackageCheck:
     """Check a package folder or .zip. `name` is what to call it in messages (an upload's own
     name, say). Raises `UnmaskError` when it is not a zip at all or would unpack to a bomb."""
     label = shown(name or str(path))
     if path.is_dir():
-        return _check(_Folder(path), expected_key, label)
+        return _check(_Folder(path), expected_key, label, tsa_roots)
     hint = "give the package folder or the .zip that `unmask report --zip` or the web app wrote"
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would never end
             raise UnmaskError(f"{label} is neither a folder nor a file", hint)
         with zipfile.ZipFile(path) as archive:
-            return _check(_Zip(archive, shown(name or path.name)), expected_key, label)
+            return _check(_Zip(archive, shown(name or path.name)), expected_key, label, tsa_roots)
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
         raise UnmaskError(f"{label} is not a zip file or is damaged", hint) from exc
     except OSError as exc:
@@ -145,7 +153,12 @@ class _Contents(Protocol):
     def sha256(self, name: str) -> str: ...
 
 
-def _check(contents: _Contents, expected_key: Ed25519PublicKey | None, label: str) -> PackageCheck:
+def _check(
+    contents: _Contents,
+    expected_key: Ed25519PublicKey | None,
+    label: str,
+    tsa_roots: list[x509.Certificate] | None = None,
+) -> PackageCheck:
     check = PackageCheck(folder=label, refused=sorted(shown(n) for n in contents.refused))
     check.problems += contents.problems
     for stray in contents.strays:
@@ -176,6 +189,8 @@ def _check(contents: _Contents, expected_key: Ed25519PublicKey | None, label: st
                 f"({fingerprint(expected_key)})"
             )
     _check_signature(contents, public, data, check)
+    if TOKEN in contents.files:
+        _check_timestamp(contents, data, tsa_roots, check)
     for name, expected in sorted(files.items()):
         if _unsafe(name):
             check.problems.append(
@@ -199,7 +214,7 @@ def _check(contents: _Contents, expected_key: Ed25519PublicKey | None, label: st
                 check.problems.append(
                     f"{shown(name)} was altered: its SHA-256 differs from the manifest"
                 )
-    for name in sorted(contents.files - set(files) - {MANIFEST, SIGNATURE}):
+    for name in sorted(contents.files - set(files) - {MANIFEST, SIGNATURE, TOKEN}):
         check.added.append(shown(name))
         check.problems.append(f"{shown(name)} was added after the package was sealed")
     return check
@@ -235,6 +250,24 @@ def _check_signature(
             f"the signature in {SIGNATURE} does not match {MANIFEST}: the manifest or the "
             "signature was changed"
         )
+
+
+def _check_timestamp(
+    contents: _Contents,
+    data: bytes,
+    roots: list[x509.Certificate] | None,
+    check: PackageCheck,
+) -> None:
+    try:
+        stamp = check_timestamp(contents.read(TOKEN, MAX_RESPONSE_BYTES), data, roots)
+    except (_Unreadable, TimestampError) as exc:
+        check.problems.append(str(getattr(exc, "message", exc)))
+        return
+    check.timestamp = {
+        "time": stamp.time,
+        "tsa": shown(stamp.tsa),
+        "signer_checked": stamp.signer_checked,
+    }
 
 
 def _unsafe(name: str) -> bool:
