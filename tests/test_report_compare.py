@@ -161,3 +161,32 @@ def test_an_original_that_cannot_be_read_is_named_and_the_package_is_still_made(
     assert "the original could not be compared" in (package / "report.html").read_text()
     rows = list(csv.DictReader((package / "hashes.csv").open()))
     assert {(r["file"], r["signal_type"]) for r in rows} >= {("posted.jpg", "photo_sha256")}
+
+
+def test_a_video_against_its_original_video_names_frames_times_and_a_timeline(
+    tmp_path: Path,
+) -> None:
+    """A camera panning over the example photo; the face turned over in frames 10-59."""
+    rgb = np.asarray(Image.open(EXAMPLE).convert("RGB"))
+    x0, y0, x1, y1 = (round(v) for v in FaceDetector().detect(rgb)[0].box)
+    turned = rgb.copy()
+    turned[y0:y1, x0:x1] = rgb[y0:y1, x0:x1][::-1, ::-1]
+
+    def pan(altered: range) -> list[np.ndarray]:
+        return [
+            (turned if i in altered else rgb)[20:320, 40 + i : 440 + i].copy() for i in range(75)
+        ]
+
+    original = controls.write_h264(tmp_path / "original.mp4", pan(range(0)), 25)
+    swap = controls.write_h264(tmp_path / "posted.mp4", pan(range(10, 60)), 25)
+    package = make(tmp_path / "p", swap, "--original", str(original), "--no-pdf")
+    comparison = json.loads((package / "evidence.json").read_text())["items"][0]["comparison"]
+    assert comparison["outcome"] == "altered"
+    assert comparison["alignment"]["time_offset_s"] == pytest.approx(0, abs=0.1)
+    region = comparison["regions"][0]
+    start, end = region["time_range_s"]
+    assert start >= 0.3 and end <= 2.45 and region["frames"]
+    assert any(p.endswith("timeline.png") for p in comparison["evidence"])
+    html = " ".join((package / "report.html").read_text().split())
+    assert f"frames {region['frames'][0]}–{region['frames'][-1]}" in html
+    assert "Where each region differs over time" in html
