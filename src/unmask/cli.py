@@ -122,6 +122,12 @@ def app() -> None:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Files scanned at the same time, each in its own process with its own models "
+    "(results still come in the order given). Default: one per core, as memory allows.",
+)
+@click.option(
     "--original",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The original photo or video: compare each file with it (as `unmask compare` does); "
@@ -145,6 +151,7 @@ def scan(
     max_frames: int,
     time_budget: float,
     quiet: bool,
+    workers: int | None,
     original: Path | None,
 ) -> None:
     """Scan pictures and videos: faces, metadata and forensic traces, and a verdict.
@@ -179,28 +186,33 @@ def scan(
 
     from unmask import inputs as input_list
     from unmask.output import write_jsonl, write_maps
-    from unmask.scan import IsolatedScanner
+    from unmask.scan_pool import ScannerPool, default_workers
     from unmask.terminal import printable
 
-    # Each file is scanned in one worker process that is killed if the file passes
-    # --time-budget (a decoder stuck in C code cannot be stopped any other way).
-    scanner = IsolatedScanner(config)
-    try:
-        scanner.start()
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--detectors") from None
-    except UnmaskError as exc:  # a model that is missing or damaged
-        _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
-        sys.exit(EXIT_UNREADABLE)
     try:
         items = input_list.expand(list(paths), max_file_bytes)
     except UnmaskError as exc:
+        _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
+        sys.exit(EXIT_UNREADABLE)
+    done = _already_done(output) if resume and output is not None else {}
+    todo = [item for item in items if item.name not in done]
+    # Each file is scanned in a worker process that is killed if the file passes
+    # --time-budget (a decoder stuck in C code cannot be stopped any other way); several
+    # such workers use every core.
+    scanner = ScannerPool(config, min(workers or default_workers(), max(1, len(todo))))
+    try:
+        scanner.start()
+    except ValueError as exc:
         scanner.close()
+        input_list.cleanup(items)
+        raise click.BadParameter(str(exc), param_hint="--detectors") from None
+    except UnmaskError as exc:  # a model that is missing or damaged
+        scanner.close()
+        input_list.cleanup(items)
         _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
 
     jsonl = as_jsonl or (output is not None and output.suffix == ".jsonl")
-    done = _already_done(output) if resume and output is not None else {}
     sink = None
     if output is not None and jsonl:
         sink = output.open("a" if resume else "w", encoding="utf-8")
@@ -221,13 +233,12 @@ def scan(
     )
     try:
         with progress:
-            task = progress.add_task("scanning", total=len(items), current="")
-            for item in items:
+            task = progress.add_task(
+                "scanning", total=len(items), completed=len(items) - len(todo), current=""
+            )
+            scanned = scanner.scan_in_order((item.path, item.name) for item in todo)
+            for item, result in zip(todo, scanned, strict=True):
                 progress.update(task, current=printable(item.name)[-60:])
-                if item.name in done:
-                    progress.advance(task)
-                    continue
-                result = scanner.scan(item.path, display_name=item.name)
                 if original is not None:
                     from unmask.compare.scan_finding import add_comparison
 
