@@ -238,3 +238,32 @@ def test_a_folder_table_names_the_kind_of_finding_as_the_file_result_does(shared
     assert run.returncode == 1, run.stderr
     row = next(line for line in run.stdout.splitlines() if "sdxlturbo" in line)
     assert "Likely AI-generated" in row
+
+
+def _without_timings(line: str) -> dict:
+    record = json.loads(line)
+    for key in ("elapsed_s", "started_at"):
+        record.pop(key, None)
+    return record
+
+
+def test_two_workers_write_the_same_jsonl_as_one_in_the_same_order(
+    mixed_folder: Path, tmp_path: Path
+):
+    write_video(mixed_folder / "clip.mp4", seconds=2.0)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    first = unmask("scan", str(mixed_folder), "--workers", "1", "--frames", "8", "-o", str(one))
+    second = unmask("scan", str(mixed_folder), "--workers", "2", "--frames", "8", "-o", str(two))
+    assert first.returncode == second.returncode == 2, second.stderr
+    lines = [_without_timings(line) for line in one.read_text().splitlines()]
+    assert lines == [_without_timings(line) for line in two.read_text().splitlines()]
+    assert len(lines) == 7
+    # --resume with several workers appends only what is missing
+    two.write_text("\n".join(two.read_text().splitlines()[:3]) + "\n")
+    again = unmask(
+        "scan", str(mixed_folder), "--workers", "2", "--frames", "8", "-o", str(two), "--resume"
+    )
+    assert again.returncode == 2, again.stderr
+    assert sorted(r["path"] for r in map(_without_timings, two.read_text().splitlines())) == sorted(
+        r["path"] for r in lines
+    )
