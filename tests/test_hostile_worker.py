@@ -85,3 +85,17 @@ def test_the_worker_memory_cap_turns_a_runaway_allocation_into_an_error():
             worker.run(worker_tasks.allocate, 2048)
         assert getattr(caught.value, "code", None) == "out_of_memory"
         assert worker.restarts == 0  # the same worker goes on
+
+
+def test_progress_reaches_the_caller_while_the_call_runs():
+    heard: list[object] = []
+    with FileWorker(5.0, grace_s=0.5) as worker:
+        sent = worker.run(worker_tasks.chatty, 0.3, on_progress=heard.append)
+    assert sent > 0 and heard == [("working", n, None) for n in range(sent)]
+
+
+def test_progress_does_not_extend_the_budget():
+    with FileWorker(0.5, grace_s=0.3) as worker:
+        with pytest.raises(TimeBudgetExceededError):
+            worker.run(worker_tasks.chatty, 60, on_progress=lambda _: None)
+        assert worker.run(worker_tasks.echo, "next") == "next"

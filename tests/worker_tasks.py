@@ -52,3 +52,15 @@ def fail_to_start() -> None:
 
 def allocate(_state: object, megabytes: int) -> int:
     return len(bytearray(megabytes * 1024 * 1024))
+
+
+def chatty(_state: object, seconds: float) -> int:
+    """Report progress every 10 ms for `seconds`, then return how many reports were sent."""
+    from unmask.worker import report_progress
+
+    sent, ends = 0, time.monotonic() + seconds
+    while time.monotonic() < ends:
+        report_progress(("working", sent, None))
+        sent += 1
+        time.sleep(0.01)
+    return sent

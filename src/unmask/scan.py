@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -22,11 +22,15 @@ from unmask.media import Media, open_media
 from unmask.models import ModelNotInstalledError
 from unmask.result import FaceTrack, MediaSummary, ScanError, ScanResult
 from unmask.verdict import decide
-from unmask.worker import FileWorker
+from unmask.worker import FileWorker, report_progress
 
 log = logging.getLogger(__name__)
 
 FACE_DETECTION_CHECK = "faces (MTCNN face detector, see unmask/models/mtcnn.md)"
+
+Progress = Callable[[tuple[str, int, int]], None]
+"""Told (what is being done, how many done, how many in all) as a scan goes: "decoding frames",
+"finding faces" (frames searched) and "running checks" (detectors run)."""
 
 
 class Scanner:
@@ -55,9 +59,21 @@ class Scanner:
             self._faces = FaceDetector()
         return self._faces
 
-    def scan(self, path: str | Path, display_name: str | None = None) -> ScanResult:
-        """Scan one file. Never raises for a bad input: the result carries the error."""
+    def scan(
+        self,
+        path: str | Path,
+        display_name: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> ScanResult:
+        """Scan one file. Never raises for a bad input: the result carries the error.
+        `on_progress` hears each step (see `Progress`); a video's take seconds."""
         name = display_name or str(path)
+        decoding = None
+        if on_progress is not None:
+
+            def decoding(done: int, planned: int) -> None:
+                on_progress(("decoding frames", done, planned))
+
         started = datetime.now(UTC).isoformat(timespec="seconds")
         clock = time.monotonic()
         deadline = clock + self.config.limits.time_budget_s
@@ -71,10 +87,11 @@ class Scanner:
                 deadline=deadline,
                 display_name=name,
                 near_keyframes=not self.config.exact_times,
+                progress=decoding,
             )
             result.sha256 = media.sha256
             result.media = _summary(media)
-            self._analyse(media, result, deadline)
+            self._analyse(media, result, deadline, on_progress)
         except UnmaskError as exc:
             result.error = ScanError(exc.code, exc.message, exc.hint)
         except MemoryError:
@@ -97,22 +114,35 @@ class Scanner:
         for path in paths:
             yield self.scan(path)
 
-    def find_faces(self, media: Media, deadline: float | None = None) -> list[FaceTrack]:
+    def find_faces(
+        self, media: Media, deadline: float | None = None, on_progress: Progress | None = None
+    ) -> list[FaceTrack]:
         """Detect faces in every sampled frame and link them into tracks."""
-        tracks, _ = find_faces(
-            media.frames, self.face_detector, lambda: _check(deadline, "finding faces")
-        )
+        searched = 0
+
+        def before_frame() -> None:
+            nonlocal searched
+            _check(deadline, "finding faces")
+            if on_progress is not None:
+                on_progress(("finding faces", searched, len(media.frames)))
+            searched += 1
+
+        tracks, _ = find_faces(media.frames, self.face_detector, before_frame)
         return tracks
 
-    def _analyse(self, media: Media, result: ScanResult, deadline: float) -> None:
-        tracks = self.find_faces(media, deadline)
+    def _analyse(
+        self, media: Media, result: ScanResult, deadline: float, on_progress: Progress | None
+    ) -> None:
+        tracks = self.find_faces(media, deadline, on_progress)
         context = ScanContext(media=media, tracks=tracks)
         if any(d.scope == "face" for d in self.detectors):
             context.crops = self._crops(media, tracks)
         checks = [FACE_DETECTION_CHECK]
         face_probability, face_model = None, None
-        for detector in self.detectors:
+        for done, detector in enumerate(self.detectors):
             _check(deadline, f"running the {detector.name} check")
+            if on_progress is not None:
+                on_progress(("running checks", done, len(self.detectors)))
             try:
                 findings = detector.analyse(context)
             except Exception as exc:  # one failing check must not hide the others' findings
@@ -174,13 +204,21 @@ class IsolatedScanner:
     def close(self) -> None:
         self._worker.close()
 
-    def scan(self, path: str | Path, display_name: str | None = None) -> ScanResult:
-        """Scan one file in the worker. Never raises for a bad input."""
+    def scan(
+        self,
+        path: str | Path,
+        display_name: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> ScanResult:
+        """Scan one file in the worker. Never raises for a bad input. `on_progress` is called
+        here, in this process, as the worker reports each step."""
         name = display_name or str(path)
         started = datetime.now(UTC).isoformat(timespec="seconds")
         clock = time.monotonic()
         try:
-            return self._worker.run(_scan_one, str(path), name)
+            return self._worker.run(
+                _scan_one, str(path), name, on_progress is not None, on_progress=on_progress
+            )
         except UnmaskError as exc:
             error = ScanError(exc.code, exc.message, exc.hint)
         except Exception as exc:  # a bug of ours must not stop a batch
@@ -198,8 +236,8 @@ class IsolatedScanner:
         )
 
 
-def _scan_one(scanner: Scanner, path: str, name: str) -> ScanResult:
-    return scanner.scan(path, display_name=name)
+def _scan_one(scanner: Scanner, path: str, name: str, report: bool = False) -> ScanResult:
+    return scanner.scan(path, display_name=name, on_progress=report_progress if report else None)
 
 
 def _check(deadline: float | None, doing: str) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from unmask.config import ScanConfig
 from unmask.result import ScanResult
-from unmask.scan import IsolatedScanner
+from unmask.scan import IsolatedScanner, Progress
 
 AHEAD_PER_WORKER = 4
 """Files handed out per worker beyond the oldest unfinished one (bounds results held back)."""
@@ -98,24 +98,32 @@ class ScannerPool:
             threads.shutdown(wait=True)
         self._all = []
 
-    def scan(self, path: str | Path, display_name: str | None = None) -> ScanResult:
+    def scan(
+        self,
+        path: str | Path,
+        display_name: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> ScanResult:
         """Scan one file in whichever worker is free. Never raises for a bad input."""
         scanner = self._idle.get()
         try:
-            return scanner.scan(path, display_name)
+            return scanner.scan(path, display_name, on_progress)
         finally:
             self._idle.put(scanner)
 
-    def scan_in_order(self, files: Iterable[tuple[str | Path, str]]) -> Iterator[ScanResult]:
+    def scan_in_order(
+        self, files: Iterable[tuple[str | Path, str]], on_progress: Progress | None = None
+    ) -> Iterator[ScanResult]:
         """Scan (path, display name) pairs on every worker; yield the results in the order
-        given, each as soon as it and every earlier one are done."""
+        given, each as soon as it and every earlier one are done. `on_progress` hears every
+        file's steps, from the threads that wait on the workers."""
         if not self._all:
             self.start()
         assert self._threads is not None
         pending: deque[Future[ScanResult]] = deque()
         ahead = self.workers * AHEAD_PER_WORKER
         for path, name in files:
-            pending.append(self._threads.submit(self.scan, path, name))
+            pending.append(self._threads.submit(self.scan, path, name, on_progress))
             while len(pending) >= ahead or (pending and pending[0].done()):
                 yield pending.popleft().result()
         while pending:

@@ -21,6 +21,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -137,28 +138,40 @@ class FileWorker:
             self._kill()
             raise _rebuild(payload)
 
-    def run(self, task: Callable[..., T], *args: Any) -> T:
+    def run(
+        self,
+        task: Callable[..., T],
+        *args: Any,
+        on_progress: Callable[[Any], None] | None = None,
+    ) -> T:
         """`task(state, *args)` in the child. Raises `TimeBudgetExceededError` when the call
         passes the budget (the child is killed), `WorkerCrashedError` when the child dies, and
-        whatever `task` raised otherwise."""
+        whatever `task` raised otherwise. What the task passes to `report_progress` reaches
+        `on_progress` here, in the caller's process, while the task runs."""
         self.start()
         assert self._to_child is not None and self._from_child is not None
         try:
             self._to_child.send((task, args))
         except OSError:
             return self._crashed()
-        if not self._from_child.poll(self.budget_s + self.grace_s):
-            self._kill()
-            self.restarts += 1
-            raise TimeBudgetExceededError(
-                f"stopped after the per-file time budget of {self.budget_s:g} s: decoding or "
-                "analysis did not finish, and the work was ended by force",
-                "if you trust this file, raise the budget with --time-budget",
-            )
-        try:
-            status, payload = self._from_child.recv()
-        except (EOFError, OSError):
-            return self._crashed()
+        ends = time.monotonic() + self.budget_s + self.grace_s
+        while True:
+            if not self._from_child.poll(max(0.0, ends - time.monotonic())):
+                self._kill()
+                self.restarts += 1
+                raise TimeBudgetExceededError(
+                    f"stopped after the per-file time budget of {self.budget_s:g} s: decoding "
+                    "or analysis did not finish, and the work was ended by force",
+                    "if you trust this file, raise the budget with --time-budget",
+                )
+            try:
+                status, payload = self._from_child.recv()
+            except (EOFError, OSError):
+                return self._crashed()
+            if status != "progress":
+                break
+            if on_progress is not None:
+                on_progress(payload)
         if status == "ok":
             return payload  # type: ignore[no-any-return]
         raise _rebuild(payload)
@@ -240,9 +253,21 @@ def _no_state() -> None:
     return None
 
 
+_progress_pipe: Connection | None = None
+
+
+def report_progress(payload: Any) -> None:
+    """From a task running in a worker: send `payload` (small and picklable, e.g. a tuple of
+    words and counts) to the parent's `on_progress`. Does nothing outside a worker."""
+    if _progress_pipe is not None:
+        _progress_pipe.send(("progress", payload))
+
+
 def _serve(to_parent: Connection, from_parent: Connection) -> None:
     """The child's loop: build the state, then answer one call at a time until told to stop."""
+    global _progress_pipe
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    _progress_pipe = to_parent
     try:
         setup = from_parent.recv()
         state = setup()
@@ -311,4 +336,10 @@ if __name__ == "__main__":
 
     child_main(sys.argv[1:])
 
-__all__ = ["KILL_GRACE_S", "FileWorker", "OutOfMemoryError", "WorkerCrashedError"]
+__all__ = [
+    "KILL_GRACE_S",
+    "FileWorker",
+    "OutOfMemoryError",
+    "WorkerCrashedError",
+    "report_progress",
+]

@@ -42,6 +42,7 @@ def open_media(
     display_name: str | None = None,
     on_frame: Callable[[Frame], None] | None = None,
     near_keyframes: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Media:
     """Open and decode one file.
 
@@ -56,6 +57,8 @@ def open_media(
     `near_keyframes`: take a video's `n_frames` samples at or next to keyframes rather than at
     exact, evenly spaced times (much less decoding; see `unmask.media.sampling`). Scans use
     it; hashing and comparison, which need exact times, do not. Ignored with `fps`.
+
+    `progress(done, planned)`: called after each sampled video frame is decoded.
     """
     limits = limits or Limits()
     deadline = deadline or time.monotonic() + limits.time_budget_s
@@ -111,7 +114,7 @@ def open_media(
     from unmask.media.video import decode_video  # PyAV loads FFmpeg: only when needed
 
     frames, container, facts = decode_video(
-        str(file), limits, n_frames, fps, deadline, on_frame, near_keyframes
+        str(file), limits, n_frames, fps, deadline, on_frame, near_keyframes, progress
     )
     warnings = []
     if facts["decoded"] < facts["wanted"]:

@@ -40,6 +40,7 @@ def decode_video(
     deadline: float,
     on_frame: Callable[[Frame], None] | None = None,
     near_keyframes: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     """Decode the sampled frames. With `on_frame`, each frame is handed to it as soon as it is
     decoded and none is kept (the returned list is empty; `facts["decoded"]` counts them), so
@@ -48,7 +49,8 @@ def decode_video(
     `near_keyframes` (with `n_frames`, not `fps`): take each sample at or next to a keyframe
     (`unmask.media.sampling.plan_near_keyframes`) instead of at its exact time, found from the
     packet index (one pass reading packets, no decoding). Streams whose packets carry no
-    timestamps or keyframe flags are sampled at exact times."""
+    timestamps or keyframe flags are sampled at exact times. `progress(done, planned)` is
+    called after each frame."""
     try:
         container = av.open(path, metadata_errors="ignore")
     except av.error.InvalidDataError:
@@ -58,7 +60,9 @@ def decode_video(
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(f"the video could not be opened ({exc})", _REDOWNLOAD) from None
     try:
-        return _decode(container, limits, n_frames, fps, deadline, on_frame, near_keyframes)
+        return _decode(
+            container, limits, n_frames, fps, deadline, on_frame, near_keyframes, progress
+        )
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(
             f"no frame of the video could be decoded (FFmpeg said: {exc.strerror or exc})",
@@ -76,6 +80,7 @@ def _decode(
     deadline: float,
     on_frame: Callable[[Frame], None] | None,
     near_keyframes: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     if not container.streams.video:
         raise UnsupportedFormatError(
@@ -126,9 +131,10 @@ def _decode(
             times, seek_to = planned
             sampling = "near_keyframes"
     frames: list[Frame] = []
-    decoded = _decode_at(
-        container, stream, times, rate, start_s, deadline, on_frame or frames.append, seek_to
-    )
+    keep = on_frame or frames.append
+    if progress is not None:
+        keep = _counting(keep, progress, len(times))
+    decoded = _decode_at(container, stream, times, rate, start_s, deadline, keep, seek_to)
     if not decoded:
         raise CorruptMediaError("no frame of the video could be decoded", _REDOWNLOAD)
     meta = {k: str(v) for k, v in (container.metadata or {}).items()}
@@ -154,6 +160,20 @@ def _decode(
         "sampling": sampling,
     }
     return frames, info, facts
+
+
+def _counting(
+    keep: Callable[[Frame], None], progress: Callable[[int, int], None], planned: int
+) -> Callable[[Frame], None]:
+    done = 0
+
+    def counted(frame: Frame) -> None:
+        nonlocal done
+        keep(frame)
+        done += 1
+        progress(done, planned)
+
+    return counted
 
 
 def _length(seconds: float) -> str:
