@@ -220,7 +220,9 @@ def scan(
         sink = sys.stdout
 
     results: list[ScanResult] = []
-    show_progress = len(items) > 1 and not quiet
+    # A batch shows files done; a single file shows its steps (a video takes seconds).
+    one_file = len(items) == 1 and len(todo) == 1
+    show_progress = (len(items) > 1 or (one_file and _err.is_terminal)) and not quiet
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -234,9 +236,21 @@ def scan(
     try:
         with progress:
             task = progress.add_task(
-                "scanning", total=len(items), completed=len(items) - len(todo), current=""
+                "scanning",
+                total=len(items),
+                completed=len(items) - len(todo),
+                current="",
+                visible=not one_file,
             )
-            scanned = scanner.scan_in_order((item.path, item.name) for item in todo)
+            steps = progress.add_task("opening", total=None, current="", visible=one_file)
+
+            def on_step(step: tuple[str, int, int]) -> None:
+                what, done_count, total = step
+                progress.update(steps, description=what, completed=done_count, total=total)
+
+            scanned = scanner.scan_in_order(
+                ((item.path, item.name) for item in todo), on_step if one_file else None
+            )
             for item, result in zip(todo, scanned, strict=True):
                 progress.update(task, current=printable(item.name)[-60:])
                 if original is not None:
