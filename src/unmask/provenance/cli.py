@@ -85,15 +85,38 @@ def verify(
     content changed after signing), valid but the signer is not on your trust list, or trusted.
     Nothing is sent anywhere: remote credentials and online look-ups are never fetched.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from unmask.worker import FileWorker
 
     document: dict[str, Any] = {"path": str(path)}
+    # Searching a folder of originals takes seconds: say how far it got (stderr, terminals only).
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=_err,
+        disable=as_json or not _err.is_terminal,
+        transient=True,
+    )
     try:
         # In a worker process, killed if the checks pass the budget: a validator or decoder
         # stuck in native code on a hostile file cannot be stopped any other way.
-        with FileWorker(time_budget) as worker:
+        with FileWorker(time_budget) as worker, progress:
+            task = progress.add_task("checking", total=None)
+
+            def on_step(step: tuple[str, int, int]) -> None:
+                what, done, total = step
+                progress.update(task, description=f"{what} originals", completed=done, total=total)
+
             report, extras, thumbnail_bytes = worker.run(
-                _check_file, path, list(trust_files), originals, diff_out, thumbnail is not None
+                _check_file,
+                path,
+                list(trust_files),
+                originals,
+                diff_out,
+                thumbnail is not None,
+                on_progress=on_step,
             )
         document["content_credentials"] = report.to_dict()
     except UnmaskError as exc:
@@ -178,7 +201,9 @@ def _find_original(path: Path, folder: Path | None, diff_out: Path | None) -> di
     if folder is not None:
         count = sum(1 for p in media_files(folder) if p.resolve() != path.resolve())
         result: dict[str, Any] = {"searched": f"folder {folder}", "candidates": count}
-        comparison = search_folder(path, folder, keep_maps=keep) if count else None
+        comparison = None
+        if count:
+            comparison = search_folder(path, folder, keep_maps=keep, progress=_report)
     else:
         records = [
             r for r in registered_originals() if r.pdq and Path(r.path).resolve() != path.resolve()
@@ -198,6 +223,13 @@ def _find_original(path: Path, folder: Path | None, diff_out: Path | None) -> di
         comparison.maps = None
         result["comparison"] = comparison.to_dict()
     return result
+
+
+def _report(stage: str, done: int, total: int) -> None:
+    """Hand the folder search's progress to the parent process (see `FileWorker.run`)."""
+    from unmask.worker import report_progress
+
+    report_progress((stage, done, total))
 
 
 def _check_readable(path: Path) -> None:
