@@ -25,6 +25,7 @@ from unmask.hashing import (
     parse_hash,
 )
 from unmask.media.limits import Limits
+from unmask.media.sampling import DEFAULT_SAMPLE_FRAMES
 
 _out = Console()
 _err = Console(stderr=True)
@@ -575,9 +576,9 @@ def bank_audit(limit: int, as_json: bool, db: str | None) -> None:
 @click.option(
     "--frames",
     type=click.IntRange(min=1),
-    default=16,
+    default=DEFAULT_SAMPLE_FRAMES,
     show_default=True,
-    help="Frames sampled from each uploaded video.",
+    help="Frames sampled from each uploaded video (as `unmask scan --frames`).",
 )
 @click.option(
     "--upload-dir",
