@@ -36,7 +36,9 @@ from unmask.compare.register import (
     Registration,
     compose,
     features,
+    mirror_matrix,
     overlap_mask,
+    refine,
     register,
     resize_matrix,
 )
@@ -57,6 +59,9 @@ MAX_CHANGED_SHARE = 0.45
 """A frame pair whose overlap differs over more than this share is not the same footage (a
 different shot of the same room, say), not an alteration: face swaps in the shared DeepFaceLive
 pairs change 2-25 % of the frame (scripts/calibrate_compare.py)."""
+SNAP_TOLERANCE = 0.01
+"""Largest corner distance (share of the long side) between the fitted map and a plain resize
+for the plain resize to be tried instead."""
 REFINE_FRAMES = 2
 """Neighbours on each side of a small-copy pick tried again at working size."""
 MIN_TIMELINE_FRAMES = 4
@@ -174,6 +179,9 @@ def compare_footage(
             picked, costs = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
         coarse = picked
         picked = _refine_picks(suspect, original, picked, registration.matrix)
+        registration = _pooled(cache, registration, {i: int(picked[i]) for i in anchors})
+        registration = _snap(suspect, original, registration, {i: int(picked[i]) for i in anchors})
+        picked = _refine_picks(suspect, original, picked, registration.matrix)
     if registration is None:
         base.summary = (
             f"{_name(suspect.path)} and {_name(original.path)} do not show the same photo or "
@@ -236,6 +244,51 @@ def compare_footage(
     if keep_maps:
         base.maps = ComparisonMaps(suspect, original, registration, aligned)
     return base
+
+
+def _pooled(
+    cache: _FeatureCache, registration: Registration, pairs: dict[int, int]
+) -> Registration:
+    """The map refitted on the anchor frames and their settled counterparts together."""
+    features_pairs = []
+    for i, j in pairs.items():
+        plain, flipped = cache.original_features(j, registration.mirrored)
+        source = flipped if registration.mirrored and flipped is not None else plain
+        features_pairs.append((cache.suspect_features(i), source))
+    return refine(features_pairs, registration.mirrored, registration)
+
+
+def _snap(
+    suspect: Footage, original: Footage, registration: Registration, pairs: dict[int, int]
+) -> Registration:
+    """The plain resize of the whole original onto the whole suspect (mirrored if so), when it
+    is within `SNAP_TOLERANCE` of the fitted map and fits the anchor frames at least as well: a
+    re-encoded or resized copy is exactly that, and a fit is never quite exact."""
+    s_height, s_width = suspect.frames[0].rgb.shape[:2]
+    o_height, o_width = original.frames[0].rgb.shape[:2]
+    plain = compose(resize_matrix(s_width / o_width, s_height / o_height))
+    if registration.mirrored:
+        plain = compose(plain, mirror_matrix(o_width))
+    corners = np.array([[0, 0, 1], [o_width, 0, 1], [0, o_height, 1], [o_width, o_height, 1.0]])
+    gap = np.abs(corners @ plain.T - corners @ registration.matrix.T).max()
+    if gap > SNAP_TOLERANCE * max(s_width, s_height):
+        return registration
+
+    def cost(matrix: np.ndarray) -> float:
+        # Each anchor against its counterpart or a neighbour (the picks were made with the
+        # fitted map, so they may lean towards it).
+        last = len(original.frames) - 1
+        return sum(
+            min(
+                _work_cost(suspect.frames[i].rgb, original.frames[k].rgb, matrix)
+                for k in range(max(0, j - 1), min(last, j + 1) + 1)
+            )
+            for i, j in pairs.items()
+        )
+
+    if cost(plain) <= cost(registration.matrix):
+        return Registration(plain, registration.mirrored, registration.inliers, registration.spread)
+    return registration
 
 
 def _refine_picks(

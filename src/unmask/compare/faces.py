@@ -59,10 +59,12 @@ def relate(
     frames = [suspect.frames[p.suspect_pos] for p in pairs if p.change.regions]
     boxes = _boxes_by_frame(tracks or [], suspect.scale)
     sampled = {f.index for f in frames}
-    if tracks is None or not any(sampled & set(b) for b in boxes.values()):
-        # No tracks given, or given for other frames (a scan sampled differently): find here.
+    seen = set().union(*(set(b) for b in boxes.values())) if boxes else set()
+    if tracks is None or len(sampled & seen) < len(sampled) / 2:
+        # No tracks given, or given for other frames (a scan sampled differently): find the
+        # faces here, numbered as the given tracks where they overlap them.
         found, _ = find_faces(frames, _faces())
-        boxes = _boxes_by_frame(found, 1.0)
+        boxes = _renumber(_boxes_by_frame(found, 1.0), boxes)
     need = min(MIN_FRAMES, len(pairs))
     regions: list[ChangedRegion] = []
     face_boxes_by_frame: dict[int, list[tuple[float, ...]]] = {}
@@ -88,6 +90,27 @@ def relate(
         regions.append(region)
     regions.sort(key=lambda r: (r.kind != "face", -r.score))
     return regions
+
+
+def _renumber(
+    found: dict[int, dict[int, tuple[float, ...]]], given: dict[int, dict[int, tuple[float, ...]]]
+) -> dict[int, dict[int, tuple[float, ...]]]:
+    """`found` tracks renamed after the `given` track whose box (at the nearest frame) overlaps
+    theirs; the others get numbers after the given ones."""
+    out: dict[int, dict[int, tuple[float, ...]]] = {}
+    spare = max(given, default=-1) + 1
+    for boxes in found.values():
+        frame, box = next(iter(boxes.items()))
+        match = None
+        for track_id, theirs in given.items():
+            nearest = min(theirs, key=lambda f: abs(f - frame))
+            if track_id not in out and _iou(theirs[nearest], box) >= SAME_FACE_IOU:
+                match = track_id
+                break
+        if match is None:
+            match, spare = spare, spare + 1
+        out[match] = boxes
+    return out
 
 
 def describe(region: ChangedRegion, video: bool, fps: float | None) -> str:
@@ -193,8 +216,11 @@ def _other_regions(
         frame: Frame = suspect.frames[pair.suspect_pos]
         for region in pair.change.regions:
             near_face = faces.get(frame.index, [])
-            if any(_inside_share(region.box, f) >= FACE_OVERLAP for f in near_face):
-                continue
+            if any(
+                _inside_share(region.box, f) >= FACE_OVERLAP or _inside_share(f, region.box) >= 0.5
+                for f in near_face
+            ):
+                continue  # part of that face's change (a grown region can be larger than its box)
             for group in groups:
                 if (
                     _iou(group["box"], region.box) >= SAME_FACE_IOU
