@@ -134,3 +134,13 @@ def test_the_upload_page_has_a_labelled_field_for_the_original(client: TestClien
     page = client.get("/").text
     assert '<label for="originals">The original, if you have it (optional)</label>' in page
     assert 'name="originals"' in page and 'aria-describedby="originals-hint"' in page
+
+
+def test_an_original_that_cannot_be_decoded_is_named_and_the_file_still_gets_its_answer(
+    client: TestClient, altered: bytes
+) -> None:
+    job_id = check_with_original(client, altered, EXAMPLE.read_bytes()[:3000])
+    text = text_of(client.get(f"/jobs/{job_id}").text)
+    assert "the original could not be compared" in text and "my_photo_0.jpg" in text
+    assert "Comparison with the original" not in text
+    assert "What the checks found" in text  # the scan's own answer stands

@@ -19,9 +19,11 @@ from PIL import Image
 from unmask.compare.result import Comparison
 from unmask.compare.scan_finding import add_comparison
 from unmask.config import ScanConfig
+from unmask.errors import UnmaskError
 from unmask.report.comparison import picture_title, strip_folders, write_pictures
 from unmask.result import ScanResult
 from unmask.server.web.images import JobImage
+from unmask.worker import FileWorker
 
 ORIGINALS_FOLDER = "originals"
 PICTURES_FOLDER = "compare"
@@ -41,6 +43,43 @@ def keep_originals(folder: Path, originals: list[tuple[str, Path]]) -> list[Path
             shutil.copyfile(received, target)
         kept.append(target)
     return kept
+
+
+Compared = tuple[ScanResult, Comparison | None, dict[str, tuple[Path, Path]], dict[str, JobImage]]
+
+
+def compare_job_isolated(
+    folder: Path,
+    upload: Path,
+    filename: str,
+    originals: list[Path],
+    result: ScanResult,
+    config: ScanConfig,
+) -> Compared:
+    """`compare_job` in a worker process of its own, under the file's time budget, as the
+    scan itself runs: the originals are uploads too, and a decoder stuck or crashing on one
+    must end that comparison, not the server. Returns the result with the comparison's
+    finding (or, when it failed, a warning saying why)."""
+    try:
+        with FileWorker(config.limits.time_budget_s) as worker:
+            return worker.run(_compare_task, folder, upload, filename, originals, result, config)
+    except UnmaskError as exc:
+        if result.media is not None:
+            result.media.warnings.append(f"the original could not be compared: {exc.message}")
+        return result, None, {}, {}
+
+
+def _compare_task(state: object, *args: object) -> Compared:
+    folder, upload, filename, originals, result, config = args
+    comparison, pictures, images = compare_job(
+        folder,
+        upload,
+        filename,
+        originals,
+        result,
+        config,  # type: ignore[arg-type]
+    )
+    return result, comparison, pictures, images  # type: ignore[return-value]
 
 
 def compare_job(

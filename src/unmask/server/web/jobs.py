@@ -33,7 +33,7 @@ from unmask.compare.result import Comparison
 from unmask.config import ScanConfig
 from unmask.result import ScanError, ScanResult
 from unmask.scan import IsolatedScanner, Scanner
-from unmask.server.web.comparison import compare_job, keep_originals
+from unmask.server.web.comparison import compare_job_isolated, keep_originals
 from unmask.server.web.config import WebConfig
 from unmask.server.web.folders import make_private_folder, sweep_abandoned
 from unmask.server.web.images import JobImage, image_name, write_images
@@ -280,16 +280,16 @@ class ScanQueue:
                 images = write_images(job.folder, job.upload, result, scanner.config)
             except Exception:  # previews are a help; the verdict stands without them
                 log.exception("previews of job %s failed", job.id)
-        comparison, pictures = None, {}
-        if job.originals and result.ok and not job.deleted:
-            comparison, pictures, compare_images = compare_job(
-                job.folder, job.upload, job.filename, job.originals, result, scanner.config
-            )
-            images.update(compare_images)
         # Maps are written to the job's folder; memory keeps only their names (for the report).
         map_names = [list(finding.maps) for finding in result.findings]
         for finding in result.findings:
             finding.maps = {}
+        comparison, pictures = None, {}
+        if job.originals and result.ok and not job.deleted:
+            result, comparison, pictures, compare_images = compare_job_isolated(
+                job.folder, job.upload, job.filename, job.originals, result, scanner.config
+            )
+            images.update(compare_images)
         with self._lock:
             if job.deleted:
                 shutil.rmtree(job.folder, ignore_errors=True)
