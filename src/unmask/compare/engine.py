@@ -62,8 +62,9 @@ pairs change 2-25 % of the frame (scripts/calibrate_compare.py)."""
 SNAP_TOLERANCE = 0.01
 """Largest corner distance (share of the long side) between the fitted map and a plain resize
 for the plain resize to be tried instead."""
-REFINE_FRAMES = 2
-"""Neighbours on each side of a small-copy pick tried again at working size."""
+REFINE_FRAMES = 1
+"""Neighbours on each side of a small-copy pick tried again at working size (with the frame
+the common offset predicts, which covers larger slips)."""
 MIN_TIMELINE_FRAMES = 4
 TIMELINE_SHARE = 0.6
 """Share of aligned video frames that must keep the common time offset (within
@@ -178,7 +179,7 @@ def compare_footage(
             registration = refined
             picked, costs = pick_by_pixels(suspect.frames, thumbs, registration.matrix)
         coarse = picked
-        picked = _refine_picks(suspect, original, picked, registration.matrix)
+        picked = _refine_picks(suspect, original, picked, registration.matrix, only=anchors)
         registration = _pooled(cache, registration, {i: int(picked[i]) for i in anchors})
         registration = _snap(suspect, original, registration, {i: int(picked[i]) for i in anchors})
         picked = _refine_picks(suspect, original, picked, registration.matrix)
@@ -278,9 +279,14 @@ def _snap(
         # Each anchor against its counterpart or a neighbour (the picks were made with the
         # fitted map, so they may lean towards it).
         last = len(original.frames) - 1
+        inside = coverage_of((o_height, o_width), matrix, (s_height, s_width))
+        if not inside.any():
+            return float("inf")
         return sum(
             min(
-                _work_cost(suspect.frames[i].rgb, original.frames[k].rgb, matrix)
+                _work_cost(
+                    _grey(suspect.frames[i].rgb)[inside], original.frames[k].rgb, matrix, inside
+                )
                 for k in range(max(0, j - 1), min(last, j + 1) + 1)
             )
             for i, j in pairs.items()
@@ -292,18 +298,28 @@ def _snap(
 
 
 def _refine_picks(
-    suspect: Footage, original: Footage, picked: np.ndarray, matrix: np.ndarray
+    suspect: Footage,
+    original: Footage,
+    picked: np.ndarray,
+    matrix: np.ndarray,
+    only: list[int] | None = None,
 ) -> np.ndarray:
     """Settle each suspect frame's original frame at working size, among its small-copy pick,
     that pick's neighbours and the frame the common time offset predicts. At 96 px a talking
     head's neighbouring frames differ by less than compression noise (measured: picks one to
-    three frames off on a 30 fps interview), and a frame off shows the mouth as changed."""
+    three frames off on a 30 fps interview), and a frame off shows the mouth as changed.
+    `only`: settle just these suspect frames."""
     if len(original.frames) < 2 or len(suspect.frames) < 1:
         return picked
     times = np.array([f.time_s for f in original.frames])
     offset = float(np.median(times[picked] - np.array([f.time_s for f in suspect.frames])))
+    shape = suspect.frames[0].rgb.shape[:2]
+    inside = coverage_of(original.frames[0].rgb.shape[:2], matrix, shape)
+    if not inside.any():
+        return picked
     out = picked.copy()
-    for i, frame in enumerate(suspect.frames):
+    for i in only if only is not None else range(len(suspect.frames)):
+        frame = suspect.frames[i]
         predicted = int(np.abs(times - (frame.time_s + offset)).argmin())
         options = {
             predicted,
@@ -311,21 +327,24 @@ def _refine_picks(
         }
         options = {j for j in options if 0 <= j < len(original.frames)}
         if len(options) > 1:
+            grey = _grey(frame.rgb)[inside]
             out[i] = min(
-                options, key=lambda j: _work_cost(frame.rgb, original.frames[j].rgb, matrix)
+                options, key=lambda j: _work_cost(grey, original.frames[j].rgb, matrix, inside)
             )
     return out
 
 
-def _work_cost(suspect: np.ndarray, original: np.ndarray, matrix: np.ndarray) -> float:
-    """Mean absolute grey difference of an aligned pair at working size (where covered)."""
-    shape = suspect.shape[:2]
-    warped = cv2.cvtColor(warp(original, matrix, shape), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    grey = cv2.cvtColor(suspect, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    inside = coverage_of(original.shape[:2], matrix, shape)
-    if not inside.any():
-        return float("inf")
-    difference = grey[inside] - warped[inside]
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def _work_cost(
+    suspect_grey: np.ndarray, original: np.ndarray, matrix: np.ndarray, inside: np.ndarray
+) -> float:
+    """Mean absolute grey difference (less its mean) of an aligned pair at working size, over
+    `inside`; `suspect_grey` holds the suspect's grey values there."""
+    warped = _grey(warp(original, matrix, inside.shape))[inside]
+    difference = suspect_grey - warped
     return float(np.abs(difference - difference.mean()).mean())
 
 

@@ -34,6 +34,10 @@ FACE_OVERLAP = 0.3
 ORIGINAL_FACE_CHECKS = 3
 """Frames per altered face in which the original is searched for a face at the same place."""
 SAME_FACE_IOU = 0.3
+MAX_FACE_FRAMES = 12
+"""Changed frames in which faces are looked for (evenly spread); the frames between borrow the
+nearest box of the same track. Face detection is most of a comparison's time, and a face moves
+little between neighbouring samples of a 32-frame sample."""
 
 _detector: FaceDetector | None = None
 
@@ -60,10 +64,15 @@ def relate(
     boxes = _boxes_by_frame(tracks or [], suspect.scale)
     sampled = {f.index for f in frames}
     seen = set().union(*(set(b) for b in boxes.values())) if boxes else set()
+    indices = [f.index for f in suspect.frames]
+    sample_step = int(np.median(np.diff(indices))) if len(indices) > 1 else 0
+    reach = 0
     if tracks is None or len(sampled & seen) < len(sampled) / 2:
         # No tracks given, or given for other frames (a scan sampled differently): find the
         # faces here, numbered as the given tracks where they overlap them.
-        found, _ = find_faces(frames, _faces())
+        step = max(1, -(-len(frames) // MAX_FACE_FRAMES))
+        reach = step * sample_step
+        found, _ = find_faces(frames[::step], _faces())
         boxes = _renumber(_boxes_by_frame(found, 1.0), boxes)
     need = min(MIN_FRAMES, len(pairs))
     regions: list[ChangedRegion] = []
@@ -72,7 +81,7 @@ def relate(
         hits = []
         for pair in pairs:
             frame = suspect.frames[pair.suspect_pos]
-            box = per_frame.get(frame.index)
+            box = _box_at(per_frame, frame.index, reach)
             if box is None:
                 continue
             face_boxes_by_frame.setdefault(frame.index, []).append(box)
@@ -90,6 +99,19 @@ def relate(
         regions.append(region)
     regions.sort(key=lambda r: (r.kind != "face", -r.score))
     return regions
+
+
+def _box_at(
+    per_frame: dict[int, tuple[float, ...]], index: int, reach: int
+) -> tuple[float, ...] | None:
+    """The track's box in frame `index`, or at the nearest frame within `reach` frames (faces
+    are looked for in at most `MAX_FACE_FRAMES` frames)."""
+    if index in per_frame:
+        return per_frame[index]
+    nearest = min(per_frame, key=lambda f: abs(f - index), default=None)
+    if nearest is None or abs(nearest - index) > reach:
+        return None
+    return per_frame[nearest]
 
 
 def _renumber(
