@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from unmask.compare.change import warp
+from unmask.compare.change import coverage_of, warp
 from unmask.compare.result import Comparison
 from unmask.report.pictures import PREVIEW_SIDE, blurred
 
@@ -43,11 +43,11 @@ def write_evidence(comparison: Comparison, folder: Path, reveal: bool = False) -
         frame = maps.suspect.frames[pair.suspect_pos]
         suffix = f"_frame{frame.index}" if maps.suspect.is_video else ""
         suspect_rgb = frame.rgb
-        aligned = warp(
-            maps.original.frames[pair.original_pos].rgb,
-            maps.registration.matrix,
-            suspect_rgb.shape[:2],
-        )
+        original_rgb = maps.original.frames[pair.original_pos].rgb
+        matrix = maps.registration.matrix
+        aligned = warp(original_rgb, matrix, suspect_rgb.shape[:2])
+        # Where the original does not reach (bars, margins, a crop's outside) stays black.
+        aligned[~coverage_of(original_rgb.shape[:2], matrix, suspect_rgb.shape[:2], margin=0)] = 0
         in_frame = [
             b
             for b, region in zip(boxes_work, comparison.regions, strict=True)

@@ -143,7 +143,10 @@ def describe(region: ChangedRegion, video: bool, fps: float | None) -> str:
         consequence = "no face is found there in the suspect (removed, covered or distorted)"
     elif region.kind == "face":
         what = f"face {region.track_id}"
-        verb = {True: "it was replaced", False: "a face was added where the original has none"}
+        verb = {
+            True: "it was replaced or retouched",
+            False: "a face was added where the original has none",
+        }
         consequence = verb.get(region.face_in_original, "it was changed")  # type: ignore[arg-type]
     else:
         what = f"the area ({x0}, {y0})-({x1}, {y1})"
