@@ -117,7 +117,9 @@ def _hash(path: Path, size: int, mtime_ns: int, limits: Limits | None) -> Indexe
 
 def rank(suspect_frames: list[Frame], files: list[IndexedFile], exclude: Path | None) -> list[str]:
     """Files of the index nearest to the suspect (by their closest hash), best first."""
-    usable = [f for f in files if f.hashes and (exclude is None or Path(f.path) != exclude)]
+    usable = [
+        f for f in files if f.hashes and (exclude is None or Path(f.path).resolve() != exclude)
+    ]
     if not usable:
         return []
     step = max(1, len(suspect_frames) // QUERY_FRAMES)
