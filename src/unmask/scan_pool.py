@@ -8,7 +8,7 @@ a one-worker run and `--resume` works unchanged.
 
 Trade-offs: a scan is CPU-bound in C code (FFmpeg, ONNX Runtime, Pillow) but 85-88 % of it ran
 on one thread (issue 17), so processes, not threads, use the other cores; each worker holds its
-own models (~250 MB resident each, BENCHMARKS.md), so the default count is limited by memory
+own models (~550 MB resident each, BENCHMARKS.md), so the default count is limited by memory
 as well as by cores. Memory for results is bounded too: at most `AHEAD_PER_WORKER` files per
 worker are handed out beyond the oldest unfinished one, so one slow video at the head of the
 list holds back at most that many finished results, never the whole batch.
@@ -30,7 +30,7 @@ from unmask.scan import IsolatedScanner, Progress
 AHEAD_PER_WORKER = 4
 """Files handed out per worker beyond the oldest unfinished one (bounds results held back)."""
 MEMORY_PER_WORKER = 1536 * 1024**2
-"""Memory one worker may need: its models (~250 MB resident) plus the largest file the default
+"""Memory one worker may need: its models (~550 MB resident) plus the largest file the default
 limits admit (a 100-megapixel photo peaked at 1.4 GB of address space, `unmask.worker`)."""
 
 
