@@ -102,3 +102,14 @@ def test_exact_times_still_sample_evenly(tmp_path: Path):
     media = open_media(path, n_frames=32)
     steps = np.diff([f.time_s for f in media.frames])
     assert len(media.frames) == 32 and np.allclose(steps, steps.mean(), atol=0.05)
+
+
+def test_a_truncated_video_sampled_near_keyframes_still_says_it_is_truncated(tmp_path: Path):
+    from media_factory import truncated, write_video
+
+    whole = write_video(tmp_path / "clip.mkv", seconds=4.0)
+    cut = truncated(whole, tmp_path / "cut.mkv", keep=0.5)
+    media = open_media(cut, n_frames=32, near_keyframes=True)
+    assert media.frames, "the frames before the cut are kept"
+    assert any("truncated" in warning for warning in media.warnings)
+    assert not open_media(whole, n_frames=32, near_keyframes=True).warnings

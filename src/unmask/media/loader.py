@@ -111,7 +111,8 @@ def open_media(
             has_c2pa_manifest=_image_has_c2pa(data, kind.format),
         )
 
-    from unmask.media.video import decode_video  # PyAV loads FFmpeg: only when needed
+    # PyAV loads FFmpeg: only when needed
+    from unmask.media.video import TRUNCATION_SLACK_S, decode_video
 
     frames, container, facts = decode_video(
         str(file), limits, n_frames, fps, deadline, on_frame, near_keyframes, progress
@@ -121,6 +122,12 @@ def open_media(
         warnings.append(
             f"only {facts['decoded']} of {facts['wanted']} sampled frames could be decoded; "
             "the video is probably truncated"
+        )
+    ends = facts.get("packets_end_s")
+    if ends is not None and facts["duration_s"] - ends > TRUNCATION_SLACK_S:
+        warnings.append(
+            f"the video's data ends at {ends:.1f} s of the {facts['duration_s']:.1f} s its "
+            "container declares; the video is probably truncated, and only that part was sampled"
         )
     return Media(
         path=name,

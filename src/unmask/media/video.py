@@ -28,6 +28,10 @@ MAX_VIDEO_FRAME_SIDE = MAX_SAMPLED_FRAME_SIDE
 # Typical GOPs are 1-10 s; a seek lands on the previous keyframe, so for short gaps decoding
 # forward is cheaper than seeking back to a keyframe and decoding forward again.
 SEEK_GAP_S = 2.0
+TRUNCATION_SLACK_S = 1.0
+"""With sampling near keyframes, a file whose packets end more than this before the duration its
+container declares is reported as probably truncated (the samples are spread over what is
+there, so no sample goes missing to show it)."""
 
 _REDOWNLOAD = "the file may be damaged or incomplete: download or copy it again from its source"
 
@@ -125,10 +129,11 @@ def _decode(
     times = [start_s + i / rate for i in wanted]
     seek_to: list[int | None] | None = None
     sampling = "exact"
+    ends_s = None
     if near_keyframes and fps is None:
         planned = _keyframe_plan(container, stream, duration_s, n_frames, limits, deadline)
         if planned is not None:
-            times, seek_to = planned
+            times, seek_to, ends_s = planned
             sampling = "near_keyframes"
     frames: list[Frame] = []
     keep = on_frame or frames.append
@@ -158,6 +163,7 @@ def _decode(
         "decoded": decoded,
         "start_s": start_s,
         "sampling": sampling,
+        "packets_end_s": ends_s - start_s if ends_s is not None else None,
     }
     return frames, info, facts
 
@@ -213,21 +219,25 @@ def _keyframe_plan(
     n_frames: int | None,
     limits: Limits,
     deadline: float,
-) -> tuple[list[float], list[int | None]] | None:
-    """Sample times and seek points (keyframe timestamps, or None to decode on) for sampling
-    near keyframes; None when the packets do not say enough (no timestamps, no keyframe)."""
+) -> tuple[list[float], list[int | None], float] | None:
+    """Sample times, seek points (keyframe timestamps, or None to decode on) and the time of the
+    last packet, for sampling near keyframes; None when the packets do not say enough (no
+    timestamps, no keyframe, damaged data), and the exact times are decoded instead."""
     stamps: set[int] = set()
     keys: set[int] = set()
-    for packet in container.demux(stream):
-        if time.monotonic() > deadline:
-            raise TimeBudgetExceededError(
-                "the video took too long to read", "raise the limit with --time-budget"
-            )
-        if packet.pts is None:
-            continue
-        stamps.add(packet.pts)
-        if packet.is_keyframe:
-            keys.add(packet.pts)
+    try:
+        for packet in container.demux(stream):
+            if time.monotonic() > deadline:
+                raise TimeBudgetExceededError(
+                    "the video took too long to read", "raise the limit with --time-budget"
+                )
+            if packet.pts is None:
+                continue
+            stamps.add(packet.pts)
+            if packet.is_keyframe:
+                keys.add(packet.pts)
+    except av.error.FFmpegError:
+        stamps.clear()
     container.seek(0)
     if not stamps or not keys or stream.time_base is None:
         return None
@@ -241,7 +251,7 @@ def _keyframe_plan(
         times.append(float(order[index] * stream.time_base))
         key = key_indices[bisect_right(key_indices, index) - 1] if seek else None
         seek_to.append(order[key] if key is not None else None)
-    return times, seek_to
+    return times, seek_to, float(order[-1] * stream.time_base)
 
 
 def _decode_at(
