@@ -2,8 +2,9 @@
 
 Faces are found in the suspect with the project's face detector and linked into tracks
 (`unmask.faces`), or taken from a scan that already found them. A face counts as changed in a
-frame when at least `FACE_CHANGED_SHARE` of its box is above the threshold; a video track counts
-as altered when that holds in at least `MIN_FRAMES` sampled frames (one frame alone can be a
+frame when a changed region (`unmask.compare.change`: above the calibrated threshold, not too
+small) lies mostly inside its box or holds most of it; a video track counts as altered when
+that holds in at least `MIN_FRAMES` sampled frames (one frame alone can be a
 frame picked a moment too early on a fast movement). Changed areas away from every face are
 "other" regions, followed across frames by overlap. For each altered face the original is
 checked for a face at the same place, which tells "replaced" from "added".
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from unmask.compare.engine import PairResult
     from unmask.compare.footage import Footage
 
-FACE_CHANGED_SHARE = 0.15
-"""Share of a face box above the threshold for the face to count as changed in that frame."""
 MIN_FRAMES = 2
 """Sampled frames in which a video region must differ (all of them when fewer aligned)."""
 FACE_OVERLAP = 0.3
@@ -85,9 +84,9 @@ def relate(
             if box is None:
                 continue
             face_boxes_by_frame.setdefault(frame.index, []).append(box)
-            share, peak = _inside(pair.change.score, pair.change.coverage, box)
-            if share >= FACE_CHANGED_SHARE:
-                hits.append((pair, frame, box, peak))
+            touching = [r.peak for r in pair.change.regions if _belongs(r.box, box)]
+            if touching:
+                hits.append((pair, frame, box, max(touching)))
         if len(hits) < need:
             continue
         region = _face_region(track_id, hits, suspect)
@@ -99,6 +98,12 @@ def relate(
         regions.append(region)
     regions.sort(key=lambda r: (r.kind != "face", -r.score))
     return regions
+
+
+def _belongs(region: tuple, face: tuple) -> bool:
+    """Is a changed region part of a face: mostly inside its box, or holding most of it (a
+    grown region can be larger than the box)?"""
+    return _inside_share(region, face) >= FACE_OVERLAP or _inside_share(face, region) >= 0.5
 
 
 def _box_at(
@@ -186,19 +191,6 @@ def _tracks(boxes: dict[int, dict[int, tuple[float, ...]]]) -> dict[int, dict[in
     return dict(sorted(boxes.items()))
 
 
-def _inside(score: np.ndarray, coverage: np.ndarray, box: tuple[float, ...]) -> tuple[float, float]:
-    """(share of the covered box above 1, peak score in it)."""
-    h, w = score.shape
-    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
-    x1, y1 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
-    if x1 <= x0 or y1 <= y0:
-        return 0.0, 0.0
-    cut, cov = score[y0:y1, x0:x1], coverage[y0:y1, x0:x1]
-    if not cov.any():
-        return 0.0, 0.0
-    return float((cut[cov] > 1.0).mean()), float(cut[cov].max())
-
-
 def _face_region(track_id: int, hits: list, suspect: Footage) -> ChangedRegion:
     boxes = np.array([h[2] for h in hits])
     union = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
@@ -241,11 +233,8 @@ def _other_regions(
         frame: Frame = suspect.frames[pair.suspect_pos]
         for region in pair.change.regions:
             near_face = faces.get(frame.index, [])
-            if any(
-                _inside_share(region.box, f) >= FACE_OVERLAP or _inside_share(f, region.box) >= 0.5
-                for f in near_face
-            ):
-                continue  # part of that face's change (a grown region can be larger than its box)
+            if any(_belongs(region.box, f) for f in near_face):
+                continue  # part of that face's change
             for group in groups:
                 if (
                     _iou(group["box"], region.box) >= SAME_FACE_IOU
