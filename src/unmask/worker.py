@@ -12,6 +12,11 @@ Trade-offs: one child per run, not per file, so models load once (a restart afte
 it again); calls and results cross a pipe by pickling (0.1 ms a call, BENCHMARKS.md);
 the child is a fresh interpreter, not a fork, so it inherits no threads or locks from the
 parent (a progress bar's refresh thread, say) and no half-initialised native library.
+
+A task may call `report_progress` (frames decoded, faces searched): each report crosses the pipe
+as its own small message and reaches `run(..., on_progress=...)` in the parent while the task
+runs; the budget counts from the call, whatever is reported. `unmask.scan_pool` runs several
+workers side by side.
 """
 
 from __future__ import annotations
