@@ -192,6 +192,7 @@ def main() -> None:
     elif not args.skip_clip:
         with tempfile.TemporaryDirectory() as tmp:
             result["clip"] = part_clip(make_clip(Path(tmp) / "clip60.mp4"), args.repeat)
+    if "clip" in result:
         print(json.dumps(result, indent=2), flush=True)
     if not args.skip_shared:
         print(json.dumps({"shared_videos": part_shared(args.stride)}, indent=2, default=str))
