@@ -255,6 +255,7 @@ def main() -> None:
     result: dict = {"rows": rows}
     with tempfile.TemporaryDirectory(prefix="unmask-bench-compare-") as tmp:
         work = Path(tmp)
+        os.environ["UNMASK_HOME"] = str(work / "home")  # the search index lives there
         if args.only in (None, "speed"):
             result["speed"] = speed(args.repeat)
             print(json.dumps(result["speed"]), flush=True)
