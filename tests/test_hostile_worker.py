@@ -99,3 +99,13 @@ def test_progress_does_not_extend_the_budget():
         with pytest.raises(TimeBudgetExceededError):
             worker.run(worker_tasks.chatty, 60, on_progress=lambda _: None)
         assert worker.run(worker_tasks.echo, "next") == "next"
+
+
+def test_the_worker_runs_numerical_libraries_on_one_thread_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    with FileWorker(5.0) as worker:
+        assert worker.run(worker_tasks.environment, "OMP_NUM_THREADS") == "1"
+        assert worker.run(worker_tasks.environment, "OPENBLAS_NUM_THREADS") == "3"

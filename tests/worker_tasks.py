@@ -64,3 +64,7 @@ def chatty(_state: object, seconds: float) -> int:
         sent += 1
         time.sleep(0.01)
     return sent
+
+
+def environment(_state: object, name: str) -> str | None:
+    return os.environ.get(name)
