@@ -11,9 +11,9 @@ With --network (the `unmask eval` results of a face model on the face-paste set 
 held-out photos), the face-paste rows are also fitted on the network's logit alone and on the
 logit with the cues: whether the cues add to the network, the issue's test for keeping a cue.
 
-    .venv/bin/python scripts/cue_fusion_upper_bound.py --cues /work/runs/face_cues \
-        --paste /work/runs/face_paste --network /work/runs/eval5_paste/results.jsonl \
-        /work/runs/eval5_photos/results.jsonl
+    .venv/bin/python scripts/cue_fusion_upper_bound.py --cues runs/face_cues \
+        --paste runs/face_paste --network runs/eval5_paste/results.jsonl \
+        runs/eval5_photos/results.jsonl
 """
 
 from __future__ import annotations

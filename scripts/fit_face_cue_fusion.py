@@ -10,7 +10,7 @@
    and the other fakes; a Markdown table to stdout, everything to OUT/fusion.json.
 
     .venv/bin/python scripts/fit_face_cue_fusion.py --data ../shared/data \
-        --cues /work/runs/face_cues --out /work/runs/face_fusion
+        --cues runs/face_cues --out runs/face_fusion
 """
 
 from __future__ import annotations

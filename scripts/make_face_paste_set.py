@@ -10,7 +10,7 @@ repository (the media must not be copied into it):
     OUT/real/<name>.jpg, OUT/fake/<method>/<name>.jpg, OUT/labels.csv (read by `unmask eval`)
 
     .venv/bin/python scripts/make_face_paste_set.py --data ../shared/data \
-        --out /work/runs/face_paste
+        --out runs/face_paste
 """
 
 from __future__ import annotations
