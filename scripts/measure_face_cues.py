@@ -13,7 +13,7 @@ temporal cue. The per-frame values go to OUT/cues.jsonl (reused by the fusion), 
 stdout as Markdown:
 
     .venv/bin/python scripts/measure_face_cues.py --data ../shared/data \
-        --paste /work/runs/face_paste --out /work/runs/face_cues
+        --paste runs/face_paste --out runs/face_cues
 """
 
 from __future__ import annotations
