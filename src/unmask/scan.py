@@ -92,21 +92,9 @@ class Scanner:
             result.sha256 = media.sha256
             result.media = _summary(media)
             self._analyse(media, result, deadline, on_progress)
-        except UnmaskError as exc:
-            result.error = ScanError(exc.code, exc.message, exc.hint)
-        except MemoryError:
-            result.error = ScanError(
-                "out_of_memory",
-                "the file needed more memory than this computer has",
-                "lower --max-pixels or sample fewer frames",
-            )
         except Exception as exc:  # a bug of ours must not stop a batch or lose other results
-            log.debug("internal error while scanning %s", name, exc_info=True)
-            result.error = ScanError(
-                "internal_error",
-                f"unmask failed on this file ({type(exc).__name__}: {exc})",
-                "please report this as a bug, with the file if you can share it",
-            )
+            log.debug("error while scanning %s", name, exc_info=True)
+            result.error = scan_error(exc)
         result.elapsed_s = round(time.monotonic() - clock, 3)
         return result
 
@@ -219,14 +207,8 @@ class IsolatedScanner:
             return self._worker.run(
                 _scan_one, str(path), name, on_progress is not None, on_progress=on_progress
             )
-        except UnmaskError as exc:
-            error = ScanError(exc.code, exc.message, exc.hint)
         except Exception as exc:  # a bug of ours must not stop a batch
-            error = ScanError(
-                "internal_error",
-                f"unmask failed on this file ({type(exc).__name__}: {exc})",
-                "please report this as a bug, with the file if you can share it",
-            )
+            error = scan_error(exc)
         return ScanResult(
             path=name,
             tool_version=__version__,
@@ -234,6 +216,24 @@ class IsolatedScanner:
             elapsed_s=round(time.monotonic() - clock, 3),
             error=error,
         )
+
+
+def scan_error(exc: BaseException) -> ScanError:
+    """The error entry for a file whose scan raised `exc`: our own errors as they are, running
+    out of memory as `out_of_memory`, anything else as a bug to report (the batch goes on)."""
+    if isinstance(exc, UnmaskError):
+        return ScanError(exc.code, exc.message, exc.hint)
+    if isinstance(exc, MemoryError):
+        return ScanError(
+            "out_of_memory",
+            "the file needed more memory than this computer has",
+            "lower --max-pixels or sample fewer frames",
+        )
+    return ScanError(
+        "internal_error",
+        f"unmask failed on this file ({type(exc).__name__}: {exc})",
+        "please report this as a bug, with the file if you can share it",
+    )
 
 
 def _scan_one(scanner: Scanner, path: str, name: str, report: bool = False) -> ScanResult:
