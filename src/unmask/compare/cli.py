@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from unmask.cli_options import frames_option
 from unmask.compare.result import Comparison
 from unmask.errors import UnmaskError, UnreadableFileError
+from unmask.terminal import markup_safe
 
 EXIT_OK = 0
 EXIT_ALTERED = 1
@@ -160,9 +160,9 @@ def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:
         error = {"code": exc.code, "message": exc.message, "hint": exc.hint}
         print(json.dumps({"suspect": str(path), "error": error}, indent=2))
     else:
-        _err.print(f"[red]could not compare:[/red] {escape(exc.message)}")
+        _err.print(f"[red]could not compare:[/red] {markup_safe(exc.message)}")
         if exc.hint:
-            _err.print(f"what to do: {escape(exc.hint)}")
+            _err.print(f"what to do: {markup_safe(exc.hint)}")
     sys.exit(EXIT_UNREADABLE)
 
 
@@ -179,12 +179,12 @@ def print_comparison(document: dict[str, Any], console: Console | None = None) -
     out = console or _out
     outcome = document["outcome"]
     style = STYLE[outcome]
-    out.print(f"[bold]{escape(document['suspect'])}[/bold]")
+    out.print(f"[bold]{markup_safe(document['suspect'])}[/bold]")
     if document.get("original"):
-        out.print(f"compared with {escape(document['original'])}")
-    out.print(f"[{style}]{LABEL[outcome]}[/{style}]: {escape(document['summary'])}")
+        out.print(f"compared with {markup_safe(document['original'])}")
+    out.print(f"[{style}]{LABEL[outcome]}[/{style}]: {markup_safe(document['summary'])}")
     for region in document["regions"]:
-        out.print("  " + escape(_region_line(region)))
+        out.print("  " + markup_safe(_region_line(region)))
     alignment = document.get("alignment")
     if alignment:
         parts = [
@@ -200,9 +200,9 @@ def print_comparison(document: dict[str, Any], console: Console | None = None) -
             parts.append(f"{len(document['aligned_frames'])} frame(s) aligned")
         out.print(f"  alignment: {', '.join(parts)}")
     for note in document["not_checked"]:
-        out.print(f"  [dim]not checked:[/dim] {escape(note)}")
+        out.print(f"  [dim]not checked:[/dim] {markup_safe(note)}")
     for path in document["evidence"]:
-        out.print(f"  evidence written: {escape(path)}")
+        out.print(f"  evidence written: {markup_safe(path)}")
 
 
 def _region_line(region: dict[str, Any]) -> str:
