@@ -31,10 +31,7 @@ from unmask.errors import UnmaskError
 from unmask.evaluation import auc
 from unmask.faces import FaceDetector
 from unmask.media import open_media
-from unmask.train.data import held_out_halves, split_data
-
-MIN_FACE_SCORE = 0.9
-MIN_FACE_PX = 40
+from unmask.train.data import held_out_halves, largest_face, split_data
 
 
 def file_list(data: Path, paste: Path) -> list[dict[str, str]]:
@@ -83,14 +80,9 @@ def measure(path: Path, detector: FaceDetector, frames: int) -> list[list[float]
     except UnmaskError:
         return []
     for frame in media.frames:
-        found = [
-            f
-            for f in detector.detect(frame.rgb)
-            if f.score >= MIN_FACE_SCORE and f.size >= MIN_FACE_PX
-        ]
-        if not found:
+        face = largest_face(detector, frame.rgb)
+        if face is None:
             continue
-        face = max(found, key=lambda f: f.size)
         try:
             values.append(face_cues(frame.rgb, face.box, face.landmarks).tolist())
         except FaceCueError:

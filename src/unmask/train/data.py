@@ -19,6 +19,7 @@ import numpy as np
 from unmask.errors import UnmaskError
 from unmask.faces import FaceDetector
 from unmask.faces.crop import cut_square, square_around
+from unmask.faces.detector import DetectedFace
 from unmask.media import open_media
 from unmask.train.landmarks import LandmarkModel
 from unmask.train.sbi import FaceSample
@@ -86,14 +87,18 @@ def face_samples(paths: list[Path], detector: FaceDetector) -> Iterator[tuple[Pa
         except UnmaskError:
             continue
         for frame in media.frames:
-            faces = [
-                f
-                for f in detector.detect(frame.rgb)
-                if f.score >= MIN_FACE_SCORE and f.size >= MIN_FACE_PX
-            ]
-            if faces:
-                face = max(faces, key=lambda f: f.size)
+            face = largest_face(detector, frame.rgb)
+            if face is not None:
                 yield path, cut_out(frame.rgb, face.box, np.asarray(face.landmarks))
+
+
+def largest_face(detector: FaceDetector, rgb: np.ndarray) -> DetectedFace | None:
+    """The largest face found with at least `MIN_FACE_SCORE` and `MIN_FACE_PX`, or None: the
+    one face of a picture that training and the cue measurements use."""
+    found = [
+        f for f in detector.detect(rgb) if f.score >= MIN_FACE_SCORE and f.size >= MIN_FACE_PX
+    ]
+    return max(found, key=lambda f: f.size) if found else None
 
 
 def cut_out(

@@ -18,13 +18,12 @@ from unmask.detectors.face_fusion import CueFusion, design
 from unmask.errors import UnmaskError
 from unmask.faces import FaceDetector
 from unmask.media import open_media
+from unmask.train.data import largest_face
 from unmask.train.rerender import training_pair
 
 REGULARISATION_C = 0.1
 """Inverse L2 strength of the logistic regression: strong, because the redraws are our own
 recipe and a fusion that leans hard on one cue of it will not transfer."""
-MIN_FACE_SCORE = 0.9
-MIN_FACE_PX = 40
 
 
 def training_cues(
@@ -38,14 +37,9 @@ def training_cues(
         except UnmaskError:
             continue
         for frame in media.frames:
-            found = [
-                f
-                for f in detector.detect(frame.rgb)
-                if f.score >= MIN_FACE_SCORE and f.size >= MIN_FACE_PX
-            ]
-            if not found:
+            face = largest_face(detector, frame.rgb)
+            if face is None:
                 continue
-            face = max(found, key=lambda f: f.size)
             index += 1
             real, fake = training_pair(frame.rgb, face.box, face.landmarks, seed + index)
             try:
