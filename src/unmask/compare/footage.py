@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from unmask.media import Frame, Limits, open_media
+from unmask.media import Frame, Limits, Media, open_media
 from unmask.media.sampling import DEFAULT_SAMPLE_FRAMES
 
 WORK_SIDE = 640
@@ -72,10 +72,7 @@ def load_original(path: str | os.PathLike[str], limits: Limits | None = None) ->
     return _footage(open_media(path, limits, n_frames=min(total, budget)))
 
 
-def _footage(media: object) -> Footage:
-    from unmask.media import Media
-
-    assert isinstance(media, Media)
+def _footage(media: Media) -> Footage:
     frames = [
         Frame(f.index, f.time_s, shrink(f.rgb, WORK_SIDE / max(f.rgb.shape[:2])))
         for f in media.frames
