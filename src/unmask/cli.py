@@ -1,451 +1,130 @@
-"""The `unmask` command: one command tree for identify, verify, report and prevent."""
+"""The `unmask` command: one command tree for identify, verify, report and prevent.
+
+Each command lives in its own module and is imported only when it runs or its help is shown:
+`unmask --help` and a quick command such as `unmask bank list` do not pay for NumPy, Pillow,
+ONNX Runtime, SQLAlchemy or Rich (tests/test_cli_startup.py checks it)."""
 
 from __future__ import annotations
 
-import json
+import importlib
 import sys
-from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unmask import __version__
-from unmask.cli_options import frames_option
-from unmask.config import DEFAULT_CROP_SIZE, DEFAULT_FACE_MARGIN, ScanConfig
-from unmask.errors import UnmaskError
-from unmask.media.limits import Limits
-from unmask.result import ScanError, ScanResult
-from unmask.terminal import PipeSafeConsole, markup_safe
 
-EXIT_OK = 0
-EXIT_FLAGGED = 1
-EXIT_UNREADABLE = 2
 EXIT_USAGE = 64
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 nothing flagged; 1 at least one file is likely manipulated; "
-    "2 at least one input could not be read (takes precedence over 1); 64 wrong usage. "
-    "Files met in a folder that are not pictures or videos are listed but do not set 2."
-)
-
-_out = PipeSafeConsole()
-_err = Console(stderr=True)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# Add new commands here: name -> ("module:attribute", the first paragraph of its help).
+# The text is what `unmask --help` lists, shown without importing the module; a test checks it
+# against the command's own help, so keep the two the same.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "bank": (
+        "unmask.bank.cli:bank_group",
+        "Share hashes, never pictures: keep banks of hashes of pictures and videos that must not "
+        "spread, and match files against them.",
+    ),
+    "compare": (
+        "unmask.compare.cli:compare_command",
+        "Compare SUSPECT with its ORIGINAL (photo or video) and say exactly what was changed.",
+    ),
+    "eval": (
+        "unmask.eval_command:eval_command",
+        "Measure the face-manipulation model on labelled pictures and videos.",
+    ),
+    "faces": (
+        "unmask.scan_cli:faces",
+        "Find the faces in a picture or video: boxes, five landmarks, tracks across frames.",
+    ),
+    "hash": (
+        "unmask.bank.cli:hash_command",
+        "Print the hashes of pictures and videos: sha256, md5, pdq (pictures, with quality 0-100) "
+        "and vpdq (videos, one frame per second), named and encoded as ThreatExchange and HMA "
+        "expect.",
+    ),
+    "keys": (
+        "unmask.protect.cli:keys",
+        "Your signing key and certificate for `unmask protect` (kept in UNMASK_HOME/keys).",
+    ),
+    "protect": (
+        "unmask.protect.cli:protect",
+        "Sign your own photo or video with Content Credentials.",
+    ),
+    "report": (
+        "unmask.report.cli:report_group",
+        "Make a signed evidence package with ready-to-send takedown requests, or check one.",
+    ),
+    "scan": (
+        "unmask.scan_cli:scan",
+        "Scan pictures and videos: faces, metadata and forensic traces, and a verdict.",
+    ),
+    "serve": (
+        "unmask.bank.cli:serve_command",
+        "Serve the web pages (check a file, make and check evidence reports, hash bank) and the "
+        "REST API (OpenAPI at /openapi.json).",
+    ),
+    "train": (
+        "unmask.train.cli:train",
+        "Train the face-manipulation detector on self-blended images of the real faces in DATA.",
+    ),
+    "verify": (
+        "unmask.provenance.cli:verify",
+        "Check where PATH came from: Content Credentials (C2PA), invisible watermarks, and (with "
+        "--originals or your registry) the original it was made from.",
+    ),
+}
 
-@click.group(context_settings=CONTEXT)
+
+def load_command(name: str) -> click.Command:
+    """Import the module of command NAME from the table above and return the command."""
+    module_name, attribute = COMMANDS[name][0].split(":")
+    command = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{COMMANDS[name][0]} is not a click command")
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported from COMMANDS when first used, not at start-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            command = load_command(cmd_name)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every command with its one-line help, as click does, without importing any."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.commands:  # loaded already, or added directly
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                # A stand-in command shortens the text exactly as the real one would.
+                stand_in = click.Command(name, help=COMMANDS[name][1])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="unmask")
 def app() -> None:
     """Find out whether a picture or video of a person was manipulated, prove it, report it
     and stop it spreading. Everything runs on this computer; nothing is uploaded."""
-
-
-@app.command(epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option(
-    "--jsonl", "as_jsonl", is_flag=True, help="Print one JSON line per file, as each finishes."
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write results to this file (JSON; JSON Lines if it ends in .jsonl).",
-)
-@click.option(
-    "--resume",
-    is_flag=True,
-    help="With -o FILE.jsonl: skip files already in FILE, append the rest.",
-)
-@click.option(
-    "--maps",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write each detector's maps (error levels, noise) as PNGs into this folder.",
-)
-@frames_option
-@click.option(
-    "--fps",
-    type=click.FloatRange(min=0.01),
-    help="Sample this many frames per second instead of --frames.",
-)
-@click.option(
-    "--exact-times",
-    is_flag=True,
-    help="Decode each of --frames at its exact, evenly spaced time. By default a sample is "
-    "taken at or next to the nearest keyframe, which decodes far less of a long video but can "
-    "move a sample by up to half the distance between keyframes (--fps always uses exact times).",
-)
-@click.option("--detectors", help="Comma-separated detectors to run (default: all).")
-@click.option(
-    "--face-model",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="UNMASK_FACE_SWAP_MODEL",
-    help="Your own face-manipulation model (.onnx, its .json card beside it) instead of the "
-    "shipped one [env: UNMASK_FACE_SWAP_MODEL].",
-)
-@click.option(
-    "--max-pixels",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=Limits.max_pixels / 1e6,
-    show_default=True,
-    help="Largest image or video frame, in megapixels (decompression-bomb guard).",
-)
-@click.option(
-    "--max-file-size",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=Limits.max_file_bytes / 1024**2,
-    show_default=True,
-    help="Largest file, in MiB (images are also capped at 200 MiB).",
-)
-@click.option(
-    "--max-duration",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=Limits.max_duration_s,
-    show_default=True,
-    help="Longest video, in seconds.",
-)
-@click.option(
-    "--max-frames",
-    type=click.IntRange(min=1),
-    default=Limits.max_frames,
-    show_default=True,
-    help="Most frames sampled from one video.",
-)
-@click.option(
-    "--time-budget",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=Limits.time_budget_s,
-    show_default=True,
-    help="Seconds one file may take before it is given up with an error entry.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    help="Files scanned at the same time, each in its own process with its own models "
-    "(results still come in the order given). Default: one per core, as memory allows.",
-)
-@click.option(
-    "--original",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The original photo or video: compare each file with it (as `unmask compare` does); "
-    "a region that differs becomes a strong finding.",
-)
-def scan(
-    paths: tuple[str, ...],
-    as_json: bool,
-    as_jsonl: bool,
-    output: Path | None,
-    resume: bool,
-    maps: Path | None,
-    frames: int,
-    fps: float | None,
-    exact_times: bool,
-    detectors: str | None,
-    face_model: Path | None,
-    max_pixels: float,
-    max_file_size: float,
-    max_duration: float,
-    max_frames: int,
-    time_budget: float,
-    quiet: bool,
-    workers: int | None,
-    original: Path | None,
-) -> None:
-    """Scan pictures and videos: faces, metadata and forensic traces, and a verdict.
-
-    PATH is a file, a folder (searched recursively) or '-' for standard input. Shows a readable
-    report by default. Results are written as each file finishes, so an interrupted batch loses
-    nothing (and --resume carries on where it stopped).
-    """
-    if as_json and as_jsonl:
-        raise click.UsageError("choose one of --json and --jsonl")
-    if resume and (output is None or output.suffix != ".jsonl"):
-        raise click.UsageError("--resume needs -o FILE.jsonl")
-    max_file_bytes = int(max_file_size * 1024**2)
-    limits = Limits(
-        max_pixels=int(max_pixels * 1e6),
-        max_file_bytes=max_file_bytes,
-        max_image_file_bytes=min(Limits.max_image_file_bytes, max_file_bytes),
-        max_duration_s=max_duration,
-        max_frames=max_frames,
-        time_budget_s=time_budget,
-    )
-    chosen = tuple(name.strip() for name in detectors.split(",")) if detectors else None
-    config = ScanConfig(
-        limits=limits,
-        frames=frames,
-        fps=fps,
-        exact_times=exact_times,
-        detectors=chosen,
-        keep_maps=maps is not None,
-        face_swap_model=face_model,
-    )
-
-    from unmask import inputs as input_list
-    from unmask.output import write_jsonl, write_maps
-    from unmask.scan_pool import ScannerPool, default_workers
-    from unmask.terminal import printable
-
-    try:
-        items = input_list.expand(list(paths), max_file_bytes)
-    except UnmaskError as exc:
-        _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
-        sys.exit(EXIT_UNREADABLE)
-    done = _already_done(output) if resume and output is not None else {}
-    todo = [item for item in items if item.name not in done]
-    # Each file is scanned in a worker process that is killed if the file passes
-    # --time-budget (a decoder stuck in C code cannot be stopped any other way); several
-    # such workers use every core.
-    scanner = ScannerPool(config, min(workers or default_workers(), max(1, len(todo))))
-    try:
-        scanner.start()
-    except ValueError as exc:
-        scanner.close()
-        input_list.cleanup(items)
-        raise click.BadParameter(str(exc), param_hint="--detectors") from None
-    except UnmaskError as exc:  # a model that is missing or damaged
-        scanner.close()
-        input_list.cleanup(items)
-        _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
-        sys.exit(EXIT_UNREADABLE)
-
-    jsonl = as_jsonl or (output is not None and output.suffix == ".jsonl")
-    sink = None
-    if output is not None and jsonl:
-        sink = output.open("a" if resume else "w", encoding="utf-8")
-    elif jsonl:
-        sink = sys.stdout
-
-    results: list[ScanResult] = []
-    # A batch shows files done; a single file shows its steps (a video takes seconds).
-    one_file = len(items) == 1 and len(todo) == 1
-    show_progress = (len(items) > 1 or (one_file and _err.is_terminal)) and not quiet
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[current]}", markup=False),
-        console=_err,
-        disable=not show_progress,
-        transient=True,
-    )
-    try:
-        with progress:
-            task = progress.add_task(
-                "scanning",
-                total=len(items),
-                completed=len(items) - len(todo),
-                current="",
-                visible=not one_file,
-            )
-            steps = progress.add_task("opening", total=None, current="", visible=one_file)
-
-            def on_step(step: tuple[str, int, int]) -> None:
-                what, done_count, total = step
-                progress.update(steps, description=what, completed=done_count, total=total)
-
-            scanned = scanner.scan_in_order(
-                ((item.path, item.name) for item in todo), on_step if one_file else None
-            )
-            for item, result in zip(todo, scanned, strict=True):
-                progress.update(task, current=printable(item.name)[-60:])
-                if original is not None:
-                    from unmask.compare.scan_finding import add_comparison
-
-                    add_comparison(result, item.path, original, config)
-                results.append(result)
-                if sink is not None:
-                    try:
-                        write_jsonl(sink, result)
-                    except BrokenPipeError:  # `--jsonl | head`: nobody reads the rest
-                        _silence_stdout()
-                        break
-                if maps is not None and result.ok:
-                    write_maps(result, maps)
-                progress.advance(task)
-    except KeyboardInterrupt:
-        _err.print(f"[yellow]interrupted after {len(results)} of {len(items)} files[/yellow]")
-        sys.exit(130)
-    finally:
-        scanner.close()
-        input_list.cleanup(items)
-        if sink is not None and sink is not sys.stdout:
-            sink.close()
-
-    try:
-        _show(results, output, maps, as_json, as_jsonl, jsonl)
-    except BrokenPipeError:
-        # The reader went away (`unmask scan photo.jpg -q | head -1`): the exit code still
-        # says what the scan found, not that the pipe closed.
-        _silence_stdout()
-    walked = {item.name for item in items if item.from_folder}
-    earlier = [done[item.name] for item in items if item.name in done]
-    sys.exit(_exit_code(results, walked, earlier))
-
-
-def _show(
-    results: list[ScanResult],
-    output: Path | None,
-    maps: Path | None,
-    as_json: bool,
-    as_jsonl: bool,
-    jsonl: bool,
-) -> None:
-    """Print (or write) the results as the options ask."""
-    from unmask.output import json_document, print_details, print_table
-
-    if as_json or (output is not None and not jsonl):
-        document = json_document([r.to_dict() for r in results])
-        if output is not None:
-            output.write_text(document + "\n", encoding="utf-8")
-        else:
-            print(document)
-    if not (as_json or as_jsonl):
-        if len(results) == 1:
-            print_details(_out, results[0])
-        elif results:
-            print_table(_out, results)
-        if output is not None:
-            _out.print(f"results written to {markup_safe(output)}", highlight=False)
-        if maps is not None:
-            _out.print(f"maps written to {markup_safe(maps)}/", highlight=False)
-
-
-@app.command(epilog="Exit codes: 0 done; 2 the input could not be read; 64 wrong usage.")
-@click.argument("path")
-@click.option(
-    "--crops",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write each face crop as a PNG into this folder.",
-)
-@click.option(
-    "--margin",
-    type=click.FloatRange(0.0, 1.0),
-    default=DEFAULT_FACE_MARGIN,
-    show_default=True,
-    help="Crop margin added on each side, as a fraction of the face box.",
-)
-@click.option(
-    "--size",
-    type=click.IntRange(16, 2048),
-    default=DEFAULT_CROP_SIZE,
-    show_default=True,
-    help="Crop size in pixels.",
-)
-@frames_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def faces(
-    path: str, crops: Path | None, margin: float, size: int, frames: int, as_json: bool
-) -> None:
-    """Find the faces in a picture or video: boxes, five landmarks, tracks across frames."""
-    from dataclasses import asdict
-
-    from PIL import Image
-
-    from unmask.faces import crop_face
-    from unmask.media import open_media
-    from unmask.scan import Scanner
-
-    scanner = Scanner(ScanConfig(frames=frames, detectors=()))
-    try:
-        media = open_media(path, n_frames=frames)
-    except UnmaskError as exc:
-        error = ScanError(exc.code, exc.message, exc.hint)
-        if as_json:
-            print(json.dumps({"path": path, "error": asdict(error)}, indent=2))
-        else:
-            _err.print(
-                f"[red]{markup_safe(path)}: could not be read:[/red] {markup_safe(exc.message)}",
-                highlight=False,
-            )
-            if exc.hint:
-                _err.print(f"what to do: {markup_safe(exc.hint)}", highlight=False)
-        sys.exit(EXIT_UNREADABLE)
-    tracks = scanner.find_faces(media)
-    if crops is not None:
-        crops.mkdir(parents=True, exist_ok=True)
-        by_index = {frame.index: frame for frame in media.frames}
-        for track in tracks:
-            for d in track.detections:
-                crop = crop_face(by_index[d.frame_index].rgb, d.box, margin, size)
-                name = f"{Path(path).stem}-face{track.track_id}-frame{d.frame_index}.png"
-                Image.fromarray(crop).save(crops / name)
-    if as_json:
-        document = {"path": path, "faces": [asdict(t) for t in tracks]}
-        print(json.dumps(document, indent=2, default=float))
-    else:
-        _out.print(
-            f"{markup_safe(path)}: {len(tracks)} face(s) in {len(media.frames)} frame(s)",
-            highlight=False,
-        )
-        for track in tracks:
-            for d in track.detections:
-                x0, y0, x1, y1 = (round(v) for v in d.box)
-                where = f" at {d.time_s:.2f} s" if media.kind == "video" else ""
-                _out.print(
-                    f"  face {track.track_id}{where}: box ({x0}, {y0})-({x1}, {y1}), "
-                    f"confidence {d.score:.2f}, landmarks "
-                    + " ".join(f"({x:.0f},{y:.0f})" for x, y in d.landmarks)
-                )
-        if crops is not None:
-            _out.print(f"crops written to {markup_safe(crops)}/", highlight=False)
-
-
-def _already_done(output: Path) -> dict[str, dict]:
-    """Results already recorded in a JSON Lines file, by path. A partial last line (an
-    interrupted write) is cut off, so that the lines appended next stay whole."""
-    done: dict[str, dict] = {}
-    if not output.exists():
-        return done
-    data = output.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with output.open("r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
-    for line in output.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-            done[str(record["path"])] = record
-        except (ValueError, KeyError, TypeError):
-            continue
-    return done
-
-
-def _exit_code(
-    results: list[ScanResult], walked: set[str] | None = None, earlier: list[dict] | None = None
-) -> int:
-    """2 if any input could not be read, else 1 if any was flagged, else 0.
-
-    A file met while walking a folder that is not a picture or video at all (a .txt beside the
-    photos) is listed with its reason but does not make the run "unreadable": the user asked
-    for the folder's pictures, not for every file in it. A damaged picture in a folder still
-    counts. With --resume, the results recorded earlier for this run's inputs count too, so a
-    resumed run that finds nothing new still reports the errors and flags it holds."""
-    walked = walked or set()
-    outcomes: list[tuple[str, str | None, bool]] = [
-        (r.path, r.error.code if r.error else None, r.flagged) for r in results
-    ]
-    for record in earlier or []:
-        error = record.get("error") or {}
-        verdict = record.get("verdict") or {}
-        outcomes.append(
-            (
-                str(record.get("path")),
-                str(error.get("code", "error")) if record.get("error") else None,
-                verdict.get("label") == "likely_manipulated",
-            )
-        )
-    if any(
-        code is not None and not (path in walked and code == "unsupported_format")
-        for path, code, _ in outcomes
-    ):
-        return EXIT_UNREADABLE
-    if any(flagged for _, _, flagged in outcomes):
-        return EXIT_FLAGGED
-    return EXIT_OK
 
 
 def main() -> None:
@@ -453,7 +132,7 @@ def main() -> None:
     try:
         code = app.main(standalone_mode=False)
     except click.exceptions.Abort:
-        _err.print("aborted")
+        click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -461,48 +140,5 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so that the interpreter's final flush raises nothing more."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
-from unmask.provenance.cli import verify  # noqa: E402
-
-app.add_command(verify)
-
-from unmask.protect.cli import keys, protect  # noqa: E402
-
-app.add_command(protect)
-app.add_command(keys)
-
-from unmask.bank.cli import bank_group, hash_command, serve_command  # noqa: E402
-
-app.add_command(hash_command)
-app.add_command(bank_group)
-app.add_command(serve_command)
-
-from unmask.eval_command import eval_command  # noqa: E402
-
-app.add_command(eval_command)
-
-from unmask.train.cli import train  # noqa: E402
-
-app.add_command(train)
-
-from unmask.report.cli import report_group  # noqa: E402
-
-app.add_command(report_group)
-
-from unmask.compare.cli import compare_command  # noqa: E402
-
-app.add_command(compare_command)
-
-
-if __name__ == "__main__":  # keep last: `python -m unmask.cli` needs every command added above
+if __name__ == "__main__":
     main()
