@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from unmask.media.sampling import DEFAULT_SAMPLE_FRAMES
+from unmask.media.limits import DEFAULT_SAMPLE_FRAMES
 
 frames_option = click.option(
     "--frames",

@@ -17,15 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from unmask.errors import UnmaskError
-from unmask.hashing import (
-    BANK_WINDOW_CUTS,
-    QUERY_WINDOW_CUTS,
-    hash_file,
-    hash_in_worker,
-    parse_hash,
-)
-from unmask.media.limits import Limits
-from unmask.media.sampling import DEFAULT_SAMPLE_FRAMES
+from unmask.media.limits import DEFAULT_SAMPLE_FRAMES, Limits
+from unmask.terminal import printable
 
 _out = Console()
 _err = Console(stderr=True)
@@ -45,8 +38,6 @@ db_option = click.option(
 
 
 def _fail(message: str, hint: str = "") -> None:
-    from unmask.output import printable
-
     text = escape(printable(message)) + (f"\n  hint: {escape(printable(hint))}" if hint else "")
     _err.print(f"[red]error:[/] {text}", highlight=False)
     sys.exit(EXIT_ERROR)
@@ -68,15 +59,11 @@ def friendly(func: F) -> F:
 def _safe(text: object) -> str:
     """User- or file-controlled text for Rich markup strings: control characters escaped,
     brackets never read as markup."""
-    from unmask.output import printable
-
     return escape(printable(str(text)))
 
 
 def _text(text: object) -> Text:
     """The same as a table cell: plain text, never markup."""
-    from unmask.output import printable
-
     return Text(printable(str(text)))
 
 
@@ -130,7 +117,7 @@ def hash_command(paths: tuple[Path, ...], as_json: bool, time_budget: float) -> 
     Example:
       unmask hash photo.jpg clip.mp4
     """
-    from unmask.output import printable
+    from unmask.hashing import hash_in_worker
     from unmask.worker import FileWorker
 
     failed = False
@@ -153,8 +140,6 @@ def hash_command(paths: tuple[Path, ...], as_json: bool, time_budget: float) -> 
 
 
 def _print_hashes(path: Path, hashes: Any) -> None:
-    from unmask.output import printable
-
     print(printable(str(path)))
     for name, value in hashes.signals().items():
         if name == "vpdq":
@@ -265,6 +250,7 @@ def bank_add(
     md5:..., sha256:...; ThreatExchange names) or a bare PDQ/MD5 hash.
     """
     from unmask.bank.store import NewEntry, entries_for_file
+    from unmask.hashing import BANK_WINDOW_CUTS, hash_file, parse_hash
 
     store = _store(db)
     store.bank(name)
@@ -384,6 +370,7 @@ def bank_match(
     to review, not proof: different pictures can look alike to PDQ, and a deepfake matches the
     video it was made from."""
     from unmask.bank.matching import Matcher, Query
+    from unmask.hashing import QUERY_WINDOW_CUTS, hash_file, parse_hash
 
     matcher = Matcher(_store(db), radius=radius)
     where = ", ".join(repr(b) for b in banks) if banks else "every enabled bank"

@@ -1,9 +1,27 @@
-"""Open files safely: images (Pillow), video (PyAV); limits; frame sampling."""
+"""Open files safely: images (Pillow), video (PyAV); limits; frame sampling.
 
-from unmask.media.limits import Limits
-from unmask.media.loader import open_media
-from unmask.media.sampling import DEFAULT_SAMPLE_FRAMES
-from unmask.media.types import Frame, ImageHeaders, Media, VideoContainer
+The names below are imported on first use (PEP 562), so that `unmask.media.limits` and the
+command line's option defaults do not load Pillow, PyAV and NumPy."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from unmask.media.limits import DEFAULT_SAMPLE_FRAMES, Limits
+    from unmask.media.loader import open_media
+    from unmask.media.types import Frame, ImageHeaders, Media, VideoContainer
+
+_WHERE = {
+    "DEFAULT_SAMPLE_FRAMES": "unmask.media.limits",
+    "Frame": "unmask.media.types",
+    "ImageHeaders": "unmask.media.types",
+    "Limits": "unmask.media.limits",
+    "Media": "unmask.media.types",
+    "VideoContainer": "unmask.media.types",
+    "open_media": "unmask.media.loader",
+}
 
 __all__ = [
     "DEFAULT_SAMPLE_FRAMES",
@@ -14,3 +32,11 @@ __all__ = [
     "VideoContainer",
     "open_media",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'unmask.media' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value

@@ -13,6 +13,9 @@ DEFAULT_MAX_IMAGE_FILE_BYTES = 200 * 1024**2
 DEFAULT_MAX_DURATION_S = 4 * 60 * 60.0
 DEFAULT_MAX_FRAMES = 2_000
 DEFAULT_TIME_BUDGET_S = 300.0
+DEFAULT_SAMPLE_FRAMES = 32
+"""Frames sampled evenly from a video unless --frames or --fps says otherwise (the DFDC/SBI
+default). Here rather than in `sampling`, so that option defaults do not import NumPy."""
 DEFAULT_MAX_ANIMATION_PIXELS = 4_000_000_000
 """Frames x canvas pixels decoded for one animated GIF, WebP or PNG: every frame is composited
 on the whole canvas. Pillow's GIF decoder needed ~4 ns a canvas pixel on the 2-core machine

@@ -19,9 +19,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from unmask.media.limits import Limits
-
-DEFAULT_SAMPLE_FRAMES = 32
+from unmask.media.limits import DEFAULT_SAMPLE_FRAMES, Limits
 
 MAX_SAMPLED_FRAME_SIDE = 1920
 """Sampled frames (of videos and animated images) larger than this on their longer side are
