@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from unmask.errors import LimitExceededError
+from unmask.errors import LimitExceededError, UnreadableFileError
 
 STDIN = "-"
 
@@ -43,6 +43,24 @@ def expand(arguments: list[str], max_stdin_bytes: int) -> list[Input]:
         else:
             inputs.append(Input(path, argument))
     return inputs
+
+
+def read_list(source: str) -> list[str]:
+    """The entries of a file list (`--files-from`): one path, folder or URI a line, "-" for
+    standard input; blank lines and lines starting with "#" are skipped, nothing else is
+    changed (a name may hold spaces)."""
+    try:
+        text = sys.stdin.read() if source == STDIN else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableFileError(
+            f"the file list {source} could not be read ({exc.__class__.__name__})",
+            "give a UTF-8 text file with one path a line",
+        ) from None
+    return [
+        line
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#") and line != STDIN
+    ]
 
 
 def _walk(folder: Path) -> list[Input]:
@@ -95,4 +113,4 @@ def cleanup(inputs: list[Input]) -> None:
             item.path.unlink(missing_ok=True)
 
 
-__all__ = ["STDIN", "Input", "cleanup", "expand"]
+__all__ = ["STDIN", "Input", "cleanup", "expand", "read_list"]

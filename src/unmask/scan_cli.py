@@ -35,7 +35,7 @@ _err = Console(stderr=True)
 
 
 @click.command(epilog=EXIT_CODES_HELP)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="PATH...")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option(
     "--jsonl", "as_jsonl", is_flag=True, help="Print one JSON line per file, as each finishes."
@@ -125,6 +125,24 @@ _err = Console(stderr=True)
     help="The original photo or video: compare each file with it (as `unmask compare` does); "
     "a region that differs becomes a strong finding.",
 )
+@click.option(
+    "--files-from",
+    metavar="FILE",
+    help="Also scan the files listed in FILE, one path (with --ray, or a URI the workers read: "
+    "s3://, gs://, hdfs://, file://) a line; '-' reads the list from standard input.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Scan on the Ray cluster at ADDRESS (HOST:PORT of its head, or 'auto'): one worker per "
+    'CPU of the cluster unless --workers, same results and order. Needs pip install "unmask[ray]".',
+)
+@click.option(
+    "--parquet",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results as a Parquet table (one row per file), for analysts.",
+)
 def scan(
     paths: tuple[str, ...],
     as_json: bool,
@@ -145,6 +163,9 @@ def scan(
     quiet: bool,
     workers: int | None,
     original: Path | None,
+    files_from: str | None,
+    ray_address: str | None,
+    parquet: Path | None,
 ) -> None:
     """Scan pictures and videos: faces, metadata and forensic traces, and a verdict.
 
@@ -156,6 +177,8 @@ def scan(
         raise click.UsageError("choose one of --json and --jsonl")
     if resume and (output is None or output.suffix != ".jsonl"):
         raise click.UsageError("--resume needs -o FILE.jsonl")
+    if not paths and files_from is None:
+        raise click.UsageError("give at least one PATH, or --files-from FILE")
     max_file_bytes = int(max_file_size * 1024**2)
     limits = Limits(
         max_pixels=int(max_pixels * 1e6),
@@ -179,10 +202,16 @@ def scan(
     from unmask import inputs as input_list
     from unmask.output import write_jsonl, write_maps
     from unmask.scan_pool import ScannerPool, default_workers
+    from unmask.scan_ray import is_uri
     from unmask.terminal import printable
 
     try:
-        items = input_list.expand(list(paths), max_file_bytes)
+        listed = input_list.read_list(files_from) if files_from is not None else []
+        items = input_list.expand(list(paths) + listed, max_file_bytes)
+        if parquet is not None:
+            from unmask.parquet_output import columns
+
+            columns()  # pyarrow is there, before anything is scanned
     except UnmaskError as exc:
         _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
@@ -191,7 +220,15 @@ def scan(
     # Each file is scanned in a worker process that is killed if the file passes
     # --time-budget (a decoder stuck in C code cannot be stopped any other way); several
     # such workers use every core.
-    scanner = ScannerPool(config, min(workers or default_workers(), max(1, len(todo))))
+    if ray_address is None and any(is_uri(item.name) for item in items):
+        input_list.cleanup(items)
+        raise click.UsageError("URIs are read by Ray workers: add --ray ADDRESS")
+    if ray_address is not None:
+        from unmask.scan_ray import RayScanner
+
+        scanner: ScannerPool | RayScanner = RayScanner(config, ray_address, workers, len(todo))
+    else:
+        scanner = ScannerPool(config, min(workers or default_workers(), max(1, len(todo))))
     try:
         scanner.start()
     except ValueError as exc:
@@ -259,6 +296,9 @@ def scan(
                 if maps is not None and result.ok:
                     write_maps(result, maps)
                 progress.advance(task)
+    except UnmaskError as exc:  # the Ray cluster lost every worker
+        _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
+        sys.exit(EXIT_UNREADABLE)
     except KeyboardInterrupt:
         _err.print(f"[yellow]interrupted after {len(results)} of {len(items)} files[/yellow]")
         sys.exit(130)
@@ -268,6 +308,11 @@ def scan(
         if sink is not None and sink is not sys.stdout:
             sink.close()
 
+    if parquet is not None:
+        from unmask.parquet_output import write_parquet
+
+        earlier_records = [done[item.name] for item in items if item.name in done]
+        write_parquet(parquet, earlier_records + [result.to_dict() for result in results])
     try:
         _show(results, output, maps, as_json, as_jsonl, jsonl)
     except BrokenPipeError:
