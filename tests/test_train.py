@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -237,3 +238,57 @@ def test_train_without_the_train_extra_says_what_to_install(missing, monkeypatch
     assert result.exit_code == 1 and not isinstance(result.exception, ImportError)
     assert missing in result.output and "train-env" in result.output
     assert not (tmp_path / "cache").exists()  # refused before any work
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_stopped_run_goes_on_from_its_checkpoint_to_the_same_network(sample, tmp_path: Path):
+    torch = pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train.trainer import TrainConfig, train
+
+    faces = [sample, dataclasses.replace(sample, rgb=sample.rgb[:, ::-1].copy())]
+    config = TrainConfig(steps=4, batch_pairs=1, workers=0, threads=1, checkpoint_every=2)
+    whole = train(faces, config)
+
+    checkpoint = tmp_path / "checkpoint.pt"
+
+    def stop_after_the_checkpoint(step: int, loss: float) -> None:
+        if step == 2:  # step 3 of 4 is done; the checkpoint holds the state after step 2
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        train(faces, config, stop_after_the_checkpoint, checkpoint=checkpoint)
+    assert checkpoint.exists() and not checkpoint.with_name("checkpoint.pt.partial").exists()
+    steps_run = []
+    resumed = train(
+        faces, config, lambda step, loss: steps_run.append(step), checkpoint=checkpoint
+    )
+    assert steps_run == [2, 3]  # only the steps after the checkpoint
+    for a, b in zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.allclose(a.float(), b.float(), atol=1e-6)
+    fresh = train(faces, dataclasses.replace(config, steps=2))  # a different network
+    assert not all(
+        torch.allclose(a.float(), b.float(), atol=1e-6)
+        for a, b in zip(whole.state_dict().values(), fresh.state_dict().values(), strict=True)
+    )
+
+
+def test_a_checkpoint_of_other_settings_or_a_broken_one_is_refused(sample, tmp_path: Path):
+    pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train.trainer import CheckpointMismatch, TrainConfig, train
+
+    config = TrainConfig(steps=3, batch_pairs=1, workers=0, threads=1, checkpoint_every=1)
+    checkpoint = tmp_path / "checkpoint.pt"
+
+    def stop(step: int, loss: float) -> None:
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        train([sample], config, stop, checkpoint=checkpoint)
+    with pytest.raises(CheckpointMismatch, match=re.escape("seed 20221 (now 5)")):
+        train([sample], dataclasses.replace(config, seed=5), checkpoint=checkpoint)
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])  # truncated, as by a full disk
+    with pytest.raises(CheckpointMismatch, match="cannot be read"):
+        train([sample], config, checkpoint=checkpoint)

@@ -51,6 +51,14 @@ DEFAULT_DATA = Path("../shared/data")
     help="Processes making self-blends while the network trains (0: in the training loop).",
 )
 @click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Steps between checkpoints (OUT/checkpoint.pt). Run the same command again to go on "
+    "from the last one after a stop.",
+)
+@click.option(
     "--device",
     default="auto",
     show_default=True,
@@ -65,6 +73,7 @@ def train(
     seed: int,
     threads: int,
     workers: int,
+    checkpoint_every: int,
     device: str,
 ) -> None:
     """Train the face-manipulation detector on self-blended images of the real faces in DATA.
@@ -73,6 +82,10 @@ def train(
     then makes a fresh self-blend of every face each time it is used. The result
     (OUT/face_swap.onnx and OUT/face_swap.json) is calibrated on held-out photos; evaluate it
     with `unmask eval` before shipping it.
+
+    A stopped run (Ctrl-C, a lost machine) goes on from its last checkpoint when the same
+    command is run again with the same OUT and settings; it then ends with the same network as
+    an uninterrupted run.
     """
     # PyTorch trains the network; LiteRT runs the face-mesh landmarks for the blend masks.
     missing = [name for name in ("torch", "ai_edge_litert") if not _importable(name)]
@@ -94,7 +107,13 @@ def train(
     from unmask.errors import UnmaskError
     from unmask.faces import FaceDetector
     from unmask.train.data import build_cache, load_cache, split_data
-    from unmask.train.trainer import TrainConfig, run
+    from unmask.train.trainer import (
+        CHECKPOINT,
+        CheckpointMismatch,
+        TrainConfig,
+        load_checkpoint,
+        run,
+    )
 
     split = split_data(data)
     cache = out / "cache"
@@ -127,8 +146,19 @@ def train(
         seed=seed,
         threads=threads,
         workers=workers,
+        checkpoint_every=checkpoint_every,
         device=device,
     )
+    first = 0
+    if (out / CHECKPOINT).exists():
+        try:
+            first = int(load_checkpoint(out / CHECKPOINT, config)["step"])
+        except CheckpointMismatch as error:
+            raise click.ClickException(
+                f"{error}. Run with the settings it was saved with to go on, or delete it "
+                "(or choose another --out) to start again."
+            ) from None
+        click.echo(f"going on from the checkpoint at step {first} of {steps}")
     with Progress(
         TextColumn("training"),
         BarColumn(),
@@ -136,8 +166,8 @@ def train(
         TextColumn("loss {task.fields[loss]:.3f}"),
         TimeRemainingColumn(),
     ) as bar:
-        task = bar.add_task("train", total=steps, loss=float("nan"))
-        log = (out / "loss.tsv").open("w")
+        task = bar.add_task("train", total=steps, completed=first, loss=float("nan"))
+        log = (out / "loss.tsv").open("a" if first else "w")
 
         def progress(step: int, loss: float) -> None:
             log.write(f"{step}\t{loss:.5f}\n")

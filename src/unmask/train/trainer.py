@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -50,6 +51,18 @@ class TrainConfig:
     """Processes making self-blends while the network trains (0: made in the training loop)."""
     device: str = "cpu"
     """Where the network trains: "cpu" or a PyTorch device such as "cuda"."""
+    checkpoint_every: int = 100
+    """Steps between two checkpoints (network, optimiser, schedule and random state), so that a
+    stopped run goes on from the last one instead of starting again."""
+
+
+CHECKPOINT = "checkpoint.pt"
+RESUMABLE_FIELDS = ("threads", "workers", "device", "checkpoint_every")
+"""Settings a resumed run may change: they decide how the steps run, not which steps."""
+
+
+class CheckpointMismatch(ValueError):
+    """The checkpoint belongs to a run with other settings: resuming it would mix two runs."""
 
 
 def training_pair(
@@ -118,7 +131,12 @@ def train(
     samples: list[FaceSample],
     config: TrainConfig,
     progress: Callable[[int, float], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> FaceSwapNet:
+    """Train from scratch, or from `checkpoint` where that file exists; while training, save
+    it every `config.checkpoint_every` steps. A resumed run makes the same batches in the same
+    order as an uninterrupted one (each step's batch is seeded by its number) and restores the
+    random state, so it ends with the same network."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     net = FaceSwapNet(pretrained=True).to(config.device)
@@ -138,17 +156,30 @@ def train(
         optimiser,
         lambda step: 0.5 * (1 + math.cos(math.pi * min(step, config.steps) / config.steps)),
     )
+    first, random_state = 0, None
+    if checkpoint is not None and checkpoint.exists():
+        state = load_checkpoint(checkpoint, config)
+        net.load_state_dict(state["net"])
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        first, random_state = state["step"], state["random_state"]
+        log.info("resuming %s at step %d of %d", checkpoint, first, config.steps)
     bce = nn.BCEWithLogitsLoss()
-    batches = torch.utils.data.DataLoader(
-        SelfBlendBatches(samples, config),
-        batch_size=None,
-        num_workers=config.workers,
-        prefetch_factor=2 if config.workers else None,
+    dataset = SelfBlendBatches(samples, config)
+    batches = iter(
+        torch.utils.data.DataLoader(
+            torch.utils.data.Subset(dataset, range(first, len(dataset))),
+            batch_size=None,
+            num_workers=config.workers,
+            prefetch_factor=2 if config.workers else None,
+        )
     )
+    if random_state is not None:  # after the loader has drawn its seed, as in the first run
+        torch.set_rng_state(random_state)
     net.train()
     for module in frozen:  # keep ImageNet batch-norm statistics in the frozen part
         module.eval()
-    for step, (pixels, labels, masks) in enumerate(batches):
+    for step, (pixels, labels, masks) in enumerate(batches, start=first):
         pixels, labels, masks = (t.to(config.device) for t in (pixels, labels, masks))
         pixels = pixels.float()
         logit, mask_logits = net(pixels)
@@ -157,10 +188,58 @@ def train(
         loss.backward()
         optimiser.step()
         schedule.step()
+        done = step + 1
+        if checkpoint is not None and done < config.steps and done % config.checkpoint_every == 0:
+            save_checkpoint(checkpoint, config, done, net, optimiser, schedule)
         if progress is not None:
             progress(step, float(loss.detach()))
     net.eval()
     return net.cpu()
+
+
+def save_checkpoint(
+    path: Path,
+    config: TrainConfig,
+    step: int,
+    net: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+) -> None:
+    """Write the state after `step` steps; atomically, so a run killed while saving leaves the
+    previous checkpoint whole."""
+    partial = path.with_name(path.name + ".partial")
+    torch.save(
+        {
+            "step": step,
+            "config": asdict(config),
+            "net": net.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "schedule": schedule.state_dict(),
+            "random_state": torch.get_rng_state(),
+        },
+        partial,
+    )
+    os.replace(partial, path)
+
+
+def load_checkpoint(path: Path, config: TrainConfig) -> dict:
+    """The checkpoint's state, refused (CheckpointMismatch) when it was saved by a run with
+    other settings, or cannot be read."""
+    try:
+        state = torch.load(path, map_location=config.device, weights_only=True)
+        saved = dict(state["config"])
+    except Exception as error:  # a truncated or foreign file: torch raises many kinds
+        raise CheckpointMismatch(f"{path} cannot be read as a checkpoint ({error})") from None
+    wanted = asdict(config)
+    differ = sorted(
+        key for key in wanted.keys() - set(RESUMABLE_FIELDS) if saved.get(key) != wanted[key]
+    )
+    if differ:
+        settings = ", ".join(f"{key} {saved.get(key)!r} (now {wanted[key]!r})" for key in differ)
+        raise CheckpointMismatch(f"{path} was saved by a run with other settings: {settings}")
+    if not 0 < int(state["step"]) < config.steps:
+        raise CheckpointMismatch(f"{path} holds step {state['step']} of {config.steps}")
+    return state
 
 
 @torch.no_grad()
@@ -201,11 +280,13 @@ def run(
     out: Path,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
-    """Train, calibrate on the held-out photos, export ONNX and the machine-readable card."""
+    """Train (going on from OUT/checkpoint.pt if a stopped run left one), calibrate on the
+    held-out photos, export ONNX and the machine-readable card."""
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    net = train(train_samples, config, progress)
+    net = train(train_samples, config, progress, checkpoint=out / CHECKPOINT)
     torch.save(net.state_dict(), out / "face_swap.pt")
+    (out / CHECKPOINT).unlink(missing_ok=True)  # the run is complete
     logits, labels = held_out_logits(net, held_out, config.seed)
     temperature = fit_temperature(logits, labels)
     probabilities = 1 / (1 + np.exp(-logits / temperature))
