@@ -78,3 +78,31 @@ def test_the_questions_left_open_are_listed_once(package: Path) -> None:
 )
 def test_recorded_values_are_written_in_words(value: object, words: str) -> None:
     assert plain_value(value) == words
+
+
+def test_writing_a_pdf_starts_no_other_program(tmp_path: Path) -> None:
+    """WeasyPrint's library search would run ldconfig, gcc and ld (over 200 programs) from a
+    tool that promises to do nothing behind the user's back; render.py switches it off. Run in a
+    fresh interpreter, where WeasyPrint is not imported yet."""
+    import sys
+
+    script = f"""
+import subprocess
+started = []
+real_popen = subprocess.Popen.__init__
+def record(self, args, *rest, **options):
+    started.append(args)
+    real_popen(self, args, *rest, **options)
+subprocess.Popen.__init__ = record
+from pathlib import Path
+from unmask.report.render import text_document_html, write_pdf
+target = Path({str(tmp_path / "note.pdf")!r})
+write_pdf(text_document_html("Note", "Hello"), target, target.parent)
+assert target.read_bytes().startswith(b"%PDF"), "no PDF"
+print("started:", started)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "started: []"

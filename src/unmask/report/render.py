@@ -70,16 +70,35 @@ def write_pdf(html_text: str, target: Path, base_folder: Path) -> None:
 
 
 def _weasyprint_html() -> Any:
-    """WeasyPrint's HTML class, imported without its side effect: importing it sets Pillow's
-    global `ImageFile.LOAD_TRUNCATED_IMAGES = True`, which would make every later decode in this
-    process accept truncated pictures silently (our loader reports them as damaged)."""
+    """WeasyPrint's HTML class, imported without its two side effects.
+
+    - Importing it sets Pillow's global `ImageFile.LOAD_TRUNCATED_IMAGES = True`, which would
+      make every later decode in this process accept truncated pictures silently (our loader
+      reports them as damaged).
+    - It finds Pango and its companions by trying several library names in turn; for each name
+      that is not a file name cffi asks `ctypes.util.find_library`, which on Linux runs
+      `ldconfig`, `gcc` and `ld` (215 programs started for one import). With that search
+      switched off for the import, the names that are file names (`libpango-1.0.so.0`) load
+      straight from the system's library path, and no program is started.
+    """
+    import ctypes.util
+
     from PIL import ImageFile
 
     before = ImageFile.LOAD_TRUNCATED_IMAGES
-    from weasyprint import HTML
-
-    ImageFile.LOAD_TRUNCATED_IMAGES = before
+    find_library = ctypes.util.find_library
+    ctypes.util.find_library = _no_library_search
+    try:
+        from weasyprint import HTML
+    finally:
+        ctypes.util.find_library = find_library
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
     return HTML
+
+
+def _no_library_search(name: str) -> None:
+    """`ctypes.util.find_library` that finds nothing and starts no program."""
+    return None
 
 
 def text_document_html(title: str, text: str) -> str:
