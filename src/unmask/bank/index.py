@@ -11,8 +11,13 @@ hashes. 23 bits is the paper's chunk size, ~log2 N: 16 chunks of 16 bits within 
 probes, ~2,600 candidates) measured no faster, its larger tables costing more per probe.
 
 At that size the time goes to random memory reads, so the layout minimises them. Each chunk's
-buckets are a direct-address table (2^23 + 1 offsets into that chunk's entries, sorted by key);
-a bucket's start and end are neighbours, read together. An entry is 16 bytes: the row number
+buckets are a direct-address table of offsets into that chunk's entries, sorted by key; a
+bucket's start and end are neighbours, read together. The table is sized to the index: it is
+addressed by the top b bits of the chunk, with 2^b the smallest power of two >= the number of
+hashes (b = 23 from ~4 M hashes up), so an index of 50,000 hashes has 11 x 65,537 offsets
+(2.9 MB), not 11 x 2^23 (0.37 GB). A bucket then holds every key sharing those b bits; probing
+the prefixes within 2 bits of the query's still finds every key within 2 bits, and the screen
+below rejects the rest, so recall stays exact. An entry is 16 bytes: the row number
 and 96 of the hash's bits that lie outside the chunk, so a candidate is screened with one read
 and only the few that pass (true matches and ~4e-4 of the rest) are compared on all 256 bits.
 A batch of queries is probed with a few NumPy gathers. Small indexes skip all this and compare
@@ -26,6 +31,7 @@ at 1 M here; HNSW and IVF miss matches. bench/bench_hashbank.py measures all of 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 
 import numpy as np
@@ -38,6 +44,7 @@ PROBE_RADIUS = 2
 MAX_EXACT_RADIUS = CHUNKS * (PROBE_RADIUS + 1) - 1
 BRUTE_FORCE_BELOW = 50_000
 """Below this many hashes, comparing against all of them is as fast and needs no tables."""
+MIN_TABLE_BITS = 12
 _BATCH = 64
 """Queries probed together: enough to amortise NumPy's per-call cost, few enough that a batch's
 probe arrays (~3,000 slots a query) stay in cache."""
@@ -73,11 +80,19 @@ def _chunk_keys(words: np.ndarray) -> np.ndarray:
     return keys
 
 
-def _flip_masks() -> np.ndarray:
+def table_bits(n: int) -> int:
+    """Bits that address a chunk's bucket table for an index of `n` hashes: about one
+    bucket a hash, never more than CHUNK_BITS."""
+    return min(CHUNK_BITS, max(MIN_TABLE_BITS, (max(n, 1) - 1).bit_length()))
+
+
+@cache
+def _flip_masks(bits: int) -> np.ndarray:
+    """Every key within PROBE_RADIUS bits of 0 on `bits` bits (XOR them onto a query's)."""
     masks = [0]
     for r in range(1, PROBE_RADIUS + 1):
-        for bits in combinations(range(CHUNK_BITS), r):
-            masks.append(sum(1 << b for b in bits))
+        for flipped in combinations(range(bits), r):
+            masks.append(sum(1 << b for b in flipped))
     return np.array(masks, dtype=np.intp)
 
 
@@ -92,8 +107,6 @@ def _filter_words() -> np.ndarray:
     return np.array(pairs, dtype=np.intp)
 
 
-_MASKS = _flip_masks()
-_TABLE_BASE = np.arange(CHUNKS, dtype=np.intp) * ((1 << CHUNK_BITS) + 1)
 _FILTER_WORDS = _filter_words()
 _LOW32 = np.uint64(0xFFFF_FFFF)
 _HIGH32 = ~_LOW32
@@ -122,8 +135,54 @@ class PdqIndex:
             raise ValueError("ids and codes differ in length")
         self.words = _words(codes)
         self.multi_index = len(codes) >= BRUTE_FORCE_BELOW
+        self.table_bits = table_bits(len(codes))
         if self.multi_index:
             self._build_tables()
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> PdqIndex:
+        """An index from `arrays()` of one built earlier (memory-mapped files, say). Shapes and
+        types are checked, and so are the table's bounds, so a damaged set raises ValueError
+        instead of reading out of range."""
+        words, ids = arrays["words"], arrays["ids"]
+        n = len(words)
+        if words.dtype != np.uint64 or words.shape != (n, 4):
+            raise ValueError("words: not an (N, 4) uint64 array")
+        if ids.dtype != np.int64 or ids.shape != (n,):
+            raise ValueError("ids: not an int64 array as long as words")
+        index = cls.__new__(cls)
+        index.words, index.ids = words, ids
+        index.multi_index = n >= BRUTE_FORCE_BELOW
+        index.table_bits = table_bits(n)
+        if index.multi_index:
+            offsets, entries = arrays.get("offsets"), arrays.get("entries")
+            size = (1 << index.table_bits) + 1
+            if offsets is None or offsets.shape != (CHUNKS * size,):
+                raise ValueError("offsets: missing or not sized to the index")
+            if offsets.dtype != (np.int64 if n * CHUNKS > 2**31 else np.int32):
+                raise ValueError("offsets: wrong type")
+            if entries is None or entries.dtype != np.uint64 or entries.shape != (CHUNKS * n, 2):
+                raise ValueError("entries: missing or not an (11 N, 2) uint64 array")
+            starts = offsets[np.arange(CHUNKS) * size]
+            ends = offsets[np.arange(CHUNKS) * size + size - 1]
+            if not (
+                np.array_equal(starts, np.arange(CHUNKS) * n)
+                and np.array_equal(ends, np.arange(1, CHUNKS + 1) * n)
+            ):
+                raise ValueError("offsets: a chunk's table does not span its entries")
+            index._offsets, index._entries = offsets, entries
+        return index
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What `from_arrays` needs to open this index again (to save it)."""
+        out = {"words": self.words, "ids": self.ids}
+        if self.multi_index:
+            out |= {"offsets": self._offsets, "entries": self._entries}
+        return out
+
+    def codes(self) -> np.ndarray:
+        """The hashes as (N, 32) uint8, as given."""
+        return np.ascontiguousarray(self.words).astype(">u8").view(np.uint8).reshape(-1, PDQ_BYTES)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -137,20 +196,21 @@ class PdqIndex:
 
     def _build_tables(self) -> None:
         """Per chunk, the entries sorted by chunk key and a direct-address table of where each
-        key's bucket starts (see the module docstring)."""
+        key prefix's bucket starts (see the module docstring)."""
         n = len(self.words)
         if n >= 2**32:
             raise ValueError("an index holds fewer than 2^32 hashes (rows are 32-bit)")
-        size = (1 << CHUNK_BITS) + 1
+        shift = np.uint32(CHUNK_BITS - self.table_bits)
+        size = (1 << self.table_bits) + 1
         self._offsets = np.empty((CHUNKS, size), dtype=np.int64 if n * CHUNKS > 2**31 else np.int32)
         self._entries = np.empty((CHUNKS, n, 2), dtype=np.uint64)
         all_keys = np.empty((n, CHUNKS), dtype=np.uint32)
         for s in range(0, n, 1 << 20):
-            all_keys[s : s + (1 << 20)] = _chunk_keys(self.words[s : s + (1 << 20)])
+            all_keys[s : s + (1 << 20)] = _chunk_keys(self.words[s : s + (1 << 20)]) >> shift
         for j in range(CHUNKS):
             keys = np.ascontiguousarray(all_keys[:, j])
             order = np.argsort(keys, kind="stable")
-            counts = np.bincount(keys, minlength=1 << CHUNK_BITS)
+            counts = np.bincount(keys, minlength=size - 1)
             self._offsets[j, 0] = j * n
             np.cumsum(counts, out=self._offsets[j, 1:])
             self._offsets[j, 1:] += j * n
@@ -187,10 +247,13 @@ class PdqIndex:
                 dist += np.bitwise_count(q[:, None, k] ^ self.words[None, :, k])
             qi, rows = np.nonzero(dist <= radius)
             return Hits(qi + first, rows.astype(np.int64), dist[qi, rows])
-        keys = _chunk_keys(q).astype(np.intp)  # (Q, CHUNKS)
-        # Every probe key, offset into its chunk's table; a bucket's start and end are
+        # Each chunk's key prefix (the bits its table is addressed by), every probe within
+        # PROBE_RADIUS bits of it, offset into that chunk's table; a bucket's start and end are
         # neighbours, so both come from one read.
-        flat = ((keys[:, :, None] ^ _MASKS[None, None, :]) + _TABLE_BASE[None, :, None]).reshape(-1)
+        keys = (_chunk_keys(q) >> np.uint32(CHUNK_BITS - self.table_bits)).astype(np.intp)
+        masks = _flip_masks(self.table_bits)
+        base = np.arange(CHUNKS, dtype=np.intp) * ((1 << self.table_bits) + 1)
+        flat = ((keys[:, :, None] ^ masks[None, None, :]) + base[None, :, None]).reshape(-1)
         bounds = np.take(self._offsets, np.stack([flat, flat + 1], axis=1))
         counts = bounds[:, 1] - bounds[:, 0]
         nz = np.flatnonzero(counts)
@@ -207,7 +270,7 @@ class PdqIndex:
         found = np.take(self._entries, pos, axis=0)
         # Screen on 96 bits that lie outside the probed chunk: a random non-match passes with
         # probability ~4e-4 (P[Binomial(96, 1/2) <= 31]); true matches always pass.
-        qc = (nz // len(_MASKS))[seg]  # query * CHUNKS + chunk of each candidate
+        qc = (nz // len(masks))[seg]  # query * CHUNKS + chunk of each candidate
         qa = q[:, _FILTER_WORDS[:, 0]].reshape(-1)[qc]
         qb = q[:, _FILTER_WORDS[:, 1]].reshape(-1)[qc]
         near = (
@@ -216,6 +279,8 @@ class PdqIndex:
         )
         qi = qc[near] // CHUNKS
         rows = (found[near, 1] & _LOW32).astype(np.int64)
+        inside = rows < len(self.words)  # always, unless a saved table was damaged
+        qi, rows = qi[inside], rows[inside]
         # A pair found through several chunks is checked and reported once.
         _, first_seen = np.unique(qi * len(self.words) + rows, return_index=True)
         qi, rows = qi[first_seen], rows[first_seen]

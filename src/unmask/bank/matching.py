@@ -1,24 +1,36 @@
 """Match hashes against every bank: PDQ within a radius (with crop-robust window hashes),
 vPDQ by frame-match percentages, SHA-256/MD5 exactly.
 
-The index is built from the store and kept current: `refresh()` (run at most once a second
-before a lookup) loads entries added since the last load into a small side index, and folds
-them into the main index when that grows. Removed and disabled entries are checked against the
-store whenever they are found, so they never match, even before the next rebuild.
+The index is built from the store once, saved beside it (`unmask.bank.index_files`) and kept
+current: `refresh()` (run at most once a second before a lookup) loads entries added since the
+last load into a small delta, and folds them into the main index when that grows. Removed and
+disabled entries are checked against the store whenever they are found, so they never match,
+even before the next rebuild.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
 from unmask.bank.index import PdqIndex, hex_to_codes
-from unmask.bank.store import BankStore, EntryInfo
+from unmask.bank.index_files import (
+    FileEntry,
+    files_intact,
+    index_folder,
+    load,
+    read_manifest,
+    write_manifest,
+    write_segment,
+    writing,
+)
+from unmask.bank.store import BankStore, EntryInfo, IndexVersion
 from unmask.hashing import (
     PDQ_CONFIDENT_MATCH_THRESHOLD,
     PDQ_QUALITY_THRESHOLD,
@@ -38,7 +50,11 @@ entry's own), distance, via a window, vPDQ query and compared percentages, trans
 REFRESH_EVERY_S = 1.0
 """How stale the index may be: new entries become matchable within about this long."""
 SIDE_INDEX_MAX = 50_000
-"""Fold the side index into the main one once it holds this many hashes."""
+"""Fold the delta into the main index once it holds this many hashes."""
+REBUILD_FRACTION = 0.25
+"""Rebuild from the database once more than this share of the indexed entries were removed
+since the last rebuild: their hashes stay in the index until then (found, checked against the
+database, dropped)."""
 
 
 MATCH_CAUTIONS = {
@@ -163,42 +179,173 @@ class Query:
         return cls(exact=[(exact_algorithm(sig.name) or sig.name, value)])
 
 
-class _PdqSide:
-    """Rows added since the main index was built, searched by brute force."""
+class _Layer:
+    """PDQ hashes of one kind (pictures with their windows, or video frames): a main index and
+    a delta of rows added since it was built, searched by brute force until it is folded in."""
 
-    def __init__(self) -> None:
-        self.hashes: list[str] = []
-        self.ids: list[int] = []
-        self.window: list[bool] = []
+    def __init__(self, main: PdqIndex | None = None, main_window: np.ndarray | None = None):
+        self.main = main or PdqIndex(hex_to_codes([]))
+        self.main_window = np.zeros(0, bool) if main_window is None else main_window
+        self.delta = PdqIndex(hex_to_codes([]))
+        self.delta_window = np.zeros(0, bool)
+
+    @classmethod
+    def from_arrays(cls, main: dict[str, np.ndarray], delta: dict[str, np.ndarray]) -> _Layer:
+        layer = cls(PdqIndex.from_arrays(main), main["window"])
+        layer.delta, layer.delta_window = PdqIndex.from_arrays(delta), delta["window"]
+        for index, window in ((layer.main, layer.main_window), (layer.delta, layer.delta_window)):
+            if window.dtype != np.bool_ or window.shape != index.ids.shape:
+                raise ValueError("window: not a bool array as long as the index")
+        return layer
+
+    def arrays(self, part: str) -> dict[str, np.ndarray]:
+        index, window = (
+            (self.main, self.main_window) if part == "main" else (self.delta, self.delta_window)
+        )
+        return index.arrays() | {"window": window}
+
+    def add(self, hashes: list[str], ids: list[int], window: list[bool]) -> None:
+        if hashes:
+            self.delta = PdqIndex(
+                np.concatenate([self.delta.codes(), hex_to_codes(hashes)]),
+                np.concatenate([self.delta.ids, np.array(ids, dtype=np.int64)]),
+            )
+            self.delta_window = np.concatenate([self.delta_window, np.array(window, bool)])
+
+    def fold(self) -> None:
+        """Rebuild the main index with the delta in it (~4 s at 1 M hashes)."""
+        self.main = PdqIndex(
+            np.concatenate([self.main.codes(), self.delta.codes()]),
+            np.concatenate([self.main.ids, self.delta.ids]),
+        )
+        self.main_window = np.concatenate([self.main_window, self.delta_window])
+        self.delta, self.delta_window = PdqIndex(hex_to_codes([])), np.zeros(0, bool)
+
+    def search(self, codes: np.ndarray, radius: int) -> Iterator[tuple[int, int, int, bool]]:
+        """(query, entry id, distance, banked window) of every hash within `radius`."""
+        for index, window in ((self.main, self.main_window), (self.delta, self.delta_window)):
+            if len(index):
+                hits = index.search(codes, radius)
+                for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
+                    yield int(q), int(index.ids[row]), int(dist), bool(window[row])
+
+
+_SEGMENTS = ("pdq-main", "pdq-delta", "vpdq-main", "vpdq-delta")
 
 
 class Matcher:
-    """Every enabled entry of every enabled bank, ready to match. Thread-safe."""
+    """Every enabled entry of every enabled bank, ready to match. Thread-safe.
 
-    def __init__(self, store: BankStore, radius: int = PDQ_CONFIDENT_MATCH_THRESHOLD) -> None:
+    The index is saved beside the bank (`unmask.bank.index_files`) and opened from there when
+    it agrees with the database's index state; entries added since are loaded into the delta
+    (and saved with it), and only a saved index of another database, of a newer state than the
+    database's (a restored backup), or holding many removed entries is rebuilt from the
+    database. Digests (MD5, SHA-256) are looked up in the database, which indexes them."""
+
+    def __init__(
+        self,
+        store: BankStore,
+        radius: int = PDQ_CONFIDENT_MATCH_THRESHOLD,
+        *,
+        save: bool = True,
+    ) -> None:
         self.store = store
         self.radius = radius
+        self.folder = index_folder(store.url) if save else None
         self._lock = threading.Lock()
-        self._last_id = 0
         self._last_refresh = 0.0
-        self._main = PdqIndex(hex_to_codes([]))
-        self._main_window = np.zeros(0, dtype=bool)
-        self._side = _PdqSide()
-        self._exact: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._vpdq: dict[int, list[VpdqFrame]] = {}
-        self._vpdq_frames = PdqIndex(hex_to_codes([]))
-        self._vpdq_dirty = False
+        self._pdq = _Layer()
+        self._vpdq = _Layer()
+        self._state: dict[str, Any] = {}
+        """What the index holds: the index-state token and generation it agrees with, the last
+        entry id loaded, removals at the last rebuild, counts of entries by kind."""
+        self._files: dict[str, dict[str, FileEntry]] = {}
+        self._dirty: set[str] = set()
+        self.rebuilds = 0
+        """Times the index was built from every entry in the database (not from saved files)."""
+        self.saved_at: float | None = None
         self.built_at: float | None = None
-        self.refresh(force=True, fold=True)
+        with self._lock:
+            self._open_saved()
+        self.refresh(force=True, fold=not self._files)
 
     # -- loading --------------------------------------------------------------------------
 
-    def refresh(self, force: bool = False, fold: bool = False) -> None:
-        """Load entries added since the last refresh (at most once a second unless `force`).
+    def _open_saved(self) -> None:
+        if self.folder is None:
+            return
+        saved = load(self.folder)
+        if saved is None:
+            return
+        manifest, segments = saved
+        try:
+            self._pdq = _Layer.from_arrays(segments["pdq-main"], segments["pdq-delta"])
+            self._vpdq = _Layer.from_arrays(segments["vpdq-main"], segments["vpdq-delta"])
+            self._state = dict(manifest["state"])
+        except (KeyError, ValueError, TypeError):
+            self._pdq, self._vpdq, self._state = _Layer(), _Layer(), {}
+            return
+        self._files = manifest["segments"]
 
-        New PDQ hashes go to the side index, searched by brute force; they are folded into the
-        main index (a rebuild: ~4 s at 1 M hashes) only when the side index is full or `fold`
-        is asked, so a write that forces a refresh so it can be matched at once stays cheap."""
+    def _rebuild(self, version: IndexVersion) -> None:
+        """Build the index from every entry in the database (what a saved index spares)."""
+        self._pdq, self._vpdq = _Layer(), _Layer()
+        self._state = {
+            "token": version.token,
+            "generation": version.generation,
+            "last_entry_id": 0,
+            "removed_at_build": version.removed,
+            "entries": 0,
+            "exact": 0,
+            "vpdq_videos": 0,
+        }
+        self._files = {}
+        self._dirty = set(_SEGMENTS)
+        self.rebuilds += 1
+        self._load_rows(version)
+        self._pdq.fold()
+        self._vpdq.fold()
+
+    def _load_rows(self, version: IndexVersion) -> None:
+        rows = self.store.index_rows(self._state["last_entry_id"], version.last_entry_id)
+        pdq: tuple[list[str], list[int], list[bool]] = ([], [], [])
+        vpdq: tuple[list[str], list[int], list[bool]] = ([], [], [])
+
+        def put(into: tuple[list[str], list[int], list[bool]], h: str, i: int, w: bool) -> None:
+            into[0].append(h)
+            into[1].append(i)
+            into[2].append(w)
+
+        for row in rows:
+            if row.signal_type == "pdq":
+                if row.quality is not None and row.quality < PDQ_QUALITY_THRESHOLD:
+                    continue
+                put(pdq, row.value, row.id, False)
+                for value, quality in row.windows:
+                    if quality >= PDQ_QUALITY_THRESHOLD and value != row.value:
+                        put(pdq, value, row.id, True)
+            elif row.signal_type == "vpdq":
+                self._state["vpdq_videos"] += 1
+                for frame in VpdqSignal.parse(row.value):
+                    if frame.quality >= PDQ_QUALITY_THRESHOLD:
+                        put(vpdq, frame.pdq, row.id, False)
+            else:
+                self._state["exact"] += 1
+        self._state["entries"] += len(rows)
+        self._state["last_entry_id"] = version.last_entry_id
+        for layer, name, new in ((self._pdq, "pdq", pdq), (self._vpdq, "vpdq", vpdq)):
+            if new[0]:
+                layer.add(*new)
+                self._dirty.add(f"{name}-delta")
+
+    def refresh(self, force: bool = False, fold: bool = False) -> None:
+        """Catch up with the database (at most once a second unless `force`): one row read
+        when nothing changed.
+
+        New hashes go to the delta, searched by brute force; they are folded into the main
+        index (a rebuild of its tables: ~4 s at 1 M hashes) only when the delta is full or
+        `fold` is asked, so a write that forces a refresh so it can be matched at once stays
+        cheap. The index is then saved, where this process may write it."""
         now = time.monotonic()
         if not force and now - self._last_refresh < REFRESH_EVERY_S:
             return
@@ -206,63 +353,68 @@ class Matcher:
             if not force and now - self._last_refresh < REFRESH_EVERY_S:
                 return
             self._last_refresh = now
-            rows = self.store.index_rows(self._last_id)
-            for row in rows:
-                self._last_id = max(self._last_id, row.id)
-                if row.signal_type == "pdq":
-                    if row.quality is not None and row.quality < PDQ_QUALITY_THRESHOLD:
-                        continue
-                    self._side.hashes.append(row.value)
-                    self._side.ids.append(row.id)
-                    self._side.window.append(False)
-                    for value, quality in row.windows:
-                        if quality >= PDQ_QUALITY_THRESHOLD and value != row.value:
-                            self._side.hashes.append(value)
-                            self._side.ids.append(row.id)
-                            self._side.window.append(True)
-                elif row.signal_type == "vpdq":
-                    self._vpdq[row.id] = VpdqSignal.parse(row.value)
-                    self._vpdq_dirty = True
-                else:
-                    algorithm = exact_algorithm(row.signal_type) or row.signal_type
-                    self._exact[(algorithm, row.value)].append(row.id)
-            if len(self._side.hashes) >= SIDE_INDEX_MAX or (fold and self._side.hashes):
-                self._fold_side()
-            if self._vpdq_dirty:
-                frames = [
-                    (i, f.pdq)
-                    for i, fs in self._vpdq.items()
-                    for f in fs
-                    if f.quality >= PDQ_QUALITY_THRESHOLD
-                ]
-                self._vpdq_frames = PdqIndex(
-                    hex_to_codes([h for _, h in frames]), np.array([i for i, _ in frames])
-                )
-                self._vpdq_dirty = False
+            version = self.store.index_version()
+            state = self._state
+            garbage = version.removed - state.get("removed_at_build", version.removed)
+            if (
+                state.get("token") != version.token
+                or state["generation"] > version.generation
+                or state["last_entry_id"] > version.last_entry_id
+                or garbage > state["entries"] * REBUILD_FRACTION
+            ):
+                self._rebuild(version)
+            elif version.last_entry_id > state["last_entry_id"]:
+                self._load_rows(version)
+            state = self._state
+            changed = state["generation"] != version.generation
+            state["generation"] = version.generation
+            for name, layer in (("pdq", self._pdq), ("vpdq", self._vpdq)):
+                if len(layer.delta) >= SIDE_INDEX_MAX or (fold and len(layer.delta)):
+                    layer.fold()
+                    self._dirty |= {f"{name}-main", f"{name}-delta"}
+            if self._dirty or changed:
+                self._save()
             self.built_at = time.time()
 
-    def _fold_side(self) -> None:
-        codes = np.concatenate(
-            [
-                self._main.words.astype(">u8").view(np.uint8).reshape(-1, 32),
-                hex_to_codes(self._side.hashes),
-            ]
-        )
-        ids = np.concatenate([self._main.ids, np.array(self._side.ids, dtype=np.int64)])
-        self._main_window = np.concatenate([self._main_window, np.array(self._side.window)])
-        self._main = PdqIndex(codes, ids)
-        self._side = _PdqSide()
+    def _save(self) -> None:
+        """Write what changed and a new manifest, if this process may (see `index_files`)."""
+        if self.folder is None:
+            return
+        with writing(self.folder) as allowed:
+            if not allowed:
+                return
+            on_disk = read_manifest(self.folder)
+            if (
+                on_disk is not None
+                and on_disk.get("state", {}).get("token") == self._state["token"]
+                and on_disk["state"].get("generation", -1) > self._state["generation"]
+            ):
+                return  # another process saved a newer state: keep it
+            layers = {"pdq": self._pdq, "vpdq": self._vpdq}
+            files = {}
+            try:
+                for name in _SEGMENTS:
+                    kind, part = name.split("-")
+                    kept = self._files.get(name)
+                    if name in self._dirty or kept is None or not files_intact(self.folder, kept):
+                        kept = write_segment(self.folder, name, layers[kind].arrays(part))
+                    files[name] = kept
+                write_manifest(self.folder, {"state": self._state, "segments": files})
+            except OSError:
+                return  # a full or read-only disk: the index stays in memory, as before
+            self._files, self._dirty = files, set()
+            self.saved_at = time.time()
 
     def status(self) -> dict[str, object]:
         """What the index holds; `refreshed_at` is when it last loaded new entries (UTC)."""
         refreshed = None if self.built_at is None else datetime.fromtimestamp(self.built_at, UTC)
         return {
-            "pdq_hashes": len(self._main) + len(self._side.hashes),
-            "pdq_pending": len(self._side.hashes),
-            "vpdq_videos": len(self._vpdq),
-            "exact_hashes": sum(len(v) for v in self._exact.values()),
-            "last_entry_id": self._last_id,
-            "multi_index": self._main.multi_index,
+            "pdq_hashes": len(self._pdq.main) + len(self._pdq.delta),
+            "pdq_pending": len(self._pdq.delta),
+            "vpdq_videos": self._state.get("vpdq_videos", 0),
+            "exact_hashes": self._state.get("exact", 0),
+            "last_entry_id": self._state.get("last_entry_id", 0),
+            "multi_index": self._pdq.main.multi_index,
             "radius": self.radius,
             "refreshed_at": refreshed,
         }
@@ -285,10 +437,20 @@ class Matcher:
 
         raw: list[_Raw] = []
         with self._lock:
-            self._search(query, raw)
-        if not raw:
+            videos = self._search(query, raw)
+        for _, _, entry_id in self.store.find_exact(query.exact):
+            raw.append((entry_id, "", 0, False, None, None, ""))
+        if not raw and not videos:
             return []
-        live = self.store.get_entries(sorted({r[0] for r in raw}))
+        live = self.store.get_entries(sorted({r[0] for r in raw} | videos))
+        for entry_id in sorted(videos):
+            entry = live.get(entry_id)
+            if entry is None:
+                continue
+            banked = VpdqSignal.parse(entry.value)
+            q_pct, c_pct = vpdq_match_percent(query.vpdq, banked, self.radius)
+            if vpdq_is_match(q_pct, c_pct):
+                raw.append((entry_id, "vpdq", round(100 - q_pct), False, q_pct, c_pct, ""))
         for entry_id, kind, dist, window, q_pct, c_pct, transform in raw:
             entry = live.get(entry_id)
             if entry is None or not entry.enabled:
@@ -299,34 +461,22 @@ class Matcher:
             keep(entry_id, match)
         return sorted(found.values(), key=lambda m: (m.distance, m.entry.id))
 
-    def _search(self, query: Query, raw: list[_Raw]) -> None:
+    def _search(self, query: Query, raw: list[_Raw]) -> set[int]:
+        """Add PDQ hits to `raw`; returns the ids of videos with a frame near a query frame
+        (their percentages need their whole hash, read from the database)."""
         hashes = query.pdq + [h for _, h in query.rotations]
         if hashes:
-            codes = hex_to_codes(hashes)
             n_plain = len(query.pdq)
-
-            def found(q: int, entry_id: int, dist: int, banked_window: bool) -> None:
+            for q, entry_id, dist, banked_window in self._pdq.search(
+                hex_to_codes(hashes), self.radius
+            ):
                 if q >= n_plain:  # a rotated or mirrored copy of the whole picture
                     transform = query.rotations[q - n_plain][0]
                     raw.append((entry_id, "pdq", dist, banked_window, None, None, transform))
                 else:
                     raw.append((entry_id, "pdq", dist, q > 0 or banked_window, None, None, ""))
-
-            hits = self._main.search(codes, self.radius)
-            for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
-                found(int(q), int(self._main.ids[row]), int(dist), bool(self._main_window[row]))
-            if self._side.hashes:
-                side = PdqIndex(hex_to_codes(self._side.hashes))
-                hits = side.search(codes, self.radius)
-                for q, row, dist in zip(hits.query, hits.row, hits.distance, strict=True):
-                    found(int(q), self._side.ids[row], int(dist), self._side.window[row])
-        for algorithm, value in query.exact:
-            for entry_id in self._exact.get((algorithm, value), []):
-                raw.append((entry_id, "", 0, False, None, None, ""))
-        if query.vpdq:
-            good = [f.pdq for f in query.vpdq if f.quality >= PDQ_QUALITY_THRESHOLD]
-            hits = self._vpdq_frames.search(hex_to_codes(list(dict.fromkeys(good))), self.radius)
-            for entry_id in {int(self._vpdq_frames.ids[r]) for r in hits.row}:
-                q_pct, c_pct = vpdq_match_percent(query.vpdq, self._vpdq[entry_id], self.radius)
-                if vpdq_is_match(q_pct, c_pct):
-                    raw.append((entry_id, "vpdq", round(100 - q_pct), False, q_pct, c_pct, ""))
+        if not query.vpdq:
+            return set()
+        good = [f.pdq for f in query.vpdq if f.quality >= PDQ_QUALITY_THRESHOLD]
+        codes = hex_to_codes(list(dict.fromkeys(good)))
+        return {entry_id for _, entry_id, _, _ in self._vpdq.search(codes, self.radius)}

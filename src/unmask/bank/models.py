@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -100,3 +101,17 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(50))
     bank: Mapped[str | None] = mapped_column(String(100), nullable=True)
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class IndexState(Base):
+    """One row a saved match index is checked against (see migration 0003): this database's
+    token, a generation counted up by every write that adds or removes entries, the highest
+    entry id ever given, and how many entries were ever removed."""
+
+    __tablename__ = "index_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    generation: Mapped[int] = mapped_column(BigInteger)
+    last_entry_id: Mapped[int] = mapped_column(BigInteger)
+    removed: Mapped[int] = mapped_column(BigInteger)

@@ -15,20 +15,36 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
+from sqlalchemy import (
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, selectinload
 
-from unmask.bank.models import ApiKey, AuditEvent, Bank, Entry, EntryWindow
+from unmask.bank.models import ApiKey, AuditEvent, Bank, Entry, EntryWindow, IndexState
 from unmask.errors import UnmaskError
-from unmask.hashing import PDQ_QUALITY_THRESHOLD, FileHashes, signal_type
+from unmask.hashing import (
+    PDQ_QUALITY_THRESHOLD,
+    SIGNAL_TYPES,
+    FileHashes,
+    exact_algorithm,
+    signal_type,
+)
 
 BANK_URL_ENV = "UNMASK_BANK_URL"
 SCOPES = ("match", "write", "admin")
 """match: look hashes up (matches only: bank, entry id, distance, labels); write: add, list and
 remove entries; admin: create and delete banks, read the audit log."""
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The newest migration (a test checks it is Alembic's head). A database already at it is
 opened without loading Alembic at all: checking migrations on every open made `bank list`
 take 3-4 s."""
@@ -173,6 +189,20 @@ class IndexRow:
     value: str
     quality: int | None
     windows: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    """Where the entries stand, for a saved match index to compare itself with (one row)."""
+
+    token: str
+    """Names this database: an index saved for another one is never used."""
+    generation: int
+    """Counted up by every write that adds or removes entries."""
+    last_entry_id: int
+    """The highest entry id ever given: ids are never reused and come in commit order."""
+    removed: int
+    """Entries removed so far (a saved index still holds their hashes; matches are checked)."""
 
 
 def _hash_key(key: str) -> str:
@@ -322,9 +352,12 @@ class BankStore:
 
     def delete_bank(self, name: str, *, actor: str = "") -> None:
         with Session(self.engine) as session:
+            self._count_write(session)
             bank_id = self._bank_id(session, name)
             self._audit(session, actor, "delete_bank", name)
             entry_ids = select(Entry.id).where(Entry.bank_id == bank_id)
+            gone = session.scalar(select(func.count()).select_from(entry_ids.subquery())) or 0
+            session.execute(update(IndexState).values(removed=IndexState.removed + gone))
             session.execute(delete(EntryWindow).where(EntryWindow.entry_id.in_(entry_ids)))
             session.execute(delete(Entry).where(Entry.bank_id == bank_id))
             session.execute(delete(Bank).where(Bank.id == bank_id))
@@ -343,10 +376,12 @@ class BankStore:
             kind = signal_type(item.signal_type)
             rows.append((kind.name, kind.validate(item.value), item))
         with Session(self.engine) as session:
+            next_id = self._count_write(session, added=len(rows))
             bank_id = self._bank_id(session, bank)
             entries = []
-            for kind_name, value, item in rows:
+            for offset, (kind_name, value, item) in enumerate(rows):
                 entry = Entry(
+                    id=next_id + offset,
                     bank_id=bank_id,
                     signal_type=kind_name,
                     value=value,
@@ -386,6 +421,7 @@ class BankStore:
 
     def remove_entry(self, entry_id: int, bank: str | None = None, *, actor: str = "") -> None:
         with Session(self.engine) as session:
+            self._count_write(session, removed=1)
             query = select(Entry).where(Entry.id == entry_id)
             if bank is not None:
                 query = query.where(Entry.bank_id == self._bank_id(session, bank))
@@ -450,23 +486,72 @@ class BankStore:
                 out[entry.id] = info
             return out
 
-    def index_rows(self, after_id: int = 0) -> list[IndexRow]:
-        """Entries with id > `after_id` (enabled or not; matches are checked when found)."""
+    def index_rows(self, after_id: int = 0, through_id: int | None = None) -> list[IndexRow]:
+        """Entries with `after_id` < id <= `through_id` (enabled or not; matches are checked
+        when found). With `through_id` from `index_version()`, every such entry is committed."""
+        upto = Entry.id <= through_id if through_id is not None else true()
+        wupto = EntryWindow.entry_id <= through_id if through_id is not None else true()
         with Session(self.engine) as session:
             entries = session.execute(
                 select(Entry.id, Entry.bank_id, Entry.signal_type, Entry.value, Entry.quality)
-                .where(Entry.id > after_id)
+                .where(Entry.id > after_id, upto)
                 .order_by(Entry.id)
             ).all()
             windows: dict[int, list[tuple[str, int]]] = {}
             if entries:
                 for entry_id, value, quality in session.execute(
                     select(EntryWindow.entry_id, EntryWindow.value, EntryWindow.quality).where(
-                        EntryWindow.entry_id > after_id
+                        EntryWindow.entry_id > after_id, wupto
                     )
                 ):
                     windows.setdefault(entry_id, []).append((value, quality))
             return [IndexRow(*row, windows.get(row[0], [])) for row in entries]
+
+    @staticmethod
+    def _count_write(session: Session, *, added: int = 0, removed: int = 0) -> int:
+        """Count a write that adds or removes entries in the index state, first thing in its
+        transaction: the row lock orders writers, so the ids handed out here (returns the first
+        of `added`) are committed in the order they are given, and a reader that saw an
+        `index_version()` sees every entry up to its `last_entry_id`."""
+        session.execute(
+            update(IndexState).values(
+                generation=IndexState.generation + 1, removed=IndexState.removed + removed
+            )
+        )
+        if not added:
+            return 0
+        given = int(session.scalar(select(IndexState.last_entry_id)) or 0)
+        # Rows written around this count (by an older version) must not be reused either.
+        top = int(session.scalar(select(func.max(Entry.id))) or 0)
+        first = max(given, top) + 1
+        session.execute(update(IndexState).values(last_entry_id=first + added - 1))
+        return first
+
+    def index_version(self) -> IndexVersion:
+        """Where the entries stand (one row read): see `IndexVersion`."""
+        with Session(self.engine) as session:
+            row = session.scalars(select(IndexState)).one()
+            return IndexVersion(row.token, row.generation, row.last_entry_id, row.removed)
+
+    def find_exact(self, digests: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
+        """(algorithm, hash, entry id) of every entry whose digest is one of `digests`
+        ((algorithm, hash) pairs, e.g. ("md5", ...)), whatever kind of file it says."""
+        wanted = set(digests)
+        if not wanted:
+            return []
+        kinds = [name for name in SIGNAL_TYPES if exact_algorithm(name) is not None]
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(Entry.id, Entry.signal_type, Entry.value).where(
+                    Entry.signal_type.in_(kinds), Entry.value.in_(sorted({v for _, v in wanted}))
+                )
+            )
+            found = []
+            for entry_id, kind, value in rows:
+                algorithm = exact_algorithm(kind) or kind
+                if (algorithm, value) in wanted:
+                    found.append((algorithm, value, int(entry_id)))
+            return sorted(found, key=lambda r: r[2])
 
     def last_entry_id(self) -> int:
         with Session(self.engine) as session:
