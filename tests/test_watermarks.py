@@ -77,3 +77,22 @@ def test_the_scan_reports_the_mark_as_strong_ai_evidence(shared_data: Path) -> N
 
 def test_decoders_are_a_registry() -> None:
     assert [d.name for d in decoders()] == ["stable_diffusion_dwtdct"]
+
+
+def test_a_missing_mark_makes_no_claim_and_shows_no_noise_as_payload(shared_data: Path) -> None:
+    """Bits read from a picture without the mark are noise: the entry must not say "made by
+    Stable Diffusion" nor print them as a (control-character) payload."""
+    path = shared_data / "c2pa" / "c2pa-rs__sdk__tests__fixtures__no_manifest.jpg"
+    reading = StableDiffusionWatermark().read(_rgb(path))
+    assert not reading.found and reading.bit_errors > MAX_BIT_ERRORS
+    assert reading.payload is None
+    assert "made by" not in reading.meaning and reading.meaning.startswith("not found:")
+
+
+def test_a_found_payload_is_printable_even_where_bits_flipped(shared_data: Path) -> None:
+    readings = [
+        StableDiffusionWatermark().read(_rgb(shared_data / "generated" / "ai" / name))
+        for name in MARKED
+    ]
+    assert all(r.found and r.payload and r.payload.isprintable() for r in readings)
+    assert any(r.bit_errors > 0 for r in readings)  # some carry flipped bits

@@ -19,18 +19,34 @@ class WatermarkReading:
     decoder: str
     found: bool
     payload: str | None
-    """The payload as decoded (may contain wrong characters where bits flipped)."""
+    """The payload as decoded, only where the mark was found (may hold wrong characters where
+    bits flipped; characters that cannot be printed are shown as "?"). None otherwise: the bits
+    read from a picture without the mark are noise, not a message."""
     bit_errors: int
     """Bits that differ from the known payload."""
     bits: int
     meaning: str
-    """What the mark says, in plain words."""
+    """What the mark says, in plain words, where it was found; otherwise what was looked for
+    ("not found: ..."), never the claim a missing mark would have made."""
 
 
 class WatermarkDecoder(ABC):
     name: ClassVar[str]
     meaning: ClassVar[str]
     """What finding this mark means, e.g. "made by Stable Diffusion"."""
+    looks_for: ClassVar[str]
+    """The mark, for a reading that did not find it, e.g. "Stable Diffusion's watermark"."""
+
+    def reading(
+        self, found: bool, payload: str | None, bit_errors: int, bits: int
+    ) -> WatermarkReading:
+        """A reading that makes the claim only where the mark was found."""
+        if not found:
+            return WatermarkReading(
+                self.name, False, None, bit_errors, bits, f"not found: {self.looks_for}"
+            )
+        shown = None if payload is None else "".join(c if c.isprintable() else "?" for c in payload)
+        return WatermarkReading(self.name, True, shown, bit_errors, bits, self.meaning)
 
     @abstractmethod
     def read(self, rgb: np.ndarray) -> WatermarkReading:

@@ -41,16 +41,15 @@ STRIP_BLOCK_ROWS = 128
 class StableDiffusionWatermark(WatermarkDecoder):
     name = "stable_diffusion_dwtdct"
     meaning = "made by Stable Diffusion (its reference scripts' invisible watermark)"
+    looks_for = "Stable Diffusion's invisible watermark (dwtDct)"
 
     def read(self, rgb: np.ndarray) -> WatermarkReading:
         bits = decode_bits(rgb)
         if bits is None:
-            return WatermarkReading(self.name, False, None, len(PAYLOAD_BITS), 0, self.meaning)
+            return self.reading(False, None, len(PAYLOAD_BITS), 0)
         errors = int(np.count_nonzero(bits != PAYLOAD_BITS))
         payload = np.packbits(bits).tobytes().decode("ascii", errors="replace")
-        return WatermarkReading(
-            self.name, errors <= MAX_BIT_ERRORS, payload, errors, len(bits), self.meaning
-        )
+        return self.reading(errors <= MAX_BIT_ERRORS, payload, errors, len(bits))
 
 
 def decode_bits(rgb: np.ndarray, n_bits: int = len(PAYLOAD_BITS)) -> np.ndarray | None:
