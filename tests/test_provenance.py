@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+import c2pa
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -14,6 +16,13 @@ from unmask.detectors.base import ScanContext
 from unmask.detectors.provenance import ProvenanceDetector
 from unmask.media import open_media
 from unmask.provenance.credentials import CredentialsError, read_credentials
+from unmask.provenance.explain import CONTENT_CHANGED, STRUCTURAL_FAULT, explain_code
+from unmask.provenance.trust import (
+    C2paTrustList,
+    TrustAnchors,
+    load_trust,
+    shipped_c2pa_trust_list,
+)
 
 DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data"
 EXPECTED = DATA_ROOT / "c2pa" / "expected.csv"
@@ -52,6 +61,14 @@ def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 STATES_FOR = {"valid": {"valid_untrusted", "trusted"}, "invalid": {"invalid"}, "none": {"none"}}
+STATES = ("none", "remote", "invalid", "valid_untrusted", "trusted")
+TRUEPIC = "public-testfiles__image__jpeg__truepic-20230212-camera.jpg"
+CLOUD = "c2pa-rs__sdk__tests__fixtures__cloud.jpg"
+CLOUD_SIDECAR = "c2pa-rs__sdk__tests__fixtures__cloud_manifest.c2pa"
+ICA_SUCCESS = (
+    "c2pa-rs__sdk__src__identity__tests__fixtures__claim_aggregation__ica_validation__success.jpg"
+)
+X509_IDENTITY = "c2pa-rs__cli__tests__fixtures__C_with_CAWG_data.jpg"
 
 
 def _rows(wanted: set[str]) -> list[tuple[str, str]]:
@@ -93,14 +110,202 @@ def test_every_conformance_file_gets_a_state_or_a_clear_error(shared_data: Path)
         except CredentialsError as exc:
             assert exc.message and exc.hint
             continue
-        assert report.state in ("none", "invalid", "valid_untrusted", "trusted")
+        assert report.state in STATES
 
 
-def test_remote_credentials_are_not_fetched(shared_data: Path) -> None:
-    report = read_credentials(shared_data / "c2pa" / "c2pa-rs__sdk__tests__fixtures__cloud.jpg")
-    assert report.state == "none"
+def _library_failures(path: Path, trust: TrustAnchors) -> list[tuple[str, str]] | None:
+    """(code, explanation) of every failure c2pa-python reports for the file itself."""
+    settings = {
+        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False, "verify_trust": True},
+        "core": {"allowed_network_hosts": []},
+        "trust": trust.settings(),
+    }
+    try:
+        reader = c2pa.Reader(str(path), context=c2pa.Context.from_dict(settings))
+    except c2pa.C2paError:
+        return None
+    with reader:
+        results = reader.get_validation_results() or {}
+    failures = (results.get("activeManifest") or {}).get("failure") or []
+    return [(str(f["code"]), str(f.get("explanation", ""))) for f in failures]
+
+
+def test_every_failure_is_explained_as_the_library_explains_its_code(shared_data: Path) -> None:
+    """Each failure c2pa-python reports for a shared file is in the report under its own code
+    and with the meaning its own explanation gives; none is dropped, none is invented. A
+    "content changed" meaning only ever stands for a hash comparison that failed."""
+    wrong: list[str] = []
+    checked = 0
+    trust = load_trust()  # what `unmask verify` uses by default: the shipped C2PA trust list
+    for path in sorted((shared_data / "c2pa").iterdir()):
+        library = _library_failures(path, trust)
+        if library is None or path.suffix in (".csv", ".md", ".json"):
+            continue
+        report = read_credentials(path, trust=trust)
+        ours = [f for f in report.failures + report.unchecked if f.where == "this file"]
+        if {code for code, _ in library} != {f.code for f in ours}:
+            wrong.append(f"{path.name}: library {library}, report {[f.code for f in ours]}")
+        for failure in ours:
+            checked += 1
+            explanation = next(e for code, e in library if code == failure.code)
+            if failure.meaning != explain_code(failure.code, explanation):
+                wrong.append(f"{path.name}: {failure.code} explained as {failure.meaning!r}")
+            if failure.meaning.startswith(CONTENT_CHANGED) and "do not match" not in explanation:
+                wrong.append(f"{path.name}: {failure.code} ({explanation}) said to be an edit")
+    assert checked >= 60, checked
+    assert wrong == []
+
+
+def test_the_truepic_camera_file_is_a_structural_fault_not_an_edit(shared_data: Path) -> None:
+    report = read_credentials(shared_data / "c2pa" / TRUEPIC)
+    (failure,) = report.failures
+    assert failure.code == "assertion.dataHash.mismatch"
+    assert failure.detail == "data hash exclusion does not match the manifest location in the asset"
+    assert failure.meaning == STRUCTURAL_FAULT
+    assert "changed after it was signed" not in report.headline
+    assert "[assertion.dataHash.mismatch]" in report.headline
+    text = CliRunner().invoke(app, ["verify", str(shared_data / "c2pa" / TRUEPIC)]).output
+    assert "not by itself a sign that its content was edited" in " ".join(text.split())
+
+
+def test_remote_credentials_have_their_own_state_and_are_not_fetched(shared_data: Path) -> None:
+    path = shared_data / "c2pa" / CLOUD
+    report = read_credentials(path)
+    assert report.state == "remote"
     assert report.remote_url and report.remote_url.startswith("https://cai-manifests.adobe.com/")
-    assert "never goes online" in report.explanation
+    assert f"credentials are stored online at {report.remote_url}; not fetched" in report.headline
+    result = CliRunner().invoke(app, ["verify", str(path), "--json"])
+    credentials = json.loads(result.output)["content_credentials"]
+    assert credentials["state"] == "remote" and "No Content Credentials" not in result.output
+
+
+def test_a_sidecar_given_with_manifest_is_checked_against_the_file(shared_data: Path) -> None:
+    folder = shared_data / "c2pa"
+    result = CliRunner().invoke(
+        app,
+        ["verify", str(folder / CLOUD), "--manifest", str(folder / CLOUD_SIDECAR), "--json"],
+    )
+    credentials = json.loads(result.output)["content_credentials"]
+    assert credentials["state"] == "valid_untrusted", credentials["headline"]
+    assert credentials["manifest_source"].startswith(f"sidecar {CLOUD_SIDECAR}")
+    # The same credentials against a file that differs (cloudx.jpg names another URL).
+    other = CliRunner().invoke(
+        app,
+        [
+            "verify",
+            str(folder / "c2pa-rs__sdk__tests__fixtures__cloudx.jpg"),
+            "--manifest",
+            str(folder / CLOUD_SIDECAR),
+            "--json",
+        ],
+    )
+    failed = json.loads(other.output)["content_credentials"]
+    assert failed["state"] == "invalid"
+    assert failed["failures"][0]["code"] == "assertion.dataHash.mismatch"
+    assert "belong to another file" in failed["failures"][0]["meaning"]
+
+
+def test_a_sidecar_with_the_same_name_is_paired_automatically(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "photo.jpg").write_bytes((shared_data / "c2pa" / CLOUD).read_bytes())
+    (tmp_path / "photo.c2pa").write_bytes((shared_data / "c2pa" / CLOUD_SIDECAR).read_bytes())
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "photo.jpg")])
+    assert result.exit_code == 0, result.output
+    assert "read from: sidecar photo.c2pa (found beside the file)" in result.output
+    assert "Valid Content Credentials" in result.output
+
+    alone = CliRunner().invoke(app, ["verify", str(tmp_path / "photo.c2pa")])
+    assert alone.exit_code == 2 and "--manifest" in alone.output
+    (tmp_path / "bad.c2pa").write_bytes(b"not a manifest store" * 10)
+    bad = CliRunner().invoke(
+        app, ["verify", str(tmp_path / "photo.jpg"), "--manifest", str(tmp_path / "bad.c2pa")]
+    )
+    assert bad.exit_code == 2
+    assert "could not be read as Content Credentials" in " ".join(bad.output.split())
+    assert "Traceback" not in bad.output
+
+
+def test_cawg_identities_are_shown_with_their_check(shared_data: Path) -> None:
+    report = read_credentials(shared_data / "c2pa" / ICA_SUCCESS)
+    assert report.active_manifest is not None
+    (identity,) = report.active_manifest.identities
+    assert identity.signature_type == "cawg.identity_claims_aggregation"
+    assert identity.signer and identity.signer.startswith("did:jwk:")
+    kinds = {a.kind: a for a in identity.accounts}
+    assert kinds["social_media"].name == "Silly Cats 929"
+    assert kinds["social_media"].provider == "Example Social Network"
+    assert kinds["document_verification"].name == "First-Name Last-Name"
+    # The issuer is not one anyone configured trust for: the claims are shown, not confirmed.
+    assert identity.status == "not checked" and identity.codes == ["cawg.ica.untrusted_issuer"]
+
+    x509 = read_credentials(shared_data / "c2pa" / X509_IDENTITY).active_manifest
+    assert x509 is not None
+    (signed,) = x509.identities
+    assert (signed.signature_type, signed.signer, signed.status) == (
+        "cawg.x509.cose",
+        "C2PA Signer",
+        "validated",
+    )
+    output = CliRunner().invoke(app, ["verify", str(shared_data / "c2pa" / ICA_SUCCESS)]).output
+    text = " ".join(output.split())
+    assert "creator identity by did:jwk:" in text and "Silly Cats 929" in text
+
+
+def test_verify_json_carries_a_schema_version_and_matches_the_schema(shared_data: Path) -> None:
+    from importlib.resources import files
+
+    schema = json.loads(
+        files("unmask").joinpath("schema/verify-result.schema.json").read_text("utf-8")
+    )
+    jsonschema.Draft202012Validator.check_schema(schema)
+    names = [
+        TRUEPIC,
+        CLOUD,
+        ICA_SUCCESS,
+        "c2pa-rs__sdk__tests__fixtures__no_manifest.jpg",
+        "c2pa-rs__sdk__tests__fixtures__CIE-sig-CA.jpg",
+    ]
+    for name in names:
+        result = CliRunner().invoke(app, ["verify", str(shared_data / "c2pa" / name), "--json"])
+        document = json.loads(result.output)
+        assert document["schema_version"] == schema["properties"]["schema_version"]["const"]
+        jsonschema.validate(document, schema)
+
+
+def test_the_c2pa_trust_list_ships_dated_and_is_used_by_default(shared_data: Path) -> None:
+    shipped = shipped_c2pa_trust_list()
+    assert shipped.certificates >= 20 and shipped.as_of[:2] == "20"
+    assert shipped.pem.count("BEGIN CERTIFICATE") == shipped.certificates
+    trust = load_trust()
+    assert trust.c2pa_list == shipped and trust.user_pem is None
+    report = read_credentials(shared_data / "c2pa" / X509_IDENTITY, trust=trust)
+    assert report.state == "valid_untrusted"
+    assert report.trust_lists == [f"the C2PA trust list as of {shipped.as_of}"]
+
+
+def test_a_trusted_signer_is_labelled_with_the_list_that_vouches_for_it(tmp_path: Path) -> None:
+    """Signed with a fresh test CA, then that CA put in the C2PA list's place or in yours."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["keys", "init", "--name", "Ada Example"]).exit_code == 0
+    photo = tmp_path / "photo.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (90, 120, 200)).save(photo)
+    signed = tmp_path / "signed.png"
+    assert runner.invoke(app, ["protect", str(photo), "-o", str(signed)]).exit_code == 0
+    ca = (tmp_path / "home" / "keys" / "test-ca.pem").read_text()
+
+    as_list = TrustAnchors(C2paTrustList(ca, "2026-09-24", "test", 1), user_pem=None)
+    report = read_credentials(signed, trust=as_list)
+    assert report.state == "trusted"
+    assert report.trusted_by == "the C2PA trust list as of 2026-09-24"
+    assert "signer on the C2PA trust list as of 2026-09-24" in report.headline
+
+    yours = read_credentials(signed, trust=TrustAnchors(shipped_c2pa_trust_list(), ca))
+    assert yours.state == "trusted" and yours.trusted_by == "your trust list"
+    nobody = read_credentials(signed, trust=load_trust())
+    assert nobody.state == "valid_untrusted" and nobody.trusted_by is None
 
 
 def test_ingredient_tree_and_actions_are_summarised(shared_data: Path) -> None:

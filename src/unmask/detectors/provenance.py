@@ -8,7 +8,8 @@ signed file breaks its hash too). No credentials means the origin is unknown, no
 so this detector stays silent then.
 
 Validation is done by c2pa-python (the C2PA reference implementation) from the bytes the
-media layer already read; trust anchors come from the user's trust file (`unmask keys`).
+media layer already read; trust anchors are the shipped C2PA trust list and the user's trust
+file (`unmask keys`).
 Videos are validated by `unmask verify`, not here: the scan keeps no video bytes in memory.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from unmask.detectors.base import Detector, ScanContext, register
 from unmask.provenance.credentials import CredentialsError, CredentialsReport, read_credentials
-from unmask.provenance.trust import load_trust_anchors
+from unmask.provenance.trust import TrustAnchors, load_trust
 from unmask.result import Finding
 
 NAME = "provenance"
@@ -27,13 +28,13 @@ class ProvenanceDetector(Detector):
     name = NAME
     scope = "file"
     covers = (
-        "Validates C2PA Content Credentials in still images with c2pa-python against your "
-        "trust file; checked on the C2PA conformance files in the project's data set. Most "
-        "files carry none, and their absence says nothing."
+        "Validates C2PA Content Credentials in still images with c2pa-python against the C2PA "
+        "trust list and your trust file; checked on the C2PA conformance files in the "
+        "project's data set. Most files carry none, and their absence says nothing."
     )
 
     def __init__(self) -> None:
-        self._trust: str | None = None
+        self._trust: TrustAnchors | None = None
         self._trust_loaded = False
 
     def analyse(self, context: ScanContext) -> list[Finding]:
@@ -52,10 +53,10 @@ class ProvenanceDetector(Detector):
                 )
             ]
         if not self._trust_loaded:
-            self._trust = load_trust_anchors()
+            self._trust = load_trust()
             self._trust_loaded = True
         try:
-            report = read_credentials(media.raw, media.mime, self._trust)
+            report = read_credentials(media.raw, media.mime, trust=self._trust)
         except CredentialsError as exc:
             return [
                 Finding(
@@ -73,6 +74,7 @@ def findings_for(report: CredentialsReport) -> list[Finding]:
         "state": report.state,
         "failed_checks": [f.code for f in report.failures],
         "trust_list_used": report.trust_list_used,
+        "trusted_by": report.trusted_by,
     }
     manifest = report.active_manifest
     if manifest is not None:
@@ -84,9 +86,9 @@ def findings_for(report: CredentialsReport) -> list[Finding]:
             ),
         )
     if report.state == "none":
-        if report.remote_url is None:
-            return []
-        return [Finding(NAME, "c2pa_remote", report.explanation, evidence=evidence)]
+        return []
+    if report.state == "remote":
+        return [Finding(NAME, "c2pa_remote", report.headline, evidence=evidence)]
     if report.state == "invalid":
         summary = (
             f"{report.headline} This makes the credentials unreliable; it does not by itself "

@@ -17,8 +17,16 @@ from unmask.media.limits import Limits
 EXIT_OK = 0
 EXIT_UNREADABLE = 2
 
+SCHEMA_VERSION = "1.0"
+"""Version of `verify --json` documents (schema: unmask/schema/verify-result.schema.json);
+a new field bumps the minor number, a changed or removed one the major."""
+
+SIDECAR_SUFFIX = ".c2pa"
+"""A detached manifest store beside its asset (photo.jpg + photo.c2pa), as c2patool writes."""
+
 STATE_STYLE = {
     "none": "yellow",
+    "remote": "yellow",
     "invalid": "bold red",
     "valid_untrusted": "yellow",
     "trusted": "green",
@@ -39,7 +47,15 @@ _err = Console(stderr=True)
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="PEM file of certificate authorities you trust (repeatable). Added to trust.pem in "
-    "the unmask home folder, which is always used.",
+    "the unmask home folder and to the C2PA trust list, which are always used.",
+)
+@click.option(
+    "--manifest",
+    "manifest_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A detached manifest store (.c2pa sidecar) to check PATH against. Without it, "
+    "PATH's own credentials are read, else a sidecar beside it with the same name "
+    "(photo.jpg + photo.c2pa).",
 )
 @click.option(
     "--originals",
@@ -71,6 +87,7 @@ _err = Console(stderr=True)
 def verify(
     path: Path,
     trust_files: tuple[Path, ...],
+    manifest_file: Path | None,
     originals: Path | None,
     diff_out: Path | None,
     thumbnail: Path | None,
@@ -80,16 +97,17 @@ def verify(
     """Check where PATH came from: Content Credentials (C2PA), invisible watermarks, and
     (with --originals or your registry) the original it was made from.
 
-    Content Credentials end in one of four states: no credentials (origin unknown, not a sign
-    of manipulation), invalid (a named check failed, e.g. assertion.dataHash.mismatch: the
-    content changed after signing), valid but the signer is not on your trust list, or trusted.
+    Content Credentials end in one of five states: no credentials (origin unknown, not a sign
+    of manipulation), stored online (not fetched), invalid (a named check failed, e.g.
+    assertion.dataHash.mismatch, explained as the validator explains it), valid but the signer
+    is on no trust list, or trusted (by the C2PA trust list shipped with unmask, or yours).
     Nothing is sent anywhere: remote credentials and online look-ups are never fetched.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from unmask.worker import FileWorker
 
-    document: dict[str, Any] = {"path": str(path)}
+    document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "path": str(path)}
     # Searching a folder of originals takes seconds: say how far it got (stderr, terminals only).
     progress = Progress(
         TextColumn("{task.description}"),
@@ -113,6 +131,7 @@ def verify(
                 _check_file,
                 path,
                 list(trust_files),
+                manifest_file,
                 originals,
                 diff_out,
                 thumbnail is not None,
@@ -142,21 +161,45 @@ def _check_file(
     _state: object,
     path: Path,
     trust_files: list[Path],
+    manifest_file: Path | None,
     originals: Path | None,
     diff_out: Path | None,
     want_thumbnail: bool,
 ) -> tuple[Any, dict[str, Any], bytes | None]:
     """Every check of `verify`, run in the worker: (credentials report, extra checks, the
     embedded thumbnail's bytes when asked for and present)."""
+    from unmask.errors import UnreadableFileError
     from unmask.provenance.credentials import extract_thumbnail, read_credentials
-    from unmask.provenance.trust import load_trust_anchors
+    from unmask.provenance.trust import load_trust
 
     _check_readable(path)
-    trust = load_trust_anchors(trust_files)
-    report = read_credentials(path, trust_pem=trust)
+    if path.suffix.lower() == SIDECAR_SUFFIX:
+        raise UnreadableFileError(
+            f"{path.name} is a detached manifest store (a sidecar), not a picture or video",
+            f"check the file it belongs to: unmask verify FILE --manifest {path}",
+        )
+    trust = load_trust(trust_files)
+    report = read_credentials(path, trust=trust)
+    sidecar = manifest_file
+    if sidecar is None and report.state in ("none", "remote"):
+        beside = path.with_suffix(SIDECAR_SUFFIX)
+        sidecar = beside if beside.is_file() else None
+    if sidecar is not None:
+        _check_readable(sidecar)
+        how = "given with --manifest" if manifest_file is not None else "found beside the file"
+        report = read_credentials(
+            path,
+            trust=trust,
+            manifest=sidecar.read_bytes(),
+            manifest_name=f"sidecar {sidecar.name} ({how})",
+        )
     extras = _extra_checks(path, originals, diff_out)
     identifier = report.active_manifest.thumbnail if report.active_manifest else None
-    thumbnail = extract_thumbnail(path, identifier) if want_thumbnail and identifier else None
+    thumbnail = (
+        extract_thumbnail(path, identifier)
+        if want_thumbnail and identifier and sidecar is None
+        else None
+    )
     return report, extras, thumbnail
 
 
@@ -254,7 +297,8 @@ def _safe(text: object) -> str:
 def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:
     if as_json:
         error = {"code": exc.code, "message": exc.message, "hint": exc.hint}
-        print(json.dumps({"path": str(path), "error": error}, indent=2))
+        document = {"schema_version": SCHEMA_VERSION, "path": str(path), "error": error}
+        print(json.dumps(document, indent=2))
     else:
         _err.print(f"[red]{_safe(str(path))}: could not be checked:[/red] {_safe(exc.message)}")
         if exc.hint:
@@ -267,14 +311,18 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
     _out.print(f"[bold]{_safe(str(path))}[/bold]")
     _out.print(f"Content Credentials: [{style}]{_safe(report.headline)}[/{style}]")
     _out.print(f"  {_safe(report.explanation)}")
-    if report.remote_url:
-        _out.print(f"  points to: {_safe(report.remote_url)} (not fetched)")
+    if report.manifest_source != "embedded":
+        _out.print(f"  read from: {_safe(report.manifest_source)}")
     for failure in report.failures:
+        said = f' (c2pa-rs: "{_safe(failure.detail)}")' if failure.detail else ""
         _out.print(
-            f"  [red]failed[/red] {failure.code} in {_safe(failure.where)}: {failure.meaning}"
+            f"  [red]failed[/red] {failure.code} in {_safe(failure.where)}: "
+            f"{_safe(failure.meaning)}{said}"
         )
     for note in report.unchecked:
         _out.print(f"  [dim]not checked[/dim] {note.code}: {_safe(note.meaning)}")
+    if report.trust_lists and report.state in ("valid_untrusted", "trusted", "invalid"):
+        _out.print(f"  [dim]signer checked against {_safe(' and '.join(report.trust_lists))}[/dim]")
     manifest = report.active_manifest
     if manifest is not None:
         rows = [
@@ -308,6 +356,8 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
                 f"{k.split('.')[-1]}: {v}" for k, v in manifest.training_mining.items()
             )
             _out.print(f"  AI training and mining: {_safe(uses)}")
+        for identity in manifest.identities:
+            _print_identity(identity)
         if manifest.ingredients:
             _out.print("  made from:")
             _print_ingredients(manifest.ingredients, 2)
@@ -322,11 +372,34 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
     _print_original(extras.get("original"))
     for item in extras.get("not_checked", []):
         _out.print(f"Not checked: {_safe(item)}", highlight=False)
-    if report.state == "valid_untrusted" and not report.trust_list_used:
+    if report.state == "valid_untrusted":
         _out.print(
-            "  [dim]no trust list given: add --trust CA.pem, or put trusted CAs in trust.pem "
+            "  [dim]to trust another signer: --trust CA.pem, or put its CA in trust.pem "
             "(see `unmask keys show`)[/dim]"
         )
+
+
+def _print_identity(identity: Any) -> None:
+    """A CAWG identity assertion: who signed it, the accounts it links, and its check."""
+    status = identity.status
+    if identity.codes:
+        status += ": " + ", ".join(identity.codes)
+    colour = {"validated": "green", "invalid": "red"}.get(identity.status, "yellow")
+    signer = identity.signer or ""
+    if len(signer) > 60:  # a did:jwk embeds a whole key; the JSON keeps it in full
+        signer = signer[:40] + "..."
+    signer = f" by {_safe(signer)}" if signer else ""
+    _out.print(f"  creator identity{signer} ([{colour}]{_safe(status)}[/{colour}])")
+    for account in identity.accounts:
+        who = account.name or account.username or ""
+        parts = [account.kind.replace("_", " ")]
+        if who:
+            parts.append(who)
+        if account.provider:
+            parts.append(f"at {account.provider}")
+        if account.uri:
+            parts.append(account.uri)
+        _out.print(f"    - {_safe(', '.join(parts))}")
 
 
 def _print_ingredients(ingredients: list[Any], indent: int) -> None:

@@ -4,14 +4,17 @@ c2pa-python (the C2PA reference implementation, c2pa-rs) does the cryptography a
 checks; this module turns its report into one of four states (see `explain`), lists the checks
 that failed in plain words, and summarises the manifest store for people: who signed, when,
 what was done (actions, including the IPTC digital source type that says "made by AI"), and
-which files it was made from (the ingredient tree).
+which files it was made from (the ingredient tree), and who the creator identities (CAWG
+identity assertions) say made it.
 
 No network: remote manifests, OCSP and identity look-ups are switched off, and every host is
-disallowed, so reading a file never contacts anyone.
+disallowed, so reading a file never contacts anyone. A file whose credentials are stored online
+gets a state of its own ("remote"); a copy of them (a `.c2pa` sidecar) can be passed instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -25,12 +28,14 @@ import c2pa
 from unmask.errors import LimitExceededError, UnmaskError
 from unmask.media.guards import check_structure
 from unmask.provenance.explain import (
+    CONTENT_CHANGED,
     STATE_EXPLANATIONS,
     STATE_TITLES,
     State,
     explain_code,
     is_tampering_code,
 )
+from unmask.provenance.trust import TrustAnchors
 
 IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 AI_GENERATED = "trainedAlgorithmicMedia"
@@ -81,6 +86,37 @@ class Ingredient:
 
 
 @dataclass
+class LinkedAccount:
+    """One identity a CAWG identity claims aggregator verified (a social account, an ID
+    document check, a web site, an organisation, a wallet)."""
+
+    kind: str
+    """"social_media", "document_verification", "web_site", "affiliation", "crypto_wallet"."""
+    name: str | None = None
+    username: str | None = None
+    uri: str | None = None
+    provider: str | None = None
+    verified_at: str | None = None
+
+
+@dataclass
+class CreatorIdentity:
+    """A CAWG identity assertion (CAWG identity assertion 1.1): who says they made the file."""
+
+    assertion: str
+    """Its label, e.g. "cawg.identity"."""
+    signature_type: str | None
+    """"cawg.x509.cose" (signed with a certificate) or "cawg.identity_claims_aggregation"."""
+    signer: str | None
+    """Common name of the identity certificate, or the issuer of the aggregated identities."""
+    accounts: list[LinkedAccount] = field(default_factory=list)
+    status: str = "not checked"
+    """"validated" (the validator confirmed it), "invalid", or "not checked" (see `codes`)."""
+    codes: list[str] = field(default_factory=list)
+    """The validator's status codes for this assertion, failures and notes."""
+
+
+@dataclass
 class ManifestSummary:
     label: str
     title: str | None
@@ -101,6 +137,7 @@ class ManifestSummary:
     """Resource identifier of the embedded thumbnail, for `extract_thumbnail`."""
     ai_generation: str | None = None
     """"generated" (trainedAlgorithmicMedia), "composite" (parts generated) or None."""
+    identities: list[CreatorIdentity] = field(default_factory=list)
 
 
 @dataclass
@@ -114,7 +151,13 @@ class CredentialsReport:
     active_manifest: ManifestSummary | None = None
     manifest_count: int = 0
     trust_list_used: bool = False
+    trust_lists: list[str] = field(default_factory=list)
+    """The trust lists the signer was checked against, e.g. "the C2PA trust list as of ..."."""
+    trusted_by: str | None = None
+    """For a trusted signer: the list it is on ("the C2PA trust list as of <date>")."""
     remote_url: str | None = None
+    manifest_source: str = "embedded"
+    """"embedded" in the file, or "sidecar <name>" for credentials read from a `.c2pa` file."""
     validator: str = f"c2pa-python {c2pa.__version__ if hasattr(c2pa, '__version__') else ''}"
 
     @property
@@ -124,8 +167,13 @@ class CredentialsReport:
             first = self.failures[0]
             where = "" if first.where == "this file" else f" (in {first.where})"
             return f"{self.title}: {first.meaning}{where} [{first.code}]."
+        if self.state == "remote" and self.remote_url:
+            return f"{self.title}: credentials are stored online at {self.remote_url}; not fetched."
         if self.state in ("valid_untrusted", "trusted") and self.active_manifest:
-            return f"{self.title} (signed by {self.active_manifest.signer or 'an unnamed signer'})."
+            signer = self.active_manifest.signer or "an unnamed signer"
+            if self.trusted_by:
+                return f"{self.title} (signed by {signer}, signer on {self.trusted_by})."
+            return f"{self.title} (signed by {signer})."
         return f"{self.title}."
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,14 +183,25 @@ class CredentialsReport:
 
 
 def read_credentials(
-    source: str | Path | bytes, mime: str | None = None, trust_pem: str | None = None
+    source: str | Path | bytes,
+    mime: str | None = None,
+    trust: TrustAnchors | str | None = None,
+    manifest: bytes | None = None,
+    manifest_name: str = "sidecar",
 ) -> CredentialsReport:
     """Validate the Content Credentials of a file (a path, or bytes with their MIME type).
+
+    `trust` is the trust anchors (`unmask.provenance.trust.load_trust`; a PEM string counts as
+    your own anchors). `manifest` is a detached manifest store (the bytes of a `.c2pa` sidecar)
+    to validate the file against instead of what it embeds; `manifest_name` names it in the
+    report.
 
     Raises `CredentialsError` for a file c2pa cannot parse at all, or whose container framing
     is out of all proportion (see `unmask.media.guards`); a file without credentials is not an
     error (state "none").
     """
+    if isinstance(trust, str):
+        trust = TrustAnchors(c2pa_list=None, user_pem=trust)
     # c2pa-rs was measured quadratic on 200,000 top-level ISO BMFF boxes and slow on millions
     # of empty PNG chunks: the container's framing is checked (counted, bounded) first.
     try:
@@ -156,24 +215,43 @@ def read_credentials(
             f"the file was not checked for Content Credentials: {exc.message}", exc.hint
         ) from None
     settings = json.loads(json.dumps(_OFFLINE_SETTINGS))
-    settings["verify"]["verify_trust"] = trust_pem is not None
-    if trust_pem is not None:
-        settings["trust"] = {"trust_anchors": trust_pem}
+    settings["verify"]["verify_trust"] = trust is not None and trust.any
+    if trust is not None and trust.any:
+        settings["trust"] = trust.settings()
     context = c2pa.Context.from_dict(settings)
-    try:
-        if isinstance(source, bytes):
-            if mime is None:
-                raise ValueError("reading credentials from bytes needs the MIME type")
-            reader = c2pa.Reader(mime, io.BytesIO(source), context=context)
-        else:
-            reader = c2pa.Reader(str(source), context=context)
-    except c2pa.C2paError as exc:
-        return _report_from_error(exc, trust_pem is not None)
-    with reader:
-        store = json.loads(reader.json())
-        sdk_state = reader.get_validation_state()
-        results = reader.get_validation_results() or {}
-    return _report_from_store(store, sdk_state, results, trust_pem is not None)
+    with contextlib.ExitStack() as stack:
+        try:
+            if manifest is not None:
+                stream: Any = (
+                    io.BytesIO(source)
+                    if isinstance(source, bytes)
+                    else stack.enter_context(Path(source).open("rb"))
+                )
+                reader = c2pa.Reader(mime, stream, manifest_data=manifest, context=context)
+            elif isinstance(source, bytes):
+                if mime is None:
+                    raise ValueError("reading credentials from bytes needs the MIME type")
+                reader = c2pa.Reader(mime, io.BytesIO(source), context=context)
+            else:
+                reader = c2pa.Reader(str(source), context=context)
+        except c2pa.C2paError as exc:
+            if manifest is not None:
+                raise CredentialsError(
+                    f"the {manifest_name} could not be read as Content Credentials ({exc})",
+                    "a sidecar is a .c2pa manifest store, as c2patool writes with --sidecar",
+                ) from None
+            return _report_from_error(exc, trust)
+        with reader:
+            store = json.loads(reader.json())
+            sdk_state = reader.get_validation_state()
+            results = reader.get_validation_results() or {}
+    report = _report_from_store(store, sdk_state, results, trust)
+    if manifest is not None:
+        report.manifest_source = manifest_name
+        for failure in report.failures:
+            if failure.meaning == CONTENT_CHANGED:
+                failure.meaning += " (or the credentials belong to another file)"
+    return report
 
 
 def extract_thumbnail(path: str | Path, identifier: str) -> bytes:
@@ -185,20 +263,15 @@ def extract_thumbnail(path: str | Path, identifier: str) -> bytes:
         return out.getvalue()
 
 
-def _report_from_error(exc: Exception, trust_used: bool) -> CredentialsReport:
+def _report_from_error(exc: Exception, trust: TrustAnchors | None) -> CredentialsReport:
     message = str(exc)
     lowered = message.lower()
     if "manifestnotfound" in lowered or "no jumbf data found" in lowered:
-        return _report("none", trust_used)
+        return _report("none", trust)
     if lowered.startswith("remote") or "remote manifest" in lowered:
         found = re.search(r"https?://\S+", message)
-        report = _report("none", trust_used)
+        report = _report("remote" if found else "none", trust)
         report.remote_url = found.group(0) if found else None
-        report.explanation = (
-            "The file carries no Content Credentials of its own but points to some stored "
-            "online. unmask never goes online, so they were not checked; the origin stays "
-            "unknown."
-        )
         return report
     code = None
     if "unknown algorithm" in lowered or "unsupported algorithm" in lowered:
@@ -208,13 +281,8 @@ def _report_from_error(exc: Exception, trust_used: bool) -> CredentialsReport:
     elif "invalid jumbf" in lowered or "jumbf" in lowered:
         code = "manifest.malformed"
     if code is not None:
-        report = _report("invalid", trust_used)
-        meaning = (
-            "the credentials are malformed and cannot be read"
-            if code == "manifest.malformed"
-            else explain_code(code)
-        )
-        report.failures.append(FailedCheck(code, meaning, "this file", message))
+        report = _report("invalid", trust)
+        report.failures.append(FailedCheck(code, explain_code(code), "this file", message))
         return report
     if "notsupported" in lowered or "type is unsupported" in lowered:
         raise CredentialsError(
@@ -227,17 +295,40 @@ def _report_from_error(exc: Exception, trust_used: bool) -> CredentialsReport:
     ) from None
 
 
-def _report(state: State, trust_used: bool) -> CredentialsReport:
+def _report(state: State, trust: TrustAnchors | None) -> CredentialsReport:
+    lists: list[str] = []
+    if trust is not None and trust.c2pa_list is not None:
+        lists.append(f"the C2PA trust list as of {trust.c2pa_list.as_of}")
+    if trust is not None and trust.user_pem is not None:
+        lists.append("your trust list")
     return CredentialsReport(
         state=state,
         title=STATE_TITLES[state],
         explanation=STATE_EXPLANATIONS[state],
-        trust_list_used=trust_used,
+        trust_list_used=bool(lists),
+        trust_lists=lists,
     )
 
 
+def _trusted_by(results: dict[str, Any], trust: TrustAnchors | None) -> str | None:
+    """Which list vouched for the signer: c2pa-rs names the anchors in its explanation of
+    signingCredential.trusted ("found in [system_anchors]" or "[user_anchors]")."""
+    if trust is None:
+        return None
+    for entry in (results.get("activeManifest") or {}).get("success", []):
+        if entry.get("code") != "signingCredential.trusted":
+            continue
+        explanation = str(entry.get("explanation", ""))
+        if "user_anchors" in explanation:
+            return "your trust list"
+        if "system_anchors" in explanation and trust.c2pa_list is not None:
+            return f"the C2PA trust list as of {trust.c2pa_list.as_of}"
+        return "a trust list unmask used"
+    return None
+
+
 def _report_from_store(
-    store: dict[str, Any], sdk_state: str, results: dict[str, Any], trust_used: bool
+    store: dict[str, Any], sdk_state: str, results: dict[str, Any], trust: TrustAnchors | None
 ) -> CredentialsReport:
     manifests: dict[str, Any] = store.get("manifests") or {}
     active_label = store.get("active_manifest")
@@ -267,7 +358,10 @@ def _report_from_store(
         state = "trusted"
     else:
         state = "valid_untrusted"
-    report = _report(state, trust_used)
+    report = _report(state, trust)
+    report.trusted_by = _trusted_by(results, trust) if state == "trusted" else None
+    if summary is not None and active is not None:
+        summary.identities = _identities(active, results)
     report.failures = sorted(failures, key=_importance)
     report.unchecked = unchecked
     report.active_manifest = summary
@@ -342,6 +436,58 @@ def _summarise(label: str, manifest: dict[str, Any], store: dict[str, Any]) -> M
     elif any(s.endswith("/" + AI_GENERATED) or s == AI_GENERATED for s in sources):
         summary.ai_generation = "generated"
     return summary
+
+
+IDENTITY_CONFIRMED = ("validated", "well-formed", "credential_valid")
+"""Endings of CAWG success codes that confirm an identity assertion (CAWG identity 1.1 §7)."""
+
+
+def _identities(manifest: dict[str, Any], results: dict[str, Any]) -> list[CreatorIdentity]:
+    """The CAWG identity assertions of a manifest, each with what the validator said of it."""
+    statuses = results.get("activeManifest") or {}
+    out: list[CreatorIdentity] = []
+    for assertion in manifest.get("assertions") or []:
+        label = str(assertion.get("label", ""))
+        if not label.startswith("cawg.identity"):
+            continue
+        data = assertion.get("data") or {}
+        if not isinstance(data, dict):
+            continue
+        payload = data.get("signer_payload") or data.get("c2paAsset") or {}
+        signer_info = data.get("signature_info") or {}
+        identity = CreatorIdentity(
+            assertion=label,
+            signature_type=payload.get("sig_type") if isinstance(payload, dict) else None,
+            signer=signer_info.get("common_name") or data.get("issuer"),
+        )
+        for raw in data.get("verifiedIdentities") or []:
+            if not isinstance(raw, dict):
+                continue
+            provider = raw.get("provider") or {}
+            identity.accounts.append(
+                LinkedAccount(
+                    kind=str(raw.get("type", "")).removeprefix("cawg."),
+                    name=raw.get("name"),
+                    username=raw.get("username"),
+                    uri=raw.get("uri"),
+                    provider=provider.get("name") if isinstance(provider, dict) else None,
+                    verified_at=raw.get("verifiedAt"),
+                )
+            )
+        confirmed = failed = False
+        for kind in ("success", "failure", "informational"):
+            for entry in statuses.get(kind) or []:
+                if not str(entry.get("url", "")).endswith(f"/c2pa.assertions/{label}"):
+                    continue
+                code = str(entry.get("code", ""))
+                if kind == "success":
+                    confirmed = confirmed or code.endswith(IDENTITY_CONFIRMED)
+                    continue
+                identity.codes.append(code)
+                failed = failed or (kind == "failure" and is_tampering_code(code))
+        identity.status = "invalid" if failed else "validated" if confirmed else "not checked"
+        out.append(identity)
+    return out
 
 
 def _claim_generator(manifest: dict[str, Any]) -> str | None:
