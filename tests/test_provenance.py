@@ -307,6 +307,21 @@ def test_a_trusted_signer_is_labelled_with_the_list_that_vouches_for_it(tmp_path
     nobody = read_credentials(signed, trust=load_trust())
     assert nobody.state == "valid_untrusted" and nobody.trusted_by is None
 
+    # A list refreshed by hand replaces the shipped one and carries its own date.
+    ca_file = tmp_path / "home" / "keys" / "test-ca.pem"
+    bad = runner.invoke(app, ["keys", "import-c2pa-list", str(ca_file), "--as-of", "soon"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
+    imported = runner.invoke(
+        app, ["keys", "import-c2pa-list", str(ca_file), "--as-of", "2027-01-31"]
+    )
+    assert imported.exit_code == 0, imported.output
+    shown = json.loads(runner.invoke(app, ["keys", "show", "--json"]).output)
+    assert shown["c2pa_trust_list"].startswith("1 CAs, as of 2027-01-31")
+    result = runner.invoke(app, ["verify", str(signed), "--json"])
+    credentials = json.loads(result.output)["content_credentials"]
+    assert credentials["state"] == "trusted"
+    assert credentials["trusted_by"] == "the C2PA trust list as of 2027-01-31"
+
 
 def test_ingredient_tree_and_actions_are_summarised(shared_data: Path) -> None:
     report = read_credentials(

@@ -66,9 +66,10 @@ def keys_show(as_json: bool) -> None:
     """Show where your keys, trust list and registry of originals are."""
     from unmask.protect.keys import describe_certificate, key_files, unmask_home
     from unmask.protect.originals import registered_originals, registry_path
-    from unmask.provenance.trust import configured_trust_file
+    from unmask.provenance.trust import configured_trust_file, load_c2pa_trust_list
 
     files = key_files()
+    c2pa_list = load_c2pa_trust_list()
     document = {
         "home": str(unmask_home()),
         "keys": str(files.folder) if files.exist() else None,
@@ -76,6 +77,8 @@ def keys_show(as_json: bool) -> None:
         "ca_certificate": str(files.ca_cert) if files.ca_cert.is_file() else None,
         "trust_file": str(configured_trust_file()),
         "trust_file_exists": configured_trust_file().is_file(),
+        "c2pa_trust_list": f"{c2pa_list.certificates} CAs, as of {c2pa_list.as_of} "
+        f"({c2pa_list.source})",
         "originals_registry": str(registry_path()),
         "originals": len(registered_originals()),
     }
@@ -88,6 +91,25 @@ def keys_show(as_json: bool) -> None:
         _out.print(f"{key.replace('_', ' ')}: {escape(str(value))}")
     if not files.exist():
         _out.print("no signing keys yet: run `unmask keys init --name 'Your Name'`")
+
+
+@keys.command("import-c2pa-list")
+@click.argument("pem_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", required=True, help="The list's date (YYYY-MM-DD), shown in reports.")
+@click.option("--source", help="Where the copy came from, shown by `unmask keys show`.")
+def keys_import_c2pa_list(pem_file: Path, as_of: str, source: str | None) -> None:
+    """Replace the shipped C2PA trust list with a newer copy you obtained yourself (the
+    official C2PA-TRUST-LIST.pem). unmask never downloads it."""
+    from unmask.provenance.trust import import_c2pa_trust_list
+
+    try:
+        installed = import_c2pa_trust_list(pem_file, as_of, source)
+    except UnmaskError as exc:
+        _out.print(f"[red]{escape(exc.message)}[/red]")
+        if exc.hint:
+            _out.print(f"what to do: {escape(exc.hint)}")
+        sys.exit(2)
+    _out.print(f"C2PA trust list: {installed.certificates} CAs, as of {installed.as_of}")
 
 
 @click.command(epilog="Exit codes: 0 signed; 2 the input could not be signed; 64 wrong usage.")

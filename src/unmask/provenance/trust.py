@@ -107,6 +107,26 @@ def shipped_c2pa_trust_list() -> C2paTrustList:
     return C2paTrustList(pem, record["as_of"], record["source"], record["certificates"])
 
 
+def import_c2pa_trust_list(
+    path: Path, as_of: str, source: str | None = None, home: Path | None = None
+) -> C2paTrustList:
+    """Install a C2PA Trust List you obtained yourself (the refresh by hand: unmask never
+    fetches it) in the unmask home, where it replaces the shipped snapshot."""
+    try:
+        day = datetime.strptime(as_of, "%Y-%m-%d").date().isoformat()
+    except ValueError:
+        raise TrustListError(
+            f"--as-of {as_of!r} is not a date", "give the list's date as YYYY-MM-DD"
+        ) from None
+    certificates = _read_pem(path)
+    target = refreshed_c2pa_list_file(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(certificates), "ascii")
+    record = {"as_of": day, "source": source or f"imported by hand from {path.name}"}
+    target.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n", "utf-8")
+    return load_c2pa_trust_list(home)
+
+
 def load_trust_anchors(extra: list[Path] | None = None, home: Path | None = None) -> str | None:
     """The PEM text of every CA certificate you trust yourself, or None when you trust none.
 
