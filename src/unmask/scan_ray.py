@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import resource
 import tempfile
 import time
 from collections import deque
@@ -58,6 +59,8 @@ MAX_TASK_RETRIES = 4
 RESUBMITS = 2
 """Times the driver hands a file to another actor after Ray's own retries gave up."""
 SPOOL_CHUNK = 1 << 20
+CLOSE_WAIT_S = 5.0
+"""Longest wait for the actors to stop their scanner processes before they are ended by force."""
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,16 @@ class ScanActor:
         if is_uri(location):
             return _scan_uri(self._scanner, self._config, location, name)
         return self._scanner.scan(location, name)
+
+    def close(self) -> float:
+        """Stop the scanner's process (so that none outlives the run on the node); return the
+        CPU seconds this actor has used, its scanner's processes included."""
+        self._scanner.close()
+        own, children = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _scan_uri(scanner: IsolatedScanner, config: ScanConfig, uri: str, name: str) -> ScanResult:
@@ -204,6 +217,8 @@ class RayScanner:
         self._actors: list[Any] = []
         self._ready: list[Any] = []
         self._starting: dict[Any, Any] = {}
+        self.worker_cpu_s = 0.0
+        """CPU seconds the actors reported when they were closed (their scanners included)."""
 
     def __enter__(self) -> RayScanner:
         self.start()
@@ -271,10 +286,18 @@ class RayScanner:
             raise UnmaskError(message, hint)
 
     def close(self) -> None:
-        """Stop the actors (files not yet handed out are not scanned) and disconnect."""
+        """Stop the actors (files not yet handed out are not scanned) and disconnect. Actors
+        that answer within `CLOSE_WAIT_S` stop their scanner processes first and report their
+        CPU time (`worker_cpu_s`); the others are ended by force."""
         ray = self._ray
         if ray is None:
             return
+        if self._ready:
+            closing = [actor.close.remote() for actor in self._ready]
+            done, _ = ray.wait(closing, num_returns=len(closing), timeout=CLOSE_WAIT_S)
+            for ref in done:
+                with contextlib.suppress(ray.exceptions.RayError):
+                    self.worker_cpu_s += ray.get(ref)
         for actor in self._actors:
             with contextlib.suppress(Exception):  # already gone with its node
                 ray.kill(actor, no_restart=True)
