@@ -273,16 +273,21 @@ def _report_from_error(exc: Exception, trust: TrustAnchors | None) -> Credential
         report = _report("remote" if found else "none", trust)
         report.remote_url = found.group(0) if found else None
         return report
+    # c2pa-python raises, rather than reports, for these. They are named as c2pa-rs names
+    # the errors (`ValidationStatus::code_from_error`: a pre-release claim is
+    # "com.adobe.prerelease", an unlisted error "general.error"); an unknown signing
+    # algorithm is the case the C2PA specification defines "algorithm.unsupported" for.
     code = None
     if "unknown algorithm" in lowered or "unsupported algorithm" in lowered:
         code = "algorithm.unsupported"
     elif "prerelease" in lowered:
-        code = "status.prerelease"
-    elif "invalid jumbf" in lowered or "jumbf" in lowered:
-        code = "manifest.malformed"
+        code = "com.adobe.prerelease"
+    elif "jumbf" in lowered:
+        code = "general.error"
     if code is not None:
         report = _report("invalid", trust)
-        report.failures.append(FailedCheck(code, explain_code(code), "this file", message))
+        meaning = explain_code(code, message)
+        report.failures.append(FailedCheck(code, meaning, "this file", message))
         return report
     if "notsupported" in lowered or "type is unsupported" in lowered:
         raise CredentialsError(

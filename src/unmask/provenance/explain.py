@@ -2,8 +2,10 @@
 
 People reading C2PA tools' output confuse "untrusted" with "invalid" and read silence as
 success. Every state and every failed check here gets one sentence a non-expert can act on.
-Status codes are those of the C2PA specification 2.1, section 15 ("Validation"), and of the
-CAWG identity assertion 1.1 (codes starting "cawg.").
+Status codes are those of the C2PA specification 2.1, section 15 ("Validation"), of the
+CAWG identity assertion 1.1 (codes starting "cawg."), and c2pa-rs's own ("com.adobe.*",
+"general.error"). Where c2pa-rs gives one code several causes, its explanation decides the
+words (`DETAIL_EXPLANATIONS`); the code is always shown beside them.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ CODE_EXPLANATIONS: dict[str, str] = {
     "ingredient.hashedURI.mismatch": "the record of a file this one was made from was altered",
     "ingredient.unknownProvenance": "a file this one was made from carries no credentials",
     "manifest.inaccessible": "the credentials are stored elsewhere and could not be read",
-    "manifest.malformed": "the credentials are malformed and cannot be read",
+    "general.error": "the validator could not complete its checks",
     "signingCredential.untrusted": "the signer's certificate is on no trust list unmask used",
     "signingCredential.ocsp.skipped": "the certificate's revocation status was not looked up "
     "(unmask stays offline)",
@@ -98,7 +100,7 @@ CODE_EXPLANATIONS: dict[str, str] = {
     "cawg.identity.pad.invalid": "the creator-identity statement is malformed (invalid padding)",
     "cawg.identity.sig_type.unknown": "the creator-identity statement uses an unknown signature "
     "type, so it cannot be checked",
-    "status.prerelease": "the credentials were written by a pre-release tool and cannot be "
+    "com.adobe.prerelease": "the credentials were written by a pre-release tool and cannot be "
     "checked against the published standard",
 }
 
@@ -128,6 +130,7 @@ DETAIL_EXPLANATIONS: list[tuple[str, str, str]] = [
         "the video's content changed after it was signed",
     ),
     ("assertion.bmffHash.mismatch", "must not be present", STRUCTURAL_FAULT),
+    ("general.error", "jumbf", "the credentials are malformed and cannot be read"),
 ]
 
 # Codes that say nothing about whether the file or its credentials were altered: who signed
