@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,16 +49,17 @@ FileEntry = dict[str, Any]
 
 def index_folder(url: str) -> Path | None:
     """Where the saved index of the bank at `url` lives (see the module docstring)."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
+    scheme, _, rest = url.partition("://")
+    if scheme.startswith("sqlite"):
+        database = rest.removeprefix("/").partition("?")[0]
         if database in ("", ":memory:") or database.startswith("file:"):
             return None
         return Path(database + ".index")
+    # The password is left out of the key, so changing it keeps the index.
+    scheme = scheme.partition("+")[0]
+    rest = re.sub(r"^([^@/]*?):[^@/]*@", r"\1@", rest)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(parsed.render_as_string(hide_password=True).encode()).hexdigest()
+    key = hashlib.sha256(f"{scheme}://{rest}".encode()).hexdigest()
     return base / "unmask" / "bank-index" / key[:32]
 
 

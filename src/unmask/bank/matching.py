@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -30,7 +30,6 @@ from unmask.bank.index_files import (
     write_segment,
     writing,
 )
-from unmask.bank.store import BankStore, EntryInfo, IndexVersion
 from unmask.hashing import (
     PDQ_CONFIDENT_MATCH_THRESHOLD,
     PDQ_QUALITY_THRESHOLD,
@@ -42,6 +41,26 @@ from unmask.hashing import (
     vpdq_is_match,
     vpdq_match_percent,
 )
+
+if TYPE_CHECKING:  # a lookup never needs SQLAlchemy's ORM (half a CPU second to import)
+    from collections.abc import Sequence
+
+    from unmask.bank.store import EntryInfo, IndexRow, IndexVersion
+
+
+class EntrySource(Protocol):
+    """What the matcher reads: `BankStore`, or a plain read-only connection to it."""
+
+    url: str
+
+    def index_version(self) -> IndexVersion: ...
+
+    def index_rows(self, after_id: int = 0, through_id: int | None = None) -> list[IndexRow]: ...
+
+    def find_exact(self, digests: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]: ...
+
+    def get_entries(self, ids: Sequence[int]) -> dict[int, EntryInfo]: ...
+
 
 _Raw = tuple[int, str, int, bool, float | None, float | None, str]
 """A hit before it is checked against the store: entry id, signal type ("" for a digest: the
@@ -244,7 +263,7 @@ class Matcher:
 
     def __init__(
         self,
-        store: BankStore,
+        store: EntrySource,
         radius: int = PDQ_CONFIDENT_MATCH_THRESHOLD,
         *,
         save: bool = True,
