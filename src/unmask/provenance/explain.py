@@ -42,7 +42,7 @@ STATE_EXPLANATIONS: dict[State, str] = {
     ),
     "trusted": (
         "The credentials are intact, the file has not changed since it was signed, and the "
-        "signer's certificate comes from an authority on a trust list unmask used (named below)."
+        "signer's certificate comes from an authority on a trust list unmask used."
     ),
 }
 
