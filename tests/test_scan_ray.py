@@ -159,6 +159,16 @@ def test_scan_without_ray_says_what_to_install(tmp_path: Path):
     assert "Traceback" not in run.stderr
 
 
+def test_an_address_where_no_cluster_answers_fails_at_once_and_clearly(tmp_path: Path):
+    pytest.importorskip("ray", reason=INSTALL_LINE)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(EXAMPLE.read_bytes())
+    run = unmask("scan", str(photo), "--ray", "127.0.0.1:1", "-q")
+    assert run.returncode == 2
+    assert "no Ray cluster answers at 127.0.0.1:1" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_uris_without_a_cluster_are_a_usage_error(tmp_path: Path):
     listed = tmp_path / "list.txt"
     listed.write_text("s3://bucket/photo.jpg\n")

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import os
 import resource
+import socket
 import tempfile
 import time
 from collections import deque
@@ -59,6 +60,8 @@ MAX_TASK_RETRIES = 4
 RESUBMITS = 2
 """Times the driver hands a file to another actor after Ray's own retries gave up."""
 SPOOL_CHUNK = 1 << 20
+PROBE_TIMEOUT_S = 10.0
+"""Longest wait for the head's port to accept a connection before giving up on the cluster."""
 CLOSE_WAIT_S = 5.0
 """Longest wait for the actors to stop their scanner processes before they are ended by force."""
 
@@ -69,6 +72,40 @@ class RayNotAvailableError(UnmaskError):
     """Ray is not installed, or the cluster cannot be reached or has lost every worker."""
 
     code = "ray_unavailable"
+
+
+def _probe(address: str) -> None:
+    """Fail at once, with a clear error, where no Ray head answers: `ray.init` would retry for
+    minutes, printing warnings. "auto" is resolved as Ray resolves it (RAY_ADDRESS, then the
+    cluster last started on this computer)."""
+    unreachable = (
+        "start one with `ray start --head --disable-usage-stats --include-dashboard=false`, "
+        "or give --ray HOST:PORT of its head"
+    )
+    target = address
+    if address == "auto":
+        try:
+            from ray._private.services import canonicalize_bootstrap_address_or_die
+        except ImportError:  # Ray moved it: let ray.init find the cluster
+            return
+        try:
+            target = canonicalize_bootstrap_address_or_die("auto")
+        except ConnectionError:
+            raise RayNotAvailableError(
+                "no Ray cluster found on this computer", unreachable
+            ) from None
+    host, _, port = target.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise RayNotAvailableError(
+            f"--ray takes HOST:PORT of the cluster's head, or 'auto', not {address!r}",
+            "for example --ray 10.0.0.5:6379",
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as exc:
+        raise RayNotAvailableError(
+            f"no Ray cluster answers at {target} ({exc.strerror or exc})", unreachable
+        ) from None
 
 
 def is_uri(location: str) -> bool:
@@ -235,6 +272,7 @@ class RayScanner:
             return
         ray = self._ray = import_ray()
         if not ray.is_initialized():
+            _probe(self.address)
             try:
                 ray.init(
                     address=self.address,
