@@ -252,12 +252,15 @@ def test_cawg_identities_are_shown_with_their_check(shared_data: Path) -> None:
     assert "creator identity by did:jwk:" in text and "Silly Cats 929" in text
 
 
-def test_verify_json_carries_a_schema_version_and_matches_the_schema(shared_data: Path) -> None:
+def _verify_schema() -> dict[str, object]:
     from importlib.resources import files
 
-    schema = json.loads(
-        files("unmask").joinpath("schema/verify-result.schema.json").read_text("utf-8")
-    )
+    text = files("unmask").joinpath("schema/verify-result.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def test_verify_json_carries_a_schema_version_and_matches_the_schema(shared_data: Path) -> None:
+    schema: dict = _verify_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     names = [
         TRUEPIC,
@@ -367,6 +370,8 @@ def test_verify_gives_a_clear_error_for_a_corrupt_file(tmp_path: Path) -> None:
     assert "error" in document or document["content_credentials"]["state"] in ("none", "invalid")
     missing = CliRunner().invoke(app, ["verify", str(tmp_path / "nope.jpg")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+    as_json = CliRunner().invoke(app, ["verify", str(tmp_path / "nope.jpg"), "--json"])
+    jsonschema.validate(json.loads(as_json.output), _verify_schema())
 
 
 def test_scan_runs_the_provenance_detector(shared_data: Path) -> None:

@@ -7,8 +7,8 @@ class each, where their weights can be shipped.
 Adobe TrustMark (MIT; C2PA's soft binding, which leads back to stripped credentials) is not
 read: checked 2026-12, the PyPI packages `trustmark` 0.9.2 (63 kB sdist) and `trustmark-hailo`
 0.1.0 ship no decoder weights, and both download them from Adobe's servers on first use
-(`MODEL_REMOTE_HOST` in their sources); no npm package carries them either. unmask does not
-download at run time, so TrustMark waits for a registry package that ships the decoder.
+(`MODEL_REMOTE_HOST` in their sources); no npm package named for TrustMark was found. unmask
+does not download at run time, so TrustMark waits for a registry package that ships the decoder.
 """
 
 from __future__ import annotations
