@@ -32,6 +32,9 @@ class ScanConfig:
     crop_size: int = DEFAULT_CROP_SIZE
     keep_maps: bool = False
     """Keep detectors' maps (ELA, noise, heatmaps) in findings, for --maps."""
+    ela_quality: int = 90
+    """JPEG quality at which error level analysis re-saves a picture (`--ela-quality`); the
+    forensics detector's ELA_QUALITY."""
     face_swap_model: Path | None = None
     """Your own face-manipulation checkpoint (an .onnx file with its .json card beside it)
     instead of the shipped one; the environment variable UNMASK_FACE_SWAP_MODEL does the same."""
