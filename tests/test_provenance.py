@@ -262,7 +262,7 @@ def _verify_schema() -> dict[str, object]:
 def test_verify_json_carries_a_schema_version_and_matches_the_schema(shared_data: Path) -> None:
     schema: dict = _verify_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    # An invalid file with an ingredient tree, a remote manifest, CAWG identities.
+    # A failed check (a structural fault), a remote manifest, CAWG identities.
     names = [TRUEPIC, CLOUD, ICA_SUCCESS]
     for name in names:
         result = CliRunner().invoke(app, ["verify", str(shared_data / "c2pa" / name), "--json"])
