@@ -12,7 +12,7 @@ checks every certificate parses, and writes the PEM and a JSON record of where i
 
 To refresh by hand from the list itself instead (a copy you obtained and checked yourself):
 
-    unmask keys trust import C2PA-TRUST-LIST.pem --as-of 2026-09-24 --source "..."
+    unmask keys import-c2pa-list C2PA-TRUST-LIST.pem --as-of YYYY-MM-DD --source "..."
 """
 
 from __future__ import annotations
