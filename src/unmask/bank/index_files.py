@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
 import os
 import re
 import secrets
@@ -89,12 +90,34 @@ def _load_array(folder: Path, entry: FileEntry) -> np.ndarray:
     if _stamp(path) != entry["stamp"]:
         raise ValueError(f"{path.name} changed after it was written")
     if entry["stamp"]["size"] >= MAP_FROM_BYTES:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
+        array = _map(path)
     else:
         array = np.load(path, allow_pickle=False)
     if str(array.dtype) != entry["dtype"] or list(array.shape) != entry["shape"]:
         raise ValueError(f"{path.name} is not the array the manifest lists")
     return array
+
+
+def _map(path: Path) -> np.ndarray:
+    """A read-only memory map of a .npy file. Lookups read it at random (a probe here, a
+    bucket there), so the kernel is told not to read ahead or map the pages around each one:
+    a lookup then brings in only the pages it reads, not 64 KB around each."""
+    with open(path, "rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        if fortran or dtype.hasobject:
+            raise ValueError(f"{path.name}: not a C-ordered array of numbers")
+        offset = handle.tell()
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    if hasattr(mmap, "MADV_RANDOM"):
+        mapped.madvise(mmap.MADV_RANDOM)
+    try:
+        return np.ndarray(shape, dtype=dtype, buffer=mapped, offset=offset)
+    except TypeError:  # the file is shorter than its header says
+        raise ValueError(f"{path.name} is truncated") from None
 
 
 def load(folder: Path) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]] | None:
