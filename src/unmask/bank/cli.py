@@ -7,18 +7,20 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from unmask.errors import UnmaskError
 from unmask.media.limits import DEFAULT_SAMPLE_FRAMES, Limits
 from unmask.terminal import printable
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 _out = Console()
 _err = Console(stderr=True)
@@ -84,6 +86,14 @@ def _actor() -> str:
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -188,9 +198,16 @@ def bank_create(name: str, description: str, db: str | None) -> None:
 @friendly
 def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> None:
     """List banks, or the entries of bank NAME."""
-    store = _store(db)
+    from contextlib import closing
+
+    from unmask.bank.listing import open_reader
+
+    # An existing, current database is read without SQLAlchemy (a fraction of the start-up);
+    # BankStore creates or migrates one that is not.
+    with closing(open_reader(db) or _store(db)) as store:
+        banks = store.banks() if name is None else []
+        entries = [] if name is None else list(store.entries(name, limit=limit))
     if name is None:
-        banks = store.banks()
         if as_json:
             print(json.dumps([b.to_dict() for b in banks]))
             return
@@ -201,7 +218,6 @@ def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> No
             )
         _out.print(table)
         return
-    entries = list(store.entries(name, limit=limit))
     if as_json:
         print(json.dumps([e.to_dict() for e in entries]))
         return

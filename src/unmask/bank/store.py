@@ -8,11 +8,10 @@ blocks the writer, and a committed transaction is on disk before the commit retu
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -26,11 +25,23 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from unmask.bank.listing import BankReader
 from unmask.bank.models import ApiKey, AuditEvent, Bank, Entry, EntryWindow, IndexState
-from unmask.errors import UnmaskError
+
+# Defined where `unmask bank list` reads them without SQLAlchemy; imported from here too.
+from unmask.bank.records import (  # noqa: F401
+    BANK_URL_ENV,
+    SCHEMA_REVISION,
+    BankError,
+    BankInfo,
+    EntryInfo,
+    NotFoundError,
+    as_utc,
+    default_url,
+)
 from unmask.hashing import (
     PDQ_QUALITY_THRESHOLD,
     SIGNAL_TYPES,
@@ -39,36 +50,9 @@ from unmask.hashing import (
     signal_type,
 )
 
-BANK_URL_ENV = "UNMASK_BANK_URL"
 SCOPES = ("match", "write", "admin")
 """match: look hashes up (matches only: bank, entry id, distance, labels); write: add, list and
 remove entries; admin: create and delete banks, read the audit log."""
-
-SCHEMA_REVISION = "0003"
-"""The newest migration (a test checks it is Alembic's head). A database already at it is
-opened without loading Alembic at all: checking migrations on every open made `bank list`
-take 3-4 s."""
-
-
-def as_utc(moment: datetime) -> datetime:
-    """`moment` with its UTC offset: SQLite returns the stored UTC times without one."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-class BankError(UnmaskError):
-    """A bank operation that cannot be done as asked (unknown bank, duplicate name...)."""
-
-
-class NotFoundError(BankError):
-    pass
-
-
-def default_url() -> str:
-    """$UNMASK_BANK_URL, else a SQLite file in the user's data folder."""
-    if os.environ.get(BANK_URL_ENV):
-        return os.environ[BANK_URL_ENV]
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{base / 'unmask' / 'bank.sqlite3'}"
 
 
 @dataclass
@@ -92,57 +76,6 @@ def entries_for_file(hashes: FileHashes, labels: list[str], source: str) -> list
         windows = list(hashes.pdq_windows) if kind == "pdq" else []
         entries.append(NewEntry(kind, signals[kind], quality, list(labels), source, windows))
     return entries
-
-
-@dataclass(frozen=True)
-class EntryInfo:
-    id: int
-    bank: str
-    signal_type: str
-    value: str
-    quality: int | None
-    labels: list[str]
-    source: str
-    added_at: datetime
-    added_by: str
-    enabled: bool
-    windows: list[tuple[str, int]] = field(default_factory=list)
-
-    def to_dict(self, windows: bool = False) -> dict[str, object]:
-        data: dict[str, object] = {
-            "id": self.id,
-            "bank": self.bank,
-            "signal_type": self.signal_type,
-            "value": self.value,
-            "quality": self.quality,
-            "labels": self.labels,
-            "source": self.source,
-            "added_at": self.added_at.isoformat(),
-            "added_by": self.added_by,
-            "enabled": self.enabled,
-        }
-        if windows and self.windows:
-            data["pdq_windows"] = [f"{h},{q}" for h, q in self.windows]
-        return data
-
-
-@dataclass(frozen=True)
-class BankInfo:
-    id: int
-    name: str
-    description: str
-    enabled: bool
-    created_at: datetime
-    entries: int
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "enabled": self.enabled,
-            "created_at": self.created_at.isoformat(),
-            "entries": self.entries,
-        }
 
 
 @dataclass(frozen=True)
@@ -244,8 +177,8 @@ class BankStore:
                 ).scalar()
             if current == SCHEMA_REVISION:
                 return
-        except (OperationalError, ProgrammingError):
-            pass  # a new database (no version table) or an unreachable one: Alembic says which
+        except DatabaseError:
+            pass  # new (no version table), unreachable or damaged: Alembic's attempt says which
         from alembic import command
         from alembic.config import Config
 
@@ -255,7 +188,7 @@ class BankStore:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-        except OperationalError as exc:
+        except DatabaseError as exc:  # unreachable, or not a database ("file is not a database")
             raise BankError(
                 f"cannot open the bank database: {str(exc.orig).strip()}",
                 "check the database URL (--db or $UNMASK_BANK_URL) and that the server runs",
@@ -302,21 +235,16 @@ class BankStore:
             )
 
     def banks(self) -> list[BankInfo]:
-        with Session(self.engine) as session:
-            counts = dict(
-                session.execute(select(Entry.bank_id, func.count()).group_by(Entry.bank_id)).all()
-            )
-            return [
-                BankInfo(
-                    b.id,
-                    b.name,
-                    b.description,
-                    b.enabled,
-                    as_utc(b.created_at),
-                    counts.get(b.id, 0),
-                )
-                for b in session.scalars(select(Bank).order_by(Bank.name))
-            ]
+        """Every bank by name, with its number of entries: the query `unmask bank list` runs
+        without SQLAlchemy, on this store's connection."""
+        connection = self.engine.raw_connection()
+        try:
+            placeholder = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+            dbapi = self.engine.dialect.dbapi
+            errors = (dbapi.Error,) if dbapi is not None else ()
+            return BankReader(connection, placeholder, errors).banks()
+        finally:
+            connection.close()
 
     def bank(self, name: str) -> BankInfo:
         for info in self.banks():

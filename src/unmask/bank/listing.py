@@ -1,0 +1,158 @@
+"""Banks and their entries read with the database's own driver, for `unmask bank list`.
+
+Importing SQLAlchemy with its ORM takes about half a CPU second, several times what a listing
+costs (BENCHMARKS.md, "Start-up"). When the database exists and its schema is at
+`SCHEMA_REVISION`, a listing is a few plain queries through `sqlite3` (standard library) or
+`psycopg`. Otherwise (no database yet, an older schema, another driver in the URL)
+`open_reader` returns None and the caller opens `BankStore`, which creates or migrates the
+database and says what is wrong with it. `BankStore.banks()` runs the same query as
+`BankReader.banks()`, and a test compares the entry listings of the two on SQLite and
+PostgreSQL, so both paths give the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from unmask.bank.records import (
+    SCHEMA_REVISION,
+    BankError,
+    BankInfo,
+    EntryInfo,
+    NotFoundError,
+    as_utc,
+    default_url,
+)
+
+_BANKS = (
+    "SELECT id, name, description, enabled, created_at, "
+    "(SELECT count(*) FROM entries WHERE entries.bank_id = banks.id) "
+    "FROM banks ORDER BY name"
+)
+_ENTRIES = (
+    "SELECT id, signal_type, value, quality, labels, source, added_at, added_by, enabled "
+    "FROM entries WHERE bank_id = ? ORDER BY id"
+)
+
+
+class BankReader:
+    """Read-only queries over a DB-API connection (sqlite3's or psycopg's).
+
+    `placeholder` is the driver's parameter marker ("?" for sqlite3, "%s" for psycopg) and
+    `errors` its exception classes, which become a `BankError` that says what failed."""
+
+    def __init__(
+        self,
+        connection: Any,
+        placeholder: str = "?",
+        errors: tuple[type[BaseException], ...] = (sqlite3.Error,),
+    ) -> None:
+        self.connection = connection
+        self._placeholder = placeholder
+        self._errors = errors
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        try:
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute(sql.replace("?", self._placeholder), tuple(params))
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except self._errors as exc:
+            raise BankError(
+                f"cannot read the bank database: {str(exc).strip()}",
+                "check the database URL (--db or $UNMASK_BANK_URL) and that the server runs",
+            ) from None
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at; None when it has no version table (or cannot be
+        read at all)."""
+        try:
+            rows = self._rows("SELECT version_num FROM alembic_version")
+        except BankError:
+            return None
+        return str(rows[0][0]) if len(rows) == 1 else None
+
+    def banks(self) -> list[BankInfo]:
+        """Every bank by name, with its number of entries."""
+        return [
+            BankInfo(id_, name, description, bool(enabled), _time(created), int(count))
+            for id_, name, description, enabled, created, count in self._rows(_BANKS)
+        ]
+
+    def entries(self, bank: str, *, limit: int | None = None) -> list[EntryInfo]:
+        """Entries of `bank` in the order they were added, as `BankStore.entries` lists them
+        (without their sub-window hashes)."""
+        found = self._rows("SELECT id FROM banks WHERE name = ?", (bank,))
+        if not found:
+            raise NotFoundError(f"no bank called {bank!r}", "list banks with `unmask bank list`")
+        sql, params = _ENTRIES, [found[0][0]]
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", [*params, limit]
+        return [
+            EntryInfo(
+                id_,
+                bank,
+                signal_type,
+                value,
+                quality,
+                list(_json(labels) or []),
+                source,
+                _time(added_at),
+                added_by,
+                bool(enabled),
+            )
+            for id_, signal_type, value, quality, labels, source, added_at, added_by, enabled in (
+                self._rows(sql, params)
+            )
+        ]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def open_reader(url: str | None = None) -> BankReader | None:
+    """A reader for the bank database at `url` (default: `default_url()`) when it exists and
+    its schema is current; None when `BankStore` must open it instead."""
+    url = url or default_url()
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path or path.startswith(":memory:") or "?" in path or not Path(path).is_file():
+            return None
+        try:
+            # The same 30 s wait for a writer's lock as BankStore's busy_timeout.
+            connection = sqlite3.connect(path, timeout=30.0)
+            connection.execute("PRAGMA query_only=ON")
+        except sqlite3.Error:
+            return None
+        reader = BankReader(connection)
+    elif url.startswith(("postgresql://", "postgresql+psycopg://")):
+        import psycopg
+
+        try:
+            connection = psycopg.connect("postgresql://" + url.partition("://")[2], autocommit=True)
+        except psycopg.Error:
+            return None  # BankStore says why, as it always has
+        reader = BankReader(connection, "%s", (psycopg.Error,))
+    else:
+        return None
+    if reader.schema_revision() != SCHEMA_REVISION:
+        reader.close()
+        return None
+    return reader
+
+
+def _time(value: datetime | str) -> datetime:
+    """A stored time in UTC: SQLite keeps SQLAlchemy's text form, without an offset."""
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def _json(value: object) -> Any:
+    """A JSON column: text from SQLite, already decoded by psycopg."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
