@@ -34,6 +34,8 @@ MAP_FILE_NAMES = {
     "ela": "error-level",
     "noise": "noise-level-by-block",
     "noise_residual": "noise-residual-amplified",
+    "copy_move": "copied-regions",
+    "exif_thumbnail_difference": "exif-preview-difference",
 }
 """File-name parts for `--maps`, so that the two noise maps are told apart by name: the noise
 level estimated per block, and the filtered residual itself."""
@@ -53,8 +55,15 @@ def write_jsonl(stream: IO[str], result: ScanResult) -> None:
     stream.flush()
 
 
-def write_maps(result: ScanResult, folder: Path) -> list[Path]:
-    """Write every map of every finding as a PNG named after the file and the detector."""
+def write_maps(
+    result: ScanResult, folder: Path, picture: np.ndarray | None = None
+) -> list[Path]:
+    """Write every map of every finding as a PNG named after the file, the detector and what
+    the map shows. Forensic maps get a legend and scale under them (`unmask.map_views`); with
+    `picture` (the scanned picture), each grey forensic map is also written blended over it
+    (`...-overlay.png`)."""
+    from unmask.map_views import legend_for, overlay, with_legend
+
     folder.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(result.path).stem)[:80] or "input"
     tag = (result.sha256 or "")[:8]
@@ -63,8 +72,18 @@ def write_maps(result: ScanResult, folder: Path) -> list[Path]:
         for name, array in finding.maps.items():
             shown = MAP_FILE_NAMES.get(name, name)
             target = folder / f"{stem}-{tag}-{finding.detector}-{shown}.png"
-            Image.fromarray(np.asarray(array, dtype=np.uint8)).save(target)
+            grey = np.asarray(array, dtype=np.uint8)
+            legend = legend_for(name, finding)
+            if legend is None:  # face heatmaps: already overlays, captioned where shown
+                Image.fromarray(grey).save(target)
+                written.append(target)
+                continue
+            with_legend(grey, legend).save(target)
             written.append(target)
+            if picture is not None and grey.ndim == 2:
+                blended = target.with_name(target.stem + "-overlay.png")
+                with_legend(overlay(picture, grey), legend, heat=True).save(blended)
+                written.append(blended)
     return written
 
 

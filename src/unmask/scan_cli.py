@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -19,6 +20,9 @@ from unmask.errors import UnmaskError
 from unmask.media.limits import Limits
 from unmask.result import ScanError, ScanResult
 from unmask.terminal import PipeSafeConsole, markup_safe
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXIT_OK = 0
 EXIT_FLAGGED = 1
@@ -54,7 +58,20 @@ _err = Console(stderr=True)
 @click.option(
     "--maps",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write each detector's maps (error levels, noise) as PNGs into this folder.",
+    help="Write each detector's maps (error level, noise, copied regions, EXIF preview "
+    "difference) as PNGs into this folder, each with a legend and scale under it.",
+)
+@click.option(
+    "--overlay",
+    is_flag=True,
+    help="With --maps: also write each grey map blended over the picture (pictures only).",
+)
+@click.option(
+    "--ela-quality",
+    type=click.IntRange(50, 100),
+    default=90,
+    show_default=True,
+    help="JPEG quality at which error level analysis saves the picture again.",
 )
 @frames_option
 @click.option(
@@ -150,6 +167,8 @@ def scan(
     output: Path | None,
     resume: bool,
     maps: Path | None,
+    overlay: bool,
+    ela_quality: int,
     frames: int,
     fps: float | None,
     exact_times: bool,
@@ -196,6 +215,7 @@ def scan(
         exact_times=exact_times,
         detectors=chosen,
         keep_maps=maps is not None,
+        ela_quality=ela_quality,
         face_swap_model=face_model,
     )
 
@@ -294,7 +314,8 @@ def scan(
                         _silence_stdout()
                         break
                 if maps is not None and result.ok:
-                    write_maps(result, maps)
+                    picture = _picture(item.path, result, limits) if overlay else None
+                    write_maps(result, maps, picture)
                 progress.advance(task)
     except UnmaskError as exc:  # the Ray cluster lost every worker
         _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
@@ -322,6 +343,19 @@ def scan(
     walked = {item.name for item in items if item.from_folder}
     earlier = [done[item.name] for item in items if item.name in done]
     sys.exit(_exit_code(results, walked, earlier))
+
+
+def _picture(path: Path, result: ScanResult, limits: Limits) -> np.ndarray | None:
+    """The scanned picture again, for --overlay (None for videos and undecodable files)."""
+    if result.media is None or result.media.kind != "image":
+        return None
+    from unmask.media import open_media
+
+    try:
+        media = open_media(path, limits)
+    except UnmaskError:
+        return None
+    return media.frames[0].rgb if media.frames else None
 
 
 def _show(

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import io
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageChops
 
 from unmask.detectors.base import Detector, ScanContext, register
+from unmask.detectors.copy_move import copy_move
+from unmask.detectors.exif_thumbnail import exif_thumbnail
 from unmask.media.types import Media
 from unmask.result import Finding
+
+if TYPE_CHECKING:
+    from unmask.config import ScanConfig
 
 NAME = "forensics"
 
@@ -105,10 +111,19 @@ class ForensicsDetector(Detector):
     name = NAME
     scope = "file"
     covers = (
-        "Error level, JPEG quantisation (quality estimate, double compression) and noise "
-        "consistency; double-compression scoring was checked on single- and double-saved unaltered "
-        "photos. These show compression history and texture, not proof of manipulation."
+        "Error level, JPEG quantisation (quality estimate, double compression), noise "
+        "consistency, regions copied within a picture (copy-move) and the EXIF preview against "
+        "the picture; double-compression scoring was checked on single- and double-saved "
+        "unaltered photos, copy-move on the Coverage set and photos of people. Error level and "
+        "noise show compression history and texture, not proof of manipulation."
     )
+
+    def __init__(self, ela_quality: int = ELA_QUALITY) -> None:
+        self.ela_quality = ela_quality
+
+    @classmethod
+    def from_config(cls, config: ScanConfig) -> Detector:
+        return cls(ela_quality=config.ela_quality)
 
     def analyse(self, context: ScanContext) -> list[Finding]:
         media = context.media
@@ -122,19 +137,25 @@ class ForensicsDetector(Detector):
         findings: list[Finding] = []
         still = media.kind == "image"
         if still:
-            findings.append(error_level(rgb))
+            findings.append(error_level(rgb, self.ela_quality))
             quantization = jpeg_quantization(media, gray)
             if quantization is not None:
                 findings.append(quantization)
         findings.append(noise_residual(gray, first_frame_of_video=not still))
+        if still:
+            # Video frames are not searched for clones: codecs copy blocks between and within
+            # frames by design.
+            for extra in (copy_move(rgb), exif_thumbnail(media)):
+                if extra is not None:
+                    findings.append(extra)
         return findings
 
 
 # -- error level -----------------------------------------------------------------------------
 
 
-def error_level(picture: Image.Image | np.ndarray) -> Finding:
-    """Re-save as JPEG at ELA_QUALITY and look at what changed, per pixel (max over R, G, B).
+def error_level(picture: Image.Image | np.ndarray, quality: int = ELA_QUALITY) -> Finding:
+    """Re-save as JPEG at `quality` and look at what changed, per pixel (max over R, G, B).
     Done in strips of STRIP_ROWS with ELA_MARGIN_ROWS of context (see there)."""
     width, height = _size(picture)
     levels = np.empty((height, width), dtype=np.uint8)
@@ -145,7 +166,7 @@ def error_level(picture: Image.Image | np.ndarray) -> Finding:
         top, bottom = max(0, y0 - ELA_MARGIN_ROWS), min(height, y1 + ELA_MARGIN_ROWS)
         part = _rows(picture, top, bottom).convert("RGB")
         buffer = io.BytesIO()
-        part.save(buffer, "JPEG", quality=ELA_QUALITY)
+        part.save(buffer, "JPEG", quality=quality)
         resaved = Image.open(io.BytesIO(buffer.getvalue()))
         resaved.load()
         r, g, b = ImageChops.difference(part, resaved).split()
@@ -172,14 +193,14 @@ def error_level(picture: Image.Image | np.ndarray) -> Finding:
         detector=NAME,
         code="error_level",
         summary=(
-            f"Error level analysis: re-saving at JPEG quality {ELA_QUALITY} changes 1 % of "
+            f"Error level analysis: re-saving at JPEG quality {quality} changes 1 % of "
             f"pixels by {p99:.0f} levels or more and {high_ratio:.0%} of areas stand out; "
             "bright areas mark edges, texture and a different compression history, "
             "which a person must interpret, and are not proof of editing."
         ),
         score=score,
         evidence={
-            "quality": ELA_QUALITY,
+            "quality": quality,
             "p99_difference": p99,
             "mean_difference": round(mean, 3),
             "high_block_ratio": round(high_ratio, 4),
