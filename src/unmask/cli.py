@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "unmask.scan_cli:faces",
         "Find the faces in a picture or video: boxes, five landmarks, tracks across frames.",
     ),
+    "frames": (
+        "unmask.frames_cli:frames_command",
+        "Export still frames of VIDEO as pictures, for a reverse image search.",
+    ),
     "hash": (
         "unmask.bank.cli:hash_command",
         "Print the hashes of pictures and videos: sha256, md5, pdq (pictures, with quality 0-100) "
