@@ -215,6 +215,15 @@ def test_a_sidecar_with_the_same_name_is_paired_automatically(
     assert "read from: sidecar photo.c2pa (found beside the file)" in result.output
     assert "Valid Content Credentials" in result.output
 
+    # A file with credentials of its own keeps them; the sidecar is named as not checked.
+    (tmp_path / "signed.jpg").write_bytes((shared_data / "c2pa" / X509_IDENTITY).read_bytes())
+    (tmp_path / "signed.c2pa").write_bytes((shared_data / "c2pa" / CLOUD_SIDECAR).read_bytes())
+    own = json.loads(
+        CliRunner().invoke(app, ["verify", str(tmp_path / "signed.jpg"), "--json"]).output
+    )
+    assert own["content_credentials"]["manifest_source"] == "embedded"
+    assert any("signed.c2pa" in item for item in own["not_checked"])
+
     alone = CliRunner().invoke(app, ["verify", str(tmp_path / "photo.c2pa")])
     assert alone.exit_code == 2 and "--manifest" in alone.output
     (tmp_path / "bad.c2pa").write_bytes(b"not a manifest store" * 10)

@@ -181,9 +181,10 @@ def _check_file(
     trust = load_trust(trust_files)
     report = read_credentials(path, trust=trust)
     sidecar = manifest_file
-    if sidecar is None and report.state in ("none", "remote"):
-        beside = path.with_suffix(SIDECAR_SUFFIX)
-        sidecar = beside if beside.is_file() else None
+    beside = path.with_suffix(SIDECAR_SUFFIX)
+    ignored = manifest_file is None and beside.is_file() and report.state not in ("none", "remote")
+    if manifest_file is None and report.state in ("none", "remote") and beside.is_file():
+        sidecar = beside
     if sidecar is not None:
         _check_readable(sidecar)
         how = "given with --manifest" if manifest_file is not None else "found beside the file"
@@ -194,6 +195,11 @@ def _check_file(
             manifest_name=f"sidecar {sidecar.name} ({how})",
         )
     extras = _extra_checks(path, originals, diff_out)
+    if ignored:
+        extras.setdefault("not_checked", []).append(
+            f"the sidecar {beside.name} beside the file: the file's own credentials were read "
+            f"(check the sidecar with --manifest {beside.name})"
+        )
     identifier = report.active_manifest.thumbnail if report.active_manifest else None
     thumbnail = (
         extract_thumbnail(path, identifier)
