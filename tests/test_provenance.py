@@ -226,6 +226,7 @@ def test_a_sidecar_with_the_same_name_is_paired_automatically(
 
     alone = CliRunner().invoke(app, ["verify", str(tmp_path / "photo.c2pa")])
     assert alone.exit_code == 2 and "--manifest" in alone.output
+    assert "unmask verify photo.jpg (it is paired by name)" in " ".join(alone.output.split())
     (tmp_path / "bad.c2pa").write_bytes(b"not a manifest store" * 10)
     bad = CliRunner().invoke(
         app, ["verify", str(tmp_path / "photo.jpg"), "--manifest", str(tmp_path / "bad.c2pa")]

@@ -168,15 +168,23 @@ def _check_file(
 ) -> tuple[Any, dict[str, Any], bytes | None]:
     """Every check of `verify`, run in the worker: (credentials report, extra checks, the
     embedded thumbnail's bytes when asked for and present)."""
+    import glob
+
     from unmask.errors import UnreadableFileError
     from unmask.provenance.credentials import extract_thumbnail, read_credentials
     from unmask.provenance.trust import load_trust
 
     _check_readable(path)
     if path.suffix.lower() == SIDECAR_SUFFIX:
+        assets = sorted(
+            p.name
+            for p in path.parent.glob(f"{glob.escape(path.stem)}.*")
+            if p.suffix.lower() != SIDECAR_SUFFIX and p.is_file()
+        )
         raise UnreadableFileError(
             f"{path.name} is a detached manifest store (a sidecar), not a picture or video",
-            f"check the file it belongs to: unmask verify FILE --manifest {path}",
+            f"check the file it belongs to: unmask verify {assets[0] if assets else 'FILE'} "
+            f"(it is paired by name) or unmask verify FILE --manifest {path}",
         )
     trust = load_trust(trust_files)
     report = read_credentials(path, trust=trust)
