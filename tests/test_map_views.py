@@ -1,0 +1,90 @@
+"""Saved forensic maps a person can read: a legend and scale under each, an overlay on request,
+names that say what each map shows, and error level at the quality asked for."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from unmask.map_views import legend_for, overlay, with_legend
+from unmask.result import Finding
+
+CLONED = "forensics/HiFi_IFDL__data_dir__Coverage__image__19t.tif"
+"""A Coverage copy-move forgery (441x422): one packet of peppers copied beside the other."""
+
+
+def unmask(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "unmask.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def test_scan_maps_carry_a_legend_and_the_overlay_is_the_map_over_the_picture(
+    shared_data: Path, tmp_path: Path
+):
+    maps = tmp_path / "maps"
+    run = unmask("scan", str(shared_data / CLONED), "--maps", str(maps), "--overlay", "-q")
+    assert run.returncode in (0, 1), run.stderr
+    names = sorted(p.name for p in maps.glob("*.png"))
+    for part in ("error-level", "noise-level-by-block", "noise-residual-amplified"):
+        assert sum(name.endswith(f"-{part}.png") for name in names) == 1, names
+        assert sum(name.endswith(f"-{part}-overlay.png") for name in names) == 1, names
+    assert sum(name.endswith("-copied-regions.png") for name in names) == 1, names
+
+    picture = np.asarray(Image.open(shared_data / CLONED).convert("RGB"))
+    height, width = picture.shape[:2]
+    for path in maps.glob("*.png"):
+        saved = np.asarray(Image.open(path).convert("RGB"))
+        # The map keeps its size and gets a white panel with dark text under it.
+        assert saved.shape[0] > height + 60 and saved.shape[1] >= width, path.name
+        panel = saved[height:]
+        assert (panel.min(axis=2) > 240).mean() > 0.5, path.name
+        assert (panel.max(axis=2) < 80).sum() > 200, path.name
+    [ela_overlay] = maps.glob("*-error-level-overlay.png")
+    [ela] = maps.glob("*-error-level.png")
+    left = (np.asarray(Image.open(ela).convert("RGB")).shape[1] - width) // 2
+    blended = np.asarray(Image.open(ela_overlay).convert("RGB"))[:height, left : left + width]
+    # Where the map is dark the overlay is the picture itself.
+    grey = np.asarray(Image.open(ela).convert("L"))[:height, left : left + width]
+    dark = grey < 5
+    assert dark.sum() > 1000
+    difference = np.abs(blended.astype(int) - picture.astype(int))[dark]
+    assert difference.mean() < 3
+
+
+def test_ela_quality_is_what_the_finding_and_its_legend_say(shared_data: Path):
+    run = unmask("scan", str(shared_data / CLONED), "--json", "--ela-quality", "75", "-q")
+    assert run.returncode in (0, 1), run.stderr
+    findings = json.loads(run.stdout)["results"][0]["findings"]
+    [ela] = [f for f in findings if f["code"] == "error_level"]
+    assert ela["evidence"]["quality"] == 75 and "quality 75" in ela["summary"]
+    finding = Finding(
+        detector="forensics", code="error_level", summary="", evidence=ela["evidence"]
+    )
+    legend = legend_for("ela", finding)
+    assert legend is not None and legend.title == "Error level at JPEG quality 75"
+    refused = unmask("scan", str(shared_data / CLONED), "--ela-quality", "101")
+    assert refused.returncode == 64 and "--ela-quality" in refused.stderr  # usage error
+
+
+def test_a_narrow_map_is_centred_on_a_panel_wide_enough_to_read():
+    finding = Finding(detector="forensics", code="noise_residual", summary="")
+    legend = legend_for("noise_residual", finding)
+    assert legend is not None
+    narrow = np.full((50, 40), 200, dtype=np.uint8)
+    image = with_legend(narrow, legend)
+    assert image.width >= 480 and image.height > 50
+    tinted = overlay(np.zeros((100, 80, 3), dtype=np.uint8), np.full((50, 40), 255, np.uint8))
+    assert tinted.size == (40, 50)
+    assert np.asarray(tinted)[..., 0].min() > 150  # bright map: red over the picture
+    assert legend_for("heatmap_track0", finding) is None  # face heatmaps keep their caption
