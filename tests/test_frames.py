@@ -1,0 +1,72 @@
+"""`unmask frames`: still frames of a shared video for a reverse image search."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from unmask.cli import app
+
+VIDEO = "videos/real/DeepFaceLive__build__samples__Obama_speaking.mp4"
+TIME = re.compile(r"-t(\d\d)h(\d\d)m(\d\d\.\d\d\d)s-f(\d{6})\.(png|jpg)$")
+
+
+def seconds(name: str) -> float:
+    match = TIME.search(name)
+    assert match, name
+    return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+
+
+@pytest.fixture
+def video(shared_data: Path) -> Path:
+    return shared_data / VIDEO
+
+
+def test_frames_are_spread_over_the_video_and_named_with_their_time(video: Path, tmp_path: Path):
+    out = tmp_path / "frames"
+    run = CliRunner().invoke(app, ["frames", str(video), "-o", str(out), "-n", "5"])
+    assert run.exit_code == 0, run.output
+    written = sorted(out.iterdir(), key=lambda p: seconds(p.name))
+    assert len(written) == 5
+    times = [seconds(p.name) for p in written]
+    assert times[0] < 0.5 and times[-1] > 7.0  # the clip is 8.6 s long
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) > 1.0  # evenly spread, not bunched
+    with Image.open(written[2]) as frame:
+        assert frame.format == "PNG" and frame.size[0] > 100
+    assert str(written[0]) in run.stdout
+
+
+def test_frames_are_not_overwritten_without_force(video: Path, tmp_path: Path):
+    out = tmp_path / "frames"
+    runner = CliRunner()
+    first = runner.invoke(app, ["frames", str(video), "-o", str(out), "-n", "2", "--format", "jpg"])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again = runner.invoke(app, ["frames", str(video), "-o", str(out), "-n", "2", "--format", "jpg"])
+    # A usage error (click's 2 here in-process; `unmask` itself exits 64 for those).
+    assert again.exit_code != 0 and "--force" in again.output
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    forced = runner.invoke(
+        app, ["frames", str(video), "-o", str(out), "-n", "2", "--format", "jpg", "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert sorted(before) == sorted(p.name for p in out.iterdir())
+
+
+def test_a_still_picture_or_a_damaged_file_is_a_plain_error(shared_data: Path, tmp_path: Path):
+    runner = CliRunner()
+    photo = sorted((shared_data / "faces" / "real").glob("*.jpg"))[0]
+    still = runner.invoke(app, ["frames", str(photo), "-o", str(tmp_path / "a")])
+    assert still.exit_code == 2 and "still picture" in " ".join(still.output.split())
+    damaged = tmp_path / "cut.mp4"
+    damaged.write_bytes((shared_data / VIDEO).read_bytes()[:3000])
+    cut = runner.invoke(app, ["frames", str(damaged), "-o", str(tmp_path / "b")])
+    assert cut.exit_code == 2 and "error:" in cut.output
+    assert "Traceback" not in cut.output
+    assert not list((tmp_path / "b").glob("*.png"))
