@@ -37,7 +37,8 @@ def fast_app(tmp_path: Path, **options: Any) -> FastAPI:
     app = make_app(tmp_path, **options)
     config = app.state.scans.config
     app.state.scans = ScanQueue(
-        config, lambda: Scanner(ScanConfig(detectors=("metadata",), keep_maps=True))
+        config,
+        lambda: Scanner(ScanConfig(detectors=("metadata",), keep_maps=True, keep_preview=True)),
     )
     return app
 

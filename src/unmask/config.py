@@ -35,6 +35,9 @@ class ScanConfig:
     ela_quality: int = 90
     """JPEG quality at which error level analysis re-saves a picture (`--ela-quality`); the
     forensics detector's ELA_QUALITY."""
+    keep_preview: bool = False
+    """Keep the picture that stands for the file in `ScanResult.preview` (for a report or a
+    result page), taken from the scan's own decoded frames so the file is not decoded again."""
     face_swap_model: Path | None = None
     """Your own face-manipulation checkpoint (an .onnx file with its .json card beside it)
     instead of the shipped one; the environment variable UNMASK_FACE_SWAP_MODEL does the same."""

@@ -461,6 +461,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_md5(path: Path) -> str:
+    """MD5 of a file's bytes (ThreatExchange's video_md5 / photo_md5 signal), 1 MiB chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _file_digests(path: Path) -> tuple[str, str]:
     sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     with path.open("rb") as handle:

@@ -145,6 +145,10 @@ class ScanResult:
     verdict: Verdict | None = None
     error: ScanError | None = None
     schema_version: str = SCHEMA_VERSION
+    preview: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """The picture that stands for the file (`ScanConfig.keep_preview`): the picture itself, or
+    a video's sampled frame where the face model scored highest (else the middle one), at most
+    `unmask.scan.PREVIEW_MAX_SIDE` on its long side; not part of the JSON result."""
 
     @property
     def ok(self) -> bool:
@@ -155,13 +159,13 @@ class ScanResult:
         return self.verdict is not None and self.verdict.label == "likely_manipulated"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (maps are left out; `--maps` writes them as files)."""
+        """A JSON-ready dict (maps and the preview are left out; `--maps` writes maps as files)."""
         data = asdict(self, dict_factory=_json_dict)
         return {"schema_version": data.pop("schema_version"), **data}
 
 
 def _json_dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {key: _jsonable(value) for key, value in items if key != "maps"}
+    return {key: _jsonable(value) for key, value in items if key not in ("maps", "preview")}
 
 
 def _jsonable(value: Any) -> Any:

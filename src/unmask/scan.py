@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from unmask import __version__
 from unmask.config import ScanConfig
 from unmask.detectors.base import Detector, ScanContext, create_detector, detector_names
 from unmask.errors import TimeBudgetExceededError, UnmaskError
 from unmask.faces import FaceDetector, crop_face, find_faces
-from unmask.media import Media, open_media
+from unmask.media import FrameTap, Media, open_media
 from unmask.models import ModelNotInstalledError
 from unmask.result import FaceTrack, MediaSummary, ScanError, ScanResult
 from unmask.verdict import decide
@@ -27,6 +29,9 @@ from unmask.worker import FileWorker, report_progress
 log = logging.getLogger(__name__)
 
 FACE_DETECTION_CHECK = "faces (MTCNN face detector, see unmask/models/mtcnn.md)"
+PREVIEW_MAX_SIDE = 720
+"""`ScanResult.preview` is shrunk to this longest side: enough to recognise the file, and what
+the web app shows; a report shows it smaller still."""
 
 Progress = Callable[[tuple[str, int, int]], None]
 """Told (what is being done, how many done, how many in all) as a scan goes: "decoding frames",
@@ -64,9 +69,12 @@ class Scanner:
         path: str | Path,
         display_name: str | None = None,
         on_progress: Progress | None = None,
+        tap: FrameTap | None = None,
     ) -> ScanResult:
         """Scan one file. Never raises for a bad input: the result carries the error.
-        `on_progress` hears each step (see `Progress`); a video's take seconds."""
+        `on_progress` hears each step (see `Progress`); a video's take seconds. `tap` is shown
+        every frame of a video in the same decoding pass (`unmask.media.FrameTap`): a report
+        hashes the video with it instead of decoding the file again."""
         name = display_name or str(path)
         decoding = None
         if on_progress is not None:
@@ -88,10 +96,13 @@ class Scanner:
                 display_name=name,
                 near_keyframes=not self.config.exact_times,
                 progress=decoding,
+                every_frame=tap,
             )
             result.sha256 = media.sha256
             result.media = _summary(media)
             self._analyse(media, result, deadline, on_progress)
+            if self.config.keep_preview:
+                result.preview = preview(media, result)
         except Exception as exc:  # a bug of ours must not stop a batch or lose other results
             log.debug("error while scanning %s", name, exc_info=True)
             result.error = scan_error(exc)
@@ -246,6 +257,29 @@ def _check(deadline: float | None, doing: str) -> None:
             f"the per-file time budget ran out while {doing}",
             "raise it with --time-budget, or sample fewer frames",
         )
+
+
+def preview(media: Media, result: ScanResult) -> np.ndarray | None:
+    """The picture that stands for a scanned file, from its decoded frames: the picture itself,
+    or for a video the sampled frame where the face model scored highest (else the middle
+    sampled frame), shrunk to at most PREVIEW_MAX_SIDE."""
+    from PIL import Image
+
+    if not media.frames:
+        return None
+    frame = media.frames[len(media.frames) // 2] if media.kind == "video" else media.frames[0]
+    scored = [
+        (point["probability"], point["time_s"])
+        for finding in result.findings
+        if finding.code == "face_manipulation"
+        for point in finding.evidence.get("frames", [])
+    ]
+    if scored and media.kind == "video":
+        best = max(scored)[1]
+        frame = min(media.frames, key=lambda f: abs(f.time_s - best))
+    picture = Image.fromarray(frame.rgb)
+    picture.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
+    return np.asarray(picture)
 
 
 def _summary(media: Media) -> MediaSummary:

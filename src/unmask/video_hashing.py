@@ -13,6 +13,10 @@ reference's, frame for frame; the pixels go through FFmpeg's RGB conversion with
 averaging (SWS_AREA), as the reference's do, and PDQ is the same algorithm (`pdqhash`).
 
 Frames are hashed as they are decoded and then dropped, so memory stays at one frame.
+
+`VpdqHasher` does the hashing as a frame tap of the media loader (`unmask.media.FrameTap`), so a
+report hashes a video in the same decoding pass as its scan samples it; `hash_video_frames`
+runs it over a file on its own.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from unmask.errors import CorruptMediaError, TimeBudgetExceededError
+from unmask.errors import CorruptMediaError, TimeBudgetExceededError, UnmaskError
 
 _REDOWNLOAD = "the file may be damaged or incomplete: download or copy it again from its source"
 
@@ -47,6 +51,57 @@ def frame_timestamp(frame_number: int, fps: float) -> float:
     return float(np.float32(frame_number) / np.float32(fps))
 
 
+class VpdqHasher:
+    """A frame tap that hashes the frames the reference would hash, as they pass.
+
+    Give it to `unmask.media.open_media(..., every_frame=...)` (or `Scanner.scan(..., tap=...)`),
+    which shows it every frame the decoder outputs, from the first; then read `frames()`."""
+
+    def __init__(self, seconds_per_hash: float, hash_rgb: Callable[[np.ndarray], tuple[str, int]]):
+        self.seconds_per_hash = seconds_per_hash
+        self.hash_rgb = hash_rgb
+        self.started = False
+        """True once a video stream was opened for it (never for a still or animated picture)."""
+        self.problem: UnmaskError | None = None
+        """Why hashing stopped before the end of the video (the time it may use ran out)."""
+        self._hashed: list[tuple[str, int, float]] = []
+        self._fps = 0.0
+        self._step = 1
+        self._number = 0
+
+    def start(self, stream: Any) -> None:
+        """Called once, before the first frame, with the PyAV video stream."""
+        self._fps = reference_frame_rate(stream)
+        self._step = frame_step(self._fps, self.seconds_per_hash)
+        self._number, self._hashed, self.started, self.problem = 0, [], True, None
+
+    def __call__(self, frame: Any) -> None:
+        """One decoded frame (a PyAV VideoFrame), in the decoder's output order."""
+        if self._number % self._step == 0:
+            rgb = frame.to_ndarray(format="rgb24", interpolation="AREA")
+            self._hashed.append((*self.hash_rgb(rgb), frame_timestamp(self._number, self._fps)))
+        self._number += 1
+
+    @property
+    def hashed(self) -> int:
+        """How many frames were hashed so far."""
+        return len(self._hashed)
+
+    def fail(self, problem: UnmaskError) -> None:
+        """Told when the pass stops before the end for a reason other than damaged data."""
+        self.problem = problem
+
+    def frames(self) -> list[tuple[str, int, float]]:
+        """(pdq hex, quality, timestamp) of the hashed frames. Raises the reason hashing stopped
+        early, or `CorruptMediaError` when no frame was hashed. Frames hashed before damaged
+        data are kept, as the reference keeps them."""
+        if self.problem is not None:
+            raise self.problem
+        if not self._hashed:
+            raise CorruptMediaError("no frame of the video could be decoded", _REDOWNLOAD)
+        return list(self._hashed)
+
+
 def hash_video_frames(
     path: str,
     seconds_per_hash: float,
@@ -58,7 +113,7 @@ def hash_video_frames(
     failure here means damaged data; frames decoded before it are kept."""
     import av
 
-    out: list[tuple[str, int, float]] = []
+    hasher = VpdqHasher(seconds_per_hash, hash_rgb)
     try:
         container = av.open(path, metadata_errors="ignore")
     except av.error.FFmpegError as exc:
@@ -66,29 +121,22 @@ def hash_video_frames(
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        fps = reference_frame_rate(stream)
-        step = frame_step(fps, seconds_per_hash)
-        number = 0
+        hasher.start(stream)
         try:
             for frame in container.decode(stream):
                 if time.monotonic() > deadline:  # every frame: a huge step decodes many
                     raise TimeBudgetExceededError(
-                        f"hashing stopped after {len(out)} frames: the per-file time budget "
-                        "ran out",
+                        f"hashing stopped after {hasher.hashed} frames: the per-file time "
+                        "budget ran out",
                         "raise --time-budget",
                     )
-                if number % step == 0:
-                    rgb = frame.to_ndarray(format="rgb24", interpolation="AREA")
-                    out.append((*hash_rgb(rgb), frame_timestamp(number, fps)))
-                number += 1
+                hasher(frame)
         except av.error.FFmpegError as exc:
-            if not out:
+            if not hasher.hashed:
                 raise CorruptMediaError(
                     f"no frame of the video could be decoded (FFmpeg said: {exc})", _REDOWNLOAD
                 ) from None
             # Damaged data after some good frames: keep what was hashed, as the reference does.
     finally:
         container.close()
-    if not out:
-        raise CorruptMediaError("no frame of the video could be decoded", _REDOWNLOAD)
-    return out
+    return hasher.frames()

@@ -10,7 +10,6 @@ moving person differs more than H.264 does.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -60,16 +59,10 @@ def load_suspect(
 
 
 def load_original(path: str | os.PathLike[str], limits: Limits | None = None) -> Footage:
-    """An original, every frame where the memory budget allows. Raises `UnmaskError`."""
-    limits = limits or Limits()
-    probe = open_media(path, limits, n_frames=1)
-    if probe.kind == "image" or not probe.duration_s or not probe.fps:
-        return _footage(probe)
-    per_frame = max(1, probe.width * probe.height * 3)
-    budget = max(2, min(limits.max_frames, ORIGINAL_MEMORY_BYTES // per_frame))
-    total = probe.frame_count or math.ceil(probe.duration_s * probe.fps)
-    # Counted frames, not a rate: every frame when they fit, else evenly spread ones.
-    return _footage(open_media(path, limits, n_frames=min(total, budget)))
+    """An original, every frame where the memory budget allows (counted frames, not a rate:
+    every frame when they fit, else evenly spread ones), opened and hashed once. Raises
+    `UnmaskError`."""
+    return _footage(open_media(path, limits, frames_within_bytes=ORIGINAL_MEMORY_BYTES))
 
 
 def _footage(media: Media) -> Footage:

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from unmask.media.limits import DEFAULT_SAMPLE_FRAMES, Limits
     from unmask.media.loader import open_media
-    from unmask.media.types import Frame, ImageHeaders, Media, VideoContainer
+    from unmask.media.types import Frame, FrameTap, ImageHeaders, Media, VideoContainer
 
 _WHERE = {
     "DEFAULT_SAMPLE_FRAMES": "unmask.media.limits",
     "Frame": "unmask.media.types",
+    "FrameTap": "unmask.media.types",
     "ImageHeaders": "unmask.media.types",
     "Limits": "unmask.media.limits",
     "Media": "unmask.media.types",
@@ -26,6 +27,7 @@ _WHERE = {
 __all__ = [
     "DEFAULT_SAMPLE_FRAMES",
     "Frame",
+    "FrameTap",
     "ImageHeaders",
     "Limits",
     "Media",

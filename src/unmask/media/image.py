@@ -20,7 +20,7 @@ from unmask.errors import (
 )
 from unmask.media.guards import check_jpeg_scans
 from unmask.media.limits import Limits
-from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, sample_indices
+from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, frames_within, sample_indices
 from unmask.media.types import Frame, ImageHeaders
 
 try:  # HEIC/HEIF through the maintained pillow-heif plugin; AVIF is built into Pillow >= 11.2.
@@ -45,9 +45,12 @@ def decode_image(
     fps: float | None,
     deadline: float,
     on_frame: Callable[[Frame], None] | None = None,
+    frames_within_bytes: int | None = None,
 ) -> tuple[list[Frame], ImageHeaders, dict[str, Any]]:
     """Decode `data`; returns frames (one for a still image, a sample for an animation),
     the headers and facts about the file (format, size, animation timing).
+    `frames_within_bytes`: sample an animation's every frame, or as many as fit in that many
+    bytes (`unmask.media.sampling.frames_within`), instead of `n_frames`.
 
     Every limit is checked on what the headers say, before a pixel is decoded: the pixel
     count, the scans of a JPEG, and for an animation the frames times the canvas (each frame
@@ -105,6 +108,8 @@ def decode_image(
             frames = [Frame(0, 0.0, _to_rgb(upright))]
             facts["width"], facts["height"] = upright.size
             return frames, headers, facts
+        if frames_within_bytes is not None:
+            n_frames = frames_within(total, width, height, frames_within_bytes, limits)
         durations = _decode_animation(
             image, total, limits, n_frames, fps, deadline, on_frame or frames.append
         )

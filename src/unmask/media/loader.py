@@ -24,7 +24,7 @@ from unmask.media.guards import check_structure
 from unmask.media.image import decode_image
 from unmask.media.limits import Limits
 from unmask.media.sniff import SNIFF_BYTES, sniff
-from unmask.media.types import Frame, Media
+from unmask.media.types import Frame, FrameTap, Media
 
 # The UUID of the C2PA manifest box in ISO BMFF files (C2PA spec 2.1, section 11.3.4).
 _C2PA_BMFF_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
@@ -43,6 +43,8 @@ def open_media(
     on_frame: Callable[[Frame], None] | None = None,
     near_keyframes: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    every_frame: FrameTap | None = None,
+    frames_within_bytes: int | None = None,
 ) -> Media:
     """Open and decode one file.
 
@@ -59,6 +61,13 @@ def open_media(
     it; hashing and comparison, which need exact times, do not. Ignored with `fps`.
 
     `progress(done, planned)`: called after each sampled video frame is decoded.
+
+    `every_frame`: a `FrameTap` shown every frame of a video, from the first to the last, in
+    the same decoding pass as the samples (a report hashes the video this way while its scan
+    samples it). Still and animated pictures never call it.
+
+    `frames_within_bytes`: sample every frame of a video or animation, or as many (evenly
+    spread) as fit in that many bytes of RGB at the file's size, instead of `n_frames`.
     """
     limits = limits or Limits()
     deadline = deadline or time.monotonic() + limits.time_budget_s
@@ -91,7 +100,9 @@ def open_media(
         with file.open("rb") as handle:  # framing first: a PNG of 200 MB of empty chunks
             check_structure(handle, size)
         data = file.read_bytes()
-        frames, headers, facts = decode_image(data, limits, n_frames, fps, deadline, on_frame)
+        frames, headers, facts = decode_image(
+            data, limits, n_frames, fps, deadline, on_frame, frames_within_bytes
+        )
         animated = bool(facts.get("animated"))
         return Media(
             path=name,
@@ -115,7 +126,16 @@ def open_media(
     from unmask.media.video import TRUNCATION_SLACK_S, decode_video
 
     frames, container, facts = decode_video(
-        str(file), limits, n_frames, fps, deadline, on_frame, near_keyframes, progress
+        str(file),
+        limits,
+        n_frames,
+        fps,
+        deadline,
+        on_frame,
+        near_keyframes,
+        progress,
+        every_frame,
+        frames_within_bytes,
     )
     warnings = []
     if facts["decoded"] < facts["wanted"]:

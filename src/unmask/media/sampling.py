@@ -52,6 +52,15 @@ def sample_indices(
     return [int(i) for i in indices]
 
 
+def frames_within(
+    total_frames: int, width: int, height: int, budget_bytes: int, limits: Limits
+) -> int:
+    """Every frame when they fit in `budget_bytes` as RGB at the file's size, else as many as
+    fit (at least 2, at most `limits.max_frames`), for sampling evenly."""
+    per_frame = max(1, width * height * 3)
+    return min(total_frames, max(2, min(limits.max_frames, budget_bytes // per_frame)))
+
+
 MAX_DECODE_RUN = 8
 """Most frames decoded to reach one sample in keyframe sampling: from the last decoded frame, or
 from the keyframe at or before the sample's time. About 0.3 s at 25-30 fps, so a sample that

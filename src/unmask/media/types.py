@@ -7,11 +7,31 @@ decoded exactly once per scan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from unmask.errors import UnmaskError
+
 MediaKind = Literal["image", "video"]
+
+
+class FrameTap(Protocol):
+    """Sees every frame of a video, in the order its decoder outputs them, from the first to the
+    last, while the loader decodes the sampled frames in the same pass (e.g. `unmask.video_hashing
+    .VpdqHasher`, so that a report decodes a video once). Videos only: a still or animated
+    picture never calls it."""
+
+    def start(self, stream: Any) -> None:
+        """Before the first frame, with the PyAV video stream."""
+
+    def __call__(self, frame: Any) -> None:
+        """Each decoded PyAV VideoFrame."""
+
+    def fail(self, problem: UnmaskError) -> None:
+        """The pass stopped before the last frame: the time the tap may use ran out. (Damaged
+        data ends the pass without a call, as it ends a decoder.)"""
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,23 @@ from unmask.errors import (
     UnsupportedFormatError,
 )
 from unmask.media.limits import Limits
-from unmask.media.sampling import MAX_SAMPLED_FRAME_SIDE, plan_near_keyframes, sample_indices
-from unmask.media.types import Frame, VideoContainer
+from unmask.media.sampling import (
+    MAX_SAMPLED_FRAME_SIDE,
+    frames_within,
+    plan_near_keyframes,
+    sample_indices,
+)
+from unmask.media.types import Frame, FrameTap, VideoContainer
 
 MAX_VIDEO_FRAME_SIDE = MAX_SAMPLED_FRAME_SIDE
 # When the next wanted frame is further ahead than this, seek instead of decoding through.
 # Typical GOPs are 1-10 s; a seek lands on the previous keyframe, so for short gaps decoding
 # forward is cheaper than seeking back to a keyframe and decoding forward again.
 SEEK_GAP_S = 2.0
+TAP_BUDGET_SHARE = 0.5
+"""A frame tap (vPDQ hashing for a report) may use this share of the per-file time budget: the
+pass decodes every frame for it, and a video too long to decode whole in that time has its
+remaining samples taken by seeking, so that it is still scanned (the tap is told it failed)."""
 TRUNCATION_SLACK_S = 1.0
 """With sampling near keyframes, a file whose packets end more than this before the duration its
 container declares is reported as probably truncated (the samples are spread over what is
@@ -45,6 +54,8 @@ def decode_video(
     on_frame: Callable[[Frame], None] | None = None,
     near_keyframes: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    every_frame: FrameTap | None = None,
+    frames_within_bytes: int | None = None,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     """Decode the sampled frames. With `on_frame`, each frame is handed to it as soon as it is
     decoded and none is kept (the returned list is empty; `facts["decoded"]` counts them), so
@@ -54,7 +65,12 @@ def decode_video(
     (`unmask.media.sampling.plan_near_keyframes`) instead of at its exact time, found from the
     packet index (one pass reading packets, no decoding). Streams whose packets carry no
     timestamps or keyframe flags are sampled at exact times. `progress(done, planned)` is
-    called after each frame."""
+    called after each frame.
+
+    `every_frame`: a tap shown every frame of the video in one pass from the start (no seeking),
+    the samples being taken from that same pass; it may use `TAP_BUDGET_SHARE` of the time
+    left. `frames_within_bytes`: sample every frame, or as many as fit in that many bytes
+    (`unmask.media.sampling.frames_within`), instead of `n_frames`."""
     try:
         container = av.open(path, metadata_errors="ignore")
     except av.error.InvalidDataError:
@@ -65,7 +81,16 @@ def decode_video(
         raise CorruptMediaError(f"the video could not be opened ({exc})", _REDOWNLOAD) from None
     try:
         return _decode(
-            container, limits, n_frames, fps, deadline, on_frame, near_keyframes, progress
+            container,
+            limits,
+            n_frames,
+            fps,
+            deadline,
+            on_frame,
+            near_keyframes,
+            progress,
+            every_frame,
+            frames_within_bytes,
         )
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(
@@ -85,6 +110,8 @@ def _decode(
     on_frame: Callable[[Frame], None] | None,
     near_keyframes: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    every_frame: FrameTap | None = None,
+    frames_within_bytes: int | None = None,
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     if not container.streams.video:
         raise UnsupportedFormatError(
@@ -124,6 +151,8 @@ def _decode(
     if not rate:
         rate = total / duration_s if duration_s else 25.0
     duration_s = duration_s or total / rate
+    if frames_within_bytes is not None:
+        n_frames, fps = frames_within(total, width, height, frames_within_bytes, limits), None
 
     wanted = sample_indices(total, duration_s, n_frames, fps, limits)
     times = [start_s + i / rate for i in wanted]
@@ -139,7 +168,12 @@ def _decode(
     keep = on_frame or frames.append
     if progress is not None:
         keep = _counting(keep, progress, len(times))
-    decoded = _decode_at(container, stream, times, rate, start_s, deadline, keep, seek_to)
+    tap = None
+    if every_frame is not None:
+        every_frame.start(stream)
+        now = time.monotonic()
+        tap = (every_frame, now + max(0.0, deadline - now) * TAP_BUDGET_SHARE)
+    decoded = _decode_at(container, stream, times, rate, start_s, deadline, keep, seek_to, tap)
     if not decoded:
         raise CorruptMediaError("no frame of the video could be decoded", _REDOWNLOAD)
     meta = {k: str(v) for k, v in (container.metadata or {}).items()}
@@ -263,18 +297,30 @@ def _decode_at(
     deadline: float,
     keep: Callable[[Frame], None],
     seek_to: list[int | None] | None = None,
+    tap: tuple[FrameTap, float] | None = None,
 ) -> int:
     """Decode the frames at `times`, handing each to `keep`; returns how many were decoded.
 
     Without `seek_to`, a seek happens when the next time is more than SEEK_GAP_S ahead; with
-    it, before target i exactly when `seek_to[i]` (a keyframe's timestamp) is not None."""
+    it, before target i exactly when `seek_to[i]` (a keyframe's timestamp) is not None.
+
+    With `tap` (a frame tap and the time it must be done by), nothing is skipped: every frame
+    from the first is decoded and shown to the tap, and the pass goes on to the last frame after
+    the last sample. When the tap's time runs out, it is told so and dropped, and the
+    remaining samples are reached by seeking as without it."""
     half_frame = 0.5 / rate
     done = 0
-    decoder = None
+    decoder: Any = None
     position = -math.inf
-    for n, target in enumerate(times):
+    n = 0
+    while n < len(times):
+        target = times[n]
         planned = seek_to[n] if seek_to is not None else None
-        if seek_to is not None:
+        if tap is not None:
+            must_seek = False
+            if decoder is None:
+                decoder = _tapped(container.decode(stream), *tap)
+        elif seek_to is not None:
             must_seek = decoder is None or planned is not None
         else:
             must_seek = decoder is None or target - position > SEEK_GAP_S
@@ -288,6 +334,9 @@ def _decode_at(
             decoder = container.decode(stream)
         try:
             frame = _next_at_or_after(decoder, target, half_frame, deadline, done, len(times))
+        except _TapOutOfTime:
+            tap, decoder = None, None  # the tap was told; seek to this sample again
+            continue
         except av.error.FFmpegError:
             if not done:
                 raise
@@ -298,7 +347,40 @@ def _decode_at(
         index = round((position - start_s) * rate)
         keep(Frame(index, position - start_s, _rgb(frame)))
         done += 1
+        n += 1
+    if tap is not None and decoder is not None:
+        _drain(decoder)
     return done
+
+
+class _TapOutOfTime(Exception):
+    """The frame tap's share of the time budget ran out (it has been told)."""
+
+
+def _tapped(decoder: Any, tap: FrameTap, tap_deadline: float) -> Any:
+    """The frames of `decoder`, each shown to `tap` first; raises `_TapOutOfTime` (after telling
+    the tap) when its time runs out."""
+    for frame in decoder:
+        if time.monotonic() > tap_deadline:
+            tap.fail(
+                TimeBudgetExceededError(
+                    "hashing stopped before the end of the video: it may use "
+                    f"{TAP_BUDGET_SHARE:.0%} of the per-file time budget, which ran out",
+                    "raise --time-budget",
+                )
+            )
+            raise _TapOutOfTime
+        tap(frame)
+        yield frame
+
+
+def _drain(decoder: Any) -> None:
+    """Decode the rest of the video for the tap (damaged data ends it, as it ends a decoder)."""
+    try:
+        for _ in decoder:
+            pass
+    except (_TapOutOfTime, av.error.FFmpegError):
+        pass
 
 
 def _next_at_or_after(

@@ -37,7 +37,15 @@ from unmask import __version__
 from unmask.compare.result import Comparison
 from unmask.config import ScanConfig
 from unmask.errors import UnmaskError
-from unmask.hashing import FileHashes, file_sha256, hash_file
+from unmask.hashing import (
+    VPDQ_SECONDS_PER_HASH,
+    FileHashes,
+    VpdqFrame,
+    file_md5,
+    file_sha256,
+    hash_file,
+    pdq,
+)
 from unmask.report import pictures
 from unmask.report.comparison import (
     comparison_line,
@@ -63,6 +71,7 @@ from unmask.report.times import found_at as read_found_at
 from unmask.report.timestamp import TOKEN as TIMESTAMP_TOKEN
 from unmask.report.timestamp import request_timestamp
 from unmask.result import ScanResult
+from unmask.video_hashing import VpdqHasher
 
 EVIDENCE_FORMAT = "unmask-evidence/1"
 ROUTES_FILE = "takedown/where-to-send.txt"
@@ -165,30 +174,44 @@ def gather(
     from unmask.compare.scan_finding import add_comparison
     from unmask.scan import Scanner
 
-    scanner = Scanner(replace(config, keep_maps=True))
+    # The preview comes from the scan's frames, and a video's vPDQ from the scan's decoding
+    # pass (every frame decoded once for both): the file is not decoded again for the report.
+    scanner = Scanner(replace(config, keep_maps=True, keep_preview=True))
     items = []
     for path in paths:
         if on_file is not None:
             on_file(path)
-        result = scanner.scan(path)
+        hasher = VpdqHasher(VPDQ_SECONDS_PER_HASH, pdq)
+        result = scanner.scan(path, tap=hasher)
         comparison = None
         if originals:
             comparison = add_comparison(result, path, list(originals), config, keep_maps=True)
             strip_folders(result.findings)
-        item = evidence_item(Path(path), Path(path).name, result)
+        item = evidence_item(Path(path), Path(path).name, result, hasher)
         item.comparison = comparison
         items.append(item)
     return items
 
 
-def evidence_item(path: Path, name: str, result: ScanResult) -> EvidenceItem:
-    """A scanned file with its hashes (or why they could not be computed)."""
+def evidence_item(
+    path: Path, name: str, result: ScanResult, hasher: VpdqHasher | None = None
+) -> EvidenceItem:
+    """A scanned file with its hashes (or why they could not be computed). `hasher`: the tap
+    that hashed a video during its scan; without one (or for a picture) the file is hashed
+    here."""
     item = EvidenceItem(path=path, name=name, result=result)
-    if result.ok:
-        try:
+    if not result.ok:
+        return item
+    try:
+        if hasher is not None and hasher.started and result.sha256:
+            vpdq = [VpdqFrame(*frame) for frame in hasher.frames()]
+            item.hashes = FileHashes(
+                path=str(path), kind="video", sha256=result.sha256, md5=file_md5(path), vpdq=vpdq
+            )
+        else:
             item.hashes = hash_file(path)
-        except UnmaskError as exc:
-            item.hash_error = exc.message
+    except UnmaskError as exc:
+        item.hash_error = exc.message
     return item
 
 
@@ -352,10 +375,9 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
             item.comparison, folder, prefix, options.reveal, item.comparison_pictures
         )
     render_picture = pictures.sharp if options.reveal else pictures.blurred
-    frame = pictures.preview_frame(item.path, result) if item.path.is_file() else None
-    if frame is not None:
+    if result.preview is not None:
         name = f"pictures/{prefix}-preview.png"
-        render_picture(frame).save(folder / name)
+        render_picture(result.preview).save(folder / name)
         view["preview"] = name
     for finding in result.findings:
         for map_name, array in finding.maps.items():

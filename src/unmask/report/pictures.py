@@ -7,14 +7,8 @@ and noise maps) are pixelated and blurred until shapes and faces are no longer r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PIL import Image, ImageFilter
-
-from unmask.errors import UnmaskError
-from unmask.media.limits import Limits
-from unmask.result import ScanResult
 
 BLUR_CELLS = 16
 """The long side is first reduced to this many pixels: at 16 a face filling the frame is a few
@@ -51,43 +45,11 @@ def sharp(rgb: np.ndarray) -> Image.Image:
     return image
 
 
-PREVIEW_CAPTION = {
+PREVIEW_CAPTION = {  # the picture `unmask.scan.preview` picks
     "image": "The picture.",
     "video": "The sampled frame where the face model scored a face highest (the middle sampled "
     "frame when no face was scored).",
 }
-
-
-def preview_frame(
-    path: Path, result: ScanResult, limits: Limits | None = None
-) -> np.ndarray | None:
-    """The one picture that stands for a scanned file: the picture itself, or for a video the
-    sampled frame where the face model scored highest (else the middle sampled frame). None when
-    the file cannot be decoded again."""
-    from unmask.media import open_media
-
-    summary = result.media
-    if summary is None:
-        return None
-    target = None
-    if summary.kind == "video" and summary.sample_times_s:
-        scored = [
-            (point["probability"], point["time_s"])
-            for finding in result.findings
-            if finding.code == "face_manipulation"
-            for point in finding.evidence.get("frames", [])
-        ]
-        times = summary.sample_times_s
-        target = max(scored)[1] if scored else times[len(times) // 2]
-    try:
-        media = open_media(path, limits, n_frames=len(summary.sample_times_s) or None)
-    except UnmaskError:
-        return None
-    if not media.frames:
-        return None
-    if target is None:
-        return media.frames[0].rgb
-    return min(media.frames, key=lambda f: abs(f.time_s - target)).rgb
 
 
 MAP_TEXT: dict[str, tuple[str, str]] = {

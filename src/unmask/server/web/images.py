@@ -17,11 +17,11 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from unmask.config import ScanConfig
-from unmask.report.pictures import PREVIEW_CAPTION, blurred, describe_map, preview_frame
+from unmask.report.pictures import PREVIEW_CAPTION, blurred, describe_map
 from unmask.result import ScanResult
+from unmask.scan import PREVIEW_MAX_SIDE as SCAN_PREVIEW_MAX_SIDE
 
-PREVIEW_MAX_SIDE = 720
+PREVIEW_MAX_SIDE = SCAN_PREVIEW_MAX_SIDE
 """The sharp preview of the file is shrunk to this longest side: enough to recognise it."""
 JPEG_QUALITY = 88
 
@@ -45,16 +45,14 @@ class JobImage:
         return "image/png" if self.sharp_file.endswith(".png") else "image/jpeg"
 
 
-def write_images(
-    folder: Path, upload: Path, result: ScanResult, config: ScanConfig
-) -> dict[str, JobImage]:
-    """Write the preview, heatmaps and maps of one scanned file; returns them by name."""
+def write_images(folder: Path, result: ScanResult) -> dict[str, JobImage]:
+    """Write the preview, heatmaps and maps of one scanned file; returns them by name. The
+    preview is the scan's own (`ScanConfig.keep_preview`): the upload is not decoded again."""
     images: dict[str, JobImage] = {}
     if result.error is not None:
         return images
-    frame = preview_frame(upload, result, config.limits)
-    if frame is not None and result.media is not None:
-        preview = Image.fromarray(frame)
+    if result.preview is not None and result.media is not None:
+        preview = Image.fromarray(result.preview)
         preview.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
         caption = PREVIEW_CAPTION[result.media.kind]
         images["preview"] = _save(folder, "preview", preview, "Preview", caption, "preview")

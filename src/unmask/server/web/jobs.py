@@ -119,7 +119,8 @@ class ScanQueue:
     def _default_scanner(self) -> Scanner:
         # One long-lived worker process per scan thread (models load once in it): a decoder
         # stuck in C code is killed at the file's time budget instead of hanging the server.
-        scanner = IsolatedScanner(ScanConfig(keep_maps=True, frames=self.config.frames))
+        config = ScanConfig(keep_maps=True, keep_preview=True, frames=self.config.frames)
+        scanner = IsolatedScanner(config)
         scanner.start()
         return scanner  # type: ignore[return-value]  # same scan() and config as a Scanner
 
@@ -277,7 +278,7 @@ class ScanQueue:
         images: dict[str, JobImage] = {}
         if not job.deleted:
             try:
-                images = write_images(job.folder, job.upload, result, scanner.config)
+                images = write_images(job.folder, result)
             except Exception:  # previews are a help; the verdict stands without them
                 log.exception("previews of job %s failed", job.id)
         # Maps are written to the job's folder; memory keeps only their names (for the report).
