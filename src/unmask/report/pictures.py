@@ -55,7 +55,8 @@ PREVIEW_CAPTION = {  # the picture `unmask.scan.preview` picks
 MAP_TEXT: dict[str, tuple[str, str]] = {
     "ela": (
         "Error level (ELA)",
-        "How much each area changed when the picture was saved again at JPEG quality 90; "
+        "How much each area changed when the picture was saved again as JPEG (at quality 90 "
+        "unless the scan chose another); "
         "brighter means more change. Edges and fine texture are always bright: look for a "
         "region that differs from similar surfaces around it, and read it as a place to look, "
         "not as proof.",
@@ -70,6 +71,17 @@ MAP_TEXT: dict[str, tuple[str, str]] = {
         "Noise residual",
         "What remains after removing the picture's content: mostly sensor noise and compression. "
         "A region with a different grain can be worth a closer look.",
+    ),
+    "copy_move": (
+        "Regions that look copied",
+        "The picture in grey with both ends of each region that looks copied within it boxed, "
+        "matched points joined by lines. Repeated objects and patterns match too: check each "
+        "pair of boxes by eye.",
+    ),
+    "exif_thumbnail_difference": (
+        "EXIF preview against the picture",
+        "Where the small preview the camera embedded differs from the picture, at the preview's "
+        "size; brighter means more different. Fine edges always differ a little.",
     ),
 }
 """What each detector map shows, for a person reading it: (title, caption)."""
