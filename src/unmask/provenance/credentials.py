@@ -82,6 +82,8 @@ class Ingredient:
     relationship: str | None
     has_credentials: bool
     failures: list[str] = field(default_factory=list)
+    failure_details: dict[str, str] = field(default_factory=dict)
+    """The validator's own explanation of each failed code."""
     ingredients: list[Ingredient] = field(default_factory=list)
 
 
@@ -355,7 +357,9 @@ def _report_from_store(
     if summary is not None:
         for ingredient in _walk(summary.ingredients):
             for code in ingredient.failures:
-                _add_failure(failures, {"code": code}, f"ingredient '{ingredient.title}'")
+                detail = ingredient.failure_details.get(code, "")
+                entry = {"code": code, "explanation": detail}
+                _add_failure(failures, entry, f"ingredient '{ingredient.title}'")
 
     if failures or (sdk_state == "Invalid" and not unchecked):
         state: State = "invalid"
@@ -525,15 +529,18 @@ def _ingredients(
     out: list[Ingredient] = []
     for raw in manifest.get("ingredients") or []:
         child_label = raw.get("active_manifest")
-        codes = [str(s.get("code", "")) for s in raw.get("validation_status") or []]
+        statuses = list(raw.get("validation_status") or [])
         results = (raw.get("validation_results") or {}).get("activeManifest") or {}
-        codes += [str(s.get("code", "")) for s in results.get("failure") or []]
+        statuses += list(results.get("failure") or [])
+        details = {str(s.get("code", "")): str(s.get("explanation") or "") for s in statuses}
+        failed = [c for c in details if c and is_tampering_code(c) and not _is_success(c)]
         ingredient = Ingredient(
             title=str(raw.get("title") or "untitled"),
             format=raw.get("format"),
             relationship=raw.get("relationship"),
             has_credentials=bool(child_label),
-            failures=[c for c in codes if c and is_tampering_code(c) and not _is_success(c)],
+            failures=failed,
+            failure_details={c: details[c] for c in failed if details[c]},
         )
         if child_label and child_label in store and child_label not in seen:
             ingredient.ingredients = _ingredients(
