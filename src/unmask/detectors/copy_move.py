@@ -59,7 +59,7 @@ shorter side): pairs heaped on one spot are one repeated corner, not a region.""
 SCALE_RANGE = (0.5, 2.0)
 """Copies scaled more than this are not looked for (and such fits are mostly chance)."""
 MAX_REGIONS = 5
-MAX_LINES = 40
+MAX_LINES = 16
 """Matched pairs joined by a line on the map, per region (more hide the picture)."""
 
 
