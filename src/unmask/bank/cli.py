@@ -75,6 +75,15 @@ def _store(db: str | None) -> Any:
     return BankStore(db)
 
 
+def _update_index(store: Any) -> None:
+    """Bring the match index saved beside the bank up to date after a write: it loads only
+    the entries added since it was saved (the first time, every entry), so the next
+    `bank match` need not."""
+    from unmask.bank.matching import Matcher
+
+    Matcher(store)
+
+
 def _actor() -> str:
     """Who a command acts as in the bank's audit log: the local user's account name."""
     import getpass
@@ -282,6 +291,7 @@ def bank_add(
                 new.append(NewEntry(kind, value, None, list(labels), source))
             progress.advance(task)
     ids = store.add_entries(name, new, added_by, actor=_actor())
+    _update_index(store)
     _out.print(
         f"added {len(ids)} entries to {_safe(repr(name))} (ids {ids[0]}-{ids[-1]})",
         highlight=False,
@@ -302,6 +312,7 @@ def bank_remove(name: str, entry_ids: tuple[int, ...], disable: bool, db: str | 
             store.set_enabled(entry_id, False, name, actor=_actor())
         else:
             store.remove_entry(entry_id, name, actor=_actor())
+    _update_index(store)
     _out.print(f"{'disabled' if disable else 'removed'} {len(entry_ids)} entries")
 
 
@@ -361,6 +372,7 @@ def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | No
     with file.open(newline="") as handle:
         entries = list(read_entries(handle, fmt))
     ids = store.add_entries(name, entries, added_by, actor=_actor()) if entries else []
+    _update_index(store)
     _out.print(f"imported {len(ids)} entries into {_safe(repr(name))}", highlight=False)
 
 
@@ -385,10 +397,13 @@ def bank_match(
     copies are found. Each match says what it means; a PDQ or vPDQ match is a lead for a person
     to review, not proof: different pictures can look alike to PDQ, and a deepfake matches the
     video it was made from."""
+    from unmask.bank.listing import open_reader
     from unmask.bank.matching import Matcher, Query
     from unmask.hashing import QUERY_WINDOW_CUTS, hash_file, parse_hash
 
-    matcher = Matcher(_store(db), radius=radius)
+    # An existing, current database is read without SQLAlchemy (half a CPU second to import),
+    # the index from the files saved beside it: a lookup costs little more than hashing.
+    matcher = Matcher(open_reader(db) or _store(db), radius=radius)
     where = ", ".join(repr(b) for b in banks) if banks else "every enabled bank"
     any_match = False
     for item in items:

@@ -24,6 +24,8 @@ from unmask.bank.records import (
     BankError,
     BankInfo,
     EntryInfo,
+    IndexRow,
+    IndexVersion,
     NotFoundError,
     as_utc,
     default_url,
@@ -33,6 +35,11 @@ _BANKS = (
     "SELECT id, name, description, enabled, created_at, "
     "(SELECT count(*) FROM entries WHERE entries.bank_id = banks.id) "
     "FROM banks ORDER BY name"
+)
+_BY_ID = (
+    "SELECT e.id, b.name, e.signal_type, e.value, e.quality, e.labels, e.source, e.added_at, "
+    "e.added_by, e.enabled, b.enabled FROM entries e JOIN banks b ON b.id = e.bank_id "
+    "WHERE e.id IN ({})"
 )
 _ENTRIES = (
     "SELECT id, signal_type, value, quality, labels, source, added_at, added_by, enabled "
@@ -51,8 +58,11 @@ class BankReader:
         connection: Any,
         placeholder: str = "?",
         errors: tuple[type[BaseException], ...] = (sqlite3.Error,),
+        url: str = "",
     ) -> None:
         self.connection = connection
+        self.url = url
+        """The database's URL (where a saved match index of it lives)."""
         self._placeholder = placeholder
         self._errors = errors
 
@@ -113,6 +123,88 @@ class BankReader:
             )
         ]
 
+    def get_entries(self, ids: Sequence[int]) -> dict[int, EntryInfo]:
+        """Entries by id, as a lookup reports them (any that no longer exist are left out;
+        `enabled` is false when the entry or its bank is disabled)."""
+        out: dict[int, EntryInfo] = {}
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            for row in self._rows(_BY_ID.format(", ".join("?" * len(part))), part):
+                id_, bank, kind, value, quality, labels, source, added_at, added_by, on, bank_on = (
+                    row
+                )
+                out[id_] = EntryInfo(
+                    id_,
+                    bank,
+                    kind,
+                    value,
+                    quality,
+                    list(_json(labels) or []),
+                    source,
+                    _time(added_at),
+                    added_by,
+                    bool(on) and bool(bank_on),
+                )
+        return out
+
+    def index_version(self) -> IndexVersion:
+        """Where the entries stand (one row): what a saved match index is checked against."""
+        rows = self._rows("SELECT token, generation, last_entry_id, removed FROM index_state")
+        if len(rows) != 1:
+            raise BankError(
+                "the bank database has no index state",
+                "open it once with `unmask bank list --db URL` to bring its schema up to date",
+            )
+        token, generation, last, removed = rows[0]
+        return IndexVersion(str(token), int(generation), int(last), int(removed))
+
+    def index_rows(self, after_id: int = 0, through_id: int | None = None) -> list[IndexRow]:
+        """Entries with `after_id` < id <= `through_id` with their window hashes (enabled or
+        not: matches are checked when found). With `through_id` from `index_version()`,
+        every such entry is committed (see migration 0003)."""
+        upto, params = (
+            ("", [after_id]) if through_id is None else (" AND id <= ?", [after_id, through_id])
+        )
+        entries = self._rows(
+            "SELECT id, bank_id, signal_type, value, quality FROM entries WHERE id > ?"
+            + upto
+            + " ORDER BY id",
+            params,
+        )
+        windows: dict[int, list[tuple[str, int]]] = {}
+        if entries:
+            for entry_id, value, quality in self._rows(
+                "SELECT entry_id, value, quality FROM entry_windows WHERE entry_id > ?"
+                + upto.replace("id", "entry_id")
+                + " ORDER BY id",
+                params,
+            ):
+                windows.setdefault(entry_id, []).append((value, quality))
+        return [IndexRow(*row, windows.get(row[0], [])) for row in entries]
+
+    def find_exact(self, digests: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
+        """(algorithm, hash, entry id) of every entry whose digest is one of `digests`
+        ((algorithm, hash) pairs, e.g. ("md5", ...)), whatever kind of file it says: one
+        query on the (signal_type, value) index."""
+        from unmask.hashing import SIGNAL_TYPES, exact_algorithm
+
+        wanted = set(digests)
+        if not wanted:
+            return []
+        kinds = [name for name in SIGNAL_TYPES if exact_algorithm(name) is not None]
+        values = sorted({v for _, v in wanted})
+        found = []
+        marks = ", ".join("?" * len(kinds)), ", ".join("?" * len(values))
+        sql = (
+            "SELECT id, signal_type, value FROM entries WHERE signal_type IN ({}) AND value IN ({})"
+        )
+        for entry_id, kind, value in self._rows(sql.format(*marks), [*kinds, *values]):
+            algorithm = exact_algorithm(kind) or kind
+            if (algorithm, value) in wanted:
+                found.append((algorithm, value, int(entry_id)))
+        return sorted(found, key=lambda r: r[2])
+
     def close(self) -> None:
         self.connection.close()
 
@@ -131,7 +223,7 @@ def open_reader(url: str | None = None) -> BankReader | None:
             connection.execute("PRAGMA query_only=ON")
         except sqlite3.Error:
             return None
-        reader = BankReader(connection)
+        reader = BankReader(connection, url=url)
     elif url.startswith(("postgresql://", "postgresql+psycopg://")):
         import psycopg
 
@@ -139,7 +231,7 @@ def open_reader(url: str | None = None) -> BankReader | None:
             connection = psycopg.connect("postgresql://" + url.partition("://")[2], autocommit=True)
         except psycopg.Error:
             return None  # BankStore says why, as it always has
-        reader = BankReader(connection, "%s", (psycopg.Error,))
+        reader = BankReader(connection, "%s", (psycopg.Error,), url)
     else:
         return None
     if reader.schema_revision() != SCHEMA_REVISION:

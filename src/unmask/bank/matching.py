@@ -45,7 +45,7 @@ from unmask.hashing import (
 if TYPE_CHECKING:  # a lookup never needs SQLAlchemy's ORM (half a CPU second to import)
     from collections.abc import Sequence
 
-    from unmask.bank.store import EntryInfo, IndexRow, IndexVersion
+    from unmask.bank.records import EntryInfo, IndexRow, IndexVersion
 
 
 class EntrySource(Protocol):

@@ -87,3 +87,29 @@ class BankInfo:
             "created_at": self.created_at.isoformat(),
             "entries": self.entries,
         }
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the match index needs of an entry."""
+
+    id: int
+    bank_id: int
+    signal_type: str
+    value: str
+    quality: int | None
+    windows: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    """Where the entries stand, for a saved match index to compare itself with (one row)."""
+
+    token: str
+    """Names this database: an index saved for another one is never used."""
+    generation: int
+    """Counted up by every write that adds or removes entries."""
+    last_entry_id: int
+    """The highest entry id ever given: ids are never reused and come in commit order."""
+    removed: int
+    """Entries removed so far (a saved index still holds their hashes; matches are checked)."""

@@ -7,6 +7,7 @@ blocks the writer, and a committed transaction is on disk before the commit retu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,6 @@ from sqlalchemy import (
     func,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.exc import DatabaseError, IntegrityError
@@ -38,15 +38,15 @@ from unmask.bank.records import (  # noqa: F401
     BankError,
     BankInfo,
     EntryInfo,
+    IndexRow,
+    IndexVersion,
     NotFoundError,
     as_utc,
     default_url,
 )
 from unmask.hashing import (
     PDQ_QUALITY_THRESHOLD,
-    SIGNAL_TYPES,
     FileHashes,
-    exact_algorithm,
     signal_type,
 )
 
@@ -110,32 +110,6 @@ class AuditInfo:
             "bank": self.bank,
             "detail": self.detail,
         }
-
-
-@dataclass(frozen=True)
-class IndexRow:
-    """What the match index needs of an entry."""
-
-    id: int
-    bank_id: int
-    signal_type: str
-    value: str
-    quality: int | None
-    windows: list[tuple[str, int]]
-
-
-@dataclass(frozen=True)
-class IndexVersion:
-    """Where the entries stand, for a saved match index to compare itself with (one row)."""
-
-    token: str
-    """Names this database: an index saved for another one is never used."""
-    generation: int
-    """Counted up by every write that adds or removes entries."""
-    last_entry_id: int
-    """The highest entry id ever given: ids are never reused and come in commit order."""
-    removed: int
-    """Entries removed so far (a saved index still holds their hashes; matches are checked)."""
 
 
 def _hash_key(key: str) -> str:
@@ -237,12 +211,19 @@ class BankStore:
     def banks(self) -> list[BankInfo]:
         """Every bank by name, with its number of entries: the query `unmask bank list` runs
         without SQLAlchemy, on this store's connection."""
+        with self._reader() as reader:
+            return reader.banks()
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[BankReader]:
+        """The plain reader (`unmask.bank.listing`) on one of this store's connections: the
+        queries a lookup or a listing runs without SQLAlchemy are the same ones here."""
         connection = self.engine.raw_connection()
         try:
             placeholder = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
             dbapi = self.engine.dialect.dbapi
             errors = (dbapi.Error,) if dbapi is not None else ()
-            return BankReader(connection, placeholder, errors).banks()
+            yield BankReader(connection, placeholder, errors, self.url)
         finally:
             connection.close()
 
@@ -404,36 +385,13 @@ class BankStore:
 
     def get_entries(self, ids: Sequence[int]) -> dict[int, EntryInfo]:
         """Entries by id (any that no longer exist are left out)."""
-        if not ids:
-            return {}
-        with Session(self.engine) as session:
-            query = select(Entry, Bank.name, Bank.enabled).join(Bank).where(Entry.id.in_(list(ids)))
-            out = {}
-            for entry, bank_name, bank_enabled in session.execute(query):
-                info = self._info(entry, bank_name, bank_enabled=bank_enabled)
-                out[entry.id] = info
-            return out
+        with self._reader() as reader:
+            return reader.get_entries(ids)
 
     def index_rows(self, after_id: int = 0, through_id: int | None = None) -> list[IndexRow]:
-        """Entries with `after_id` < id <= `through_id` (enabled or not; matches are checked
-        when found). With `through_id` from `index_version()`, every such entry is committed."""
-        upto = Entry.id <= through_id if through_id is not None else true()
-        wupto = EntryWindow.entry_id <= through_id if through_id is not None else true()
-        with Session(self.engine) as session:
-            entries = session.execute(
-                select(Entry.id, Entry.bank_id, Entry.signal_type, Entry.value, Entry.quality)
-                .where(Entry.id > after_id, upto)
-                .order_by(Entry.id)
-            ).all()
-            windows: dict[int, list[tuple[str, int]]] = {}
-            if entries:
-                for entry_id, value, quality in session.execute(
-                    select(EntryWindow.entry_id, EntryWindow.value, EntryWindow.quality).where(
-                        EntryWindow.entry_id > after_id, wupto
-                    )
-                ):
-                    windows.setdefault(entry_id, []).append((value, quality))
-            return [IndexRow(*row, windows.get(row[0], [])) for row in entries]
+        """See `BankReader.index_rows`."""
+        with self._reader() as reader:
+            return reader.index_rows(after_id, through_id)
 
     @staticmethod
     def _count_write(session: Session, *, added: int = 0, removed: int = 0) -> int:
@@ -456,30 +414,14 @@ class BankStore:
         return first
 
     def index_version(self) -> IndexVersion:
-        """Where the entries stand (one row read): see `IndexVersion`."""
-        with Session(self.engine) as session:
-            row = session.scalars(select(IndexState)).one()
-            return IndexVersion(row.token, row.generation, row.last_entry_id, row.removed)
+        """See `BankReader.index_version`."""
+        with self._reader() as reader:
+            return reader.index_version()
 
     def find_exact(self, digests: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
-        """(algorithm, hash, entry id) of every entry whose digest is one of `digests`
-        ((algorithm, hash) pairs, e.g. ("md5", ...)), whatever kind of file it says."""
-        wanted = set(digests)
-        if not wanted:
-            return []
-        kinds = [name for name in SIGNAL_TYPES if exact_algorithm(name) is not None]
-        with Session(self.engine) as session:
-            rows = session.execute(
-                select(Entry.id, Entry.signal_type, Entry.value).where(
-                    Entry.signal_type.in_(kinds), Entry.value.in_(sorted({v for _, v in wanted}))
-                )
-            )
-            found = []
-            for entry_id, kind, value in rows:
-                algorithm = exact_algorithm(kind) or kind
-                if (algorithm, value) in wanted:
-                    found.append((algorithm, value, int(entry_id)))
-            return sorted(found, key=lambda r: r[2])
+        """See `BankReader.find_exact`."""
+        with self._reader() as reader:
+            return reader.find_exact(digests)
 
     def last_entry_id(self) -> int:
         with Session(self.engine) as session:
