@@ -91,11 +91,14 @@ class CopiedRegion:
         }
 
 
-def find_copied_regions(rgb: np.ndarray, min_pairs: int = MIN_PAIRS) -> list[CopiedRegion]:
-    """Regions of `rgb` (H x W x 3 uint8) that look copied to another place in it, strongest
-    first. Empty when none reaches `min_pairs` matched pairs."""
-    height, width = rgb.shape[:2]
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb[:, :, :3]), cv2.COLOR_RGB2GRAY)
+def find_copied_regions(picture: np.ndarray, min_pairs: int = MIN_PAIRS) -> list[CopiedRegion]:
+    """Regions of `picture` (H x W x 3 RGB or H x W luma, uint8) that look copied to another
+    place in it, strongest first. Empty when none reaches `min_pairs` matched pairs."""
+    height, width = picture.shape[:2]
+    if picture.ndim == 2:
+        gray = picture
+    else:
+        gray = cv2.cvtColor(np.ascontiguousarray(picture[:, :, :3]), cv2.COLOR_RGB2GRAY)
     longest = max(height, width)
     factor = min(1.0, ANALYSIS_MAX_SIDE / longest)
     if factor < 1.0:
@@ -190,10 +193,11 @@ def _box(points: np.ndarray, width: int, height: int) -> tuple[int, int, int, in
     )
 
 
-def copy_move(rgb: np.ndarray) -> Finding | None:
+def copy_move(rgb: np.ndarray, luma: np.ndarray | None = None) -> Finding | None:
     """The copy-move finding of a picture, with its map (the picture, dimmed, with each copied
-    region's two ends boxed and their matched points joined); None when nothing looks copied."""
-    regions = find_copied_regions(rgb)
+    region's two ends boxed and their matched points joined); None when nothing looks copied.
+    `luma`: the picture's luma when the caller has it already (saves a conversion)."""
+    regions = find_copied_regions(rgb if luma is None else luma)
     if not regions:
         return None
     count = len(regions)

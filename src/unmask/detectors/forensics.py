@@ -145,7 +145,7 @@ class ForensicsDetector(Detector):
         if still:
             # Video frames are not searched for clones: codecs copy blocks between and within
             # frames by design.
-            for extra in (copy_move(rgb), exif_thumbnail(media)):
+            for extra in (copy_move(rgb, np.asarray(gray)), exif_thumbnail(media)):
                 if extra is not None:
                     findings.append(extra)
         return findings
