@@ -12,13 +12,23 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from media_factory import EXAMPLE
+from media_factory import EXAMPLE, write_video
 
 from unmask.config import ScanConfig
-from unmask.scan_ray import INSTALL_LINE, RayNotAvailableError, import_ray, is_uri
+from unmask.result import ScanResult
+from unmask.scan_ray import (
+    AHEAD_PER_ACTOR,
+    INSTALL_LINE,
+    RESUBMITS,
+    RayNotAvailableError,
+    RayScanner,
+    import_ray,
+    is_uri,
+)
 
 RAY_ENV = "UNMASK_TEST_RAY_ADDRESS"
 TIMINGS = ("started_at", "elapsed_s")
@@ -78,59 +88,234 @@ def _without(record: dict, *keys: str) -> str:
     return json.dumps({k: v for k, v in record.items() if k not in keys}, sort_keys=True)
 
 
-def test_a_cluster_scan_writes_the_local_json_lines_apart_from_timings(
-    cluster: str, batch: Path, tmp_path: Path
-):
-    local, remote, table = tmp_path / "local.jsonl", tmp_path / "ray.jsonl", tmp_path / "t.parquet"
-    # The video once more through a list: by path here, by URI (read by the worker) on the cluster.
+@pytest.fixture(scope="module")
+def both_runs(cluster: str, batch: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The batch scanned here (`--workers 1`) and on the cluster (`--ray`, with `--parquet`); the
+    video once more at the end through `--files-from`: by path here, by URI (read by the worker)
+    on the cluster."""
+    folder = tmp_path_factory.mktemp("runs")
     video = next(batch.glob("*.mp4")).resolve()
-    (tmp_path / "by-path.txt").write_text(f"{video}\n")
-    (tmp_path / "by-uri.txt").write_text(f"# read by the workers\n{video.as_uri()}\n")
-    common = ["scan", str(batch), "--frames", "8", "-q", "--files-from"]
-    here = unmask(*common, str(tmp_path / "by-path.txt"), "-o", str(local), "--workers", "1")
-    there = unmask(
-        *common, str(tmp_path / "by-uri.txt"), "-o", str(remote), "--ray", cluster,
-        "--parquet", str(table),
-    )  # fmt: skip
-    assert here.returncode == there.returncode, there.stderr
-    mine, theirs = _records(local), _records(remote)
+    (folder / "by-path.txt").write_text(f"{video}\n")
+    (folder / "by-uri.txt").write_text(f"# read by the workers\n{video.as_uri()}\n")
+    local, remote = folder / "local.jsonl", folder / "ray.jsonl"
+    common = ["scan", str(batch), "--frames", "8", "-q"]
+    on_cluster = [*common, "--files-from", str(folder / "by-uri.txt"), "--ray", cluster]
+    here = unmask(*common, "--files-from", str(folder / "by-path.txt"), "-o", str(local))
+    there = unmask(*on_cluster, "-o", str(remote), "--parquet", str(folder / "t.parquet"))
+    return {"here": here, "there": there, "local": local, "remote": remote, "video": video,
+            "table": folder / "t.parquet", "arguments": on_cluster}  # fmt: skip
+
+
+def test_a_cluster_scan_writes_the_local_json_lines_apart_from_timings(both_runs: dict):
+    assert both_runs["here"].returncode == both_runs["there"].returncode, both_runs["there"].stderr
+    mine, theirs = _records(both_runs["local"]), _records(both_runs["remote"])
     assert len(mine) == len(theirs) == 8
     assert [_without(r, *TIMINGS) for r in theirs[:7]] == [_without(r, *TIMINGS) for r in mine[:7]]
+    video = both_runs["video"]
     assert theirs[7]["path"] == video.as_uri() and mine[7]["path"] == str(video)
     assert _without(theirs[7], *TIMINGS, "path") == _without(mine[7], *TIMINGS, "path")
     assert theirs[7]["media"]["kind"] == "video" and theirs[7]["faces"], "a face in the video"
     assert theirs[-2]["error"]["code"] == "unsupported_format"
 
+
+def test_the_parquet_table_holds_one_row_per_result_in_order(both_runs: dict):
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(table).to_pylist()
+    theirs = _records(both_runs["remote"])
+    rows = pq.read_table(both_runs["table"]).to_pylist()
     assert [row["path"] for row in rows] == [r["path"] for r in theirs]
     assert [json.loads(row["result_json"]) for row in rows] == theirs
-    assert rows[-1]["kind"] == "video" and rows[-2]["error_code"] == "unsupported_format"
+    assert rows[-1]["kind"] == "video" and rows[-1]["faces"] >= 1
+    assert rows[-2]["error_code"] == "unsupported_format" and rows[-2]["verdict"] is None
 
 
-def test_a_killed_worker_loses_no_file_and_changes_no_result(cluster: str, tmp_path: Path):
+def test_an_interrupted_cluster_run_resumes_from_its_json_lines(both_runs: dict, tmp_path: Path):
+    cut = tmp_path / "cut.jsonl"
+    lines = both_runs["remote"].read_text(encoding="utf-8").splitlines(keepends=True)
+    cut.write_text("".join(lines[:5]) + lines[5][:40], encoding="utf-8")  # stopped mid-write
+    resumed = unmask(*both_runs["arguments"], "-o", str(cut), "--resume", "--workers", "1")
+    assert resumed.returncode == both_runs["there"].returncode, resumed.stderr
+    again, first = _records(cut), _records(both_runs["remote"])
+    assert again[:5] == first[:5], "the results already written are kept as they were"
+    assert [_without(r, *TIMINGS) for r in again] == [_without(r, *TIMINGS) for r in first]
+
+
+@pytest.fixture(scope="module")
+def scanner(cluster: str) -> Iterator[RayScanner]:
+    """Two actors, shared by the tests below (every frame of a video searched for faces)."""
+    with RayScanner(ScanConfig(fps=25.0, detectors=("metadata",)), cluster, workers=2) as pool:
+        yield pool
+
+
+def _copies(folder: Path, count: int) -> list[tuple[Path, str]]:
+    files = []
+    for n in range(count):
+        files.append((folder / f"photo{n:02}.jpg", f"photo{n:02}.jpg"))
+        files[-1][0].write_bytes(EXAMPLE.read_bytes())
+    return files
+
+
+def test_a_slow_first_file_holds_back_a_few_results_and_loses_none(scanner, tmp_path: Path):
+    # Every frame of 4 s searched for faces: the photos behind it finish long before it does.
+    slow = write_video(tmp_path / "clip.mp4", seconds=4.0, size=(640, 360))
+    files = [(slow, "clip.mp4"), *_copies(tmp_path, 6 * AHEAD_PER_ACTOR)]
+    results = list(scanner.scan_in_order(files))
+    assert [r.path for r in results] == [name for _, name in files]
+    assert all(r.ok for r in results), [r.error for r in results if r.error]
+    assert results[0].media is not None and results[0].media.frames_sampled > 90
+
+
+def test_a_killed_worker_loses_no_file_and_changes_no_result(scanner, tmp_path: Path):
     import ray
 
-    from unmask.scan_ray import RayScanner
-
-    photos = []
-    for n in range(12):
-        photos.append(tmp_path / f"photo{n:02}.jpg")
-        photos[-1].write_bytes(EXAMPLE.read_bytes())
-    files = [(path, path.name) for path in photos]
-    config = ScanConfig(detectors=("metadata",))
-    with RayScanner(config, cluster, workers=2) as scanner:
-        results = []
-        for result in scanner.scan_in_order(files):
-            if not results:  # mid-run: the other files are queued or running on the actors
-                for actor in scanner._actors:
-                    ray.kill(actor, no_restart=False)
-            results.append(result)
+    files = _copies(tmp_path, 12)
+    results = []
+    for result in scanner.scan_in_order(files):
+        if not results:  # mid-run: the other files are queued or running on the actors
+            for actor in scanner._actors:
+                ray.kill(actor, no_restart=False)
+        results.append(result)
     assert [r.path for r in results] == [name for _, name in files], "each file once, in order"
     assert all(r.ok for r in results), [r.error for r in results if r.error]
     assert len({r.sha256 for r in results}) == 1
     assert {len(r.faces) for r in results} == {1}, "the same face found in every copy"
+
+
+class FakeRay:
+    """Just enough of Ray for `RayScanner`'s scheduling, in this process: a task's result is
+    made when it is submitted, and `wait` finishes the tasks in the order `pick` chooses, so a
+    test decides which file is slow. `deaths[name]` is how many times the actor scanning that
+    file dies (`ActorDiedError`) before it gets through; `losses[name]` the same with a result
+    lost in transit (a plain `RayError`)."""
+
+    class exceptions:
+        class RayError(Exception):
+            pass
+
+        class ActorDiedError(RayError):
+            pass
+
+    def __init__(self, slow: str = "") -> None:
+        self.slow = slow
+        self.deaths: dict[str, int] = {}
+        self.losses: dict[str, int] = {}
+        self.scans: list[str] = []
+
+    def is_initialized(self) -> bool:
+        return True
+
+    def cluster_resources(self) -> dict[str, float]:
+        return {"CPU": 2.0}
+
+    def remote(self, **options: object):  # type: ignore[no-untyped-def]
+        return lambda cls: FakeActorClass(self)
+
+    def wait(self, refs: list, num_returns: int = 1, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        if not refs:
+            return [], []
+        fast = [ref for ref in refs if ref.name != self.slow]
+        chosen = (fast or refs)[0]
+        return [chosen], [ref for ref in refs if ref is not chosen]
+
+    def get(self, ref):  # type: ignore[no-untyped-def]
+        if isinstance(ref.value, Exception):
+            raise ref.value
+        return ref.value
+
+    def kill(self, actor: object, no_restart: bool = True) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
+class FakeRef:
+    def __init__(self, value: object, name: str = "") -> None:
+        self.value, self.name = value, name
+
+
+class FakeActorClass:
+    def __init__(self, fake: FakeRay) -> None:
+        self.fake = fake
+
+    def remote(self, config: ScanConfig) -> FakeActor:
+        return FakeActor(self.fake)
+
+
+class FakeActor:
+    def __init__(self, fake: FakeRay) -> None:
+        self.ready = FakeMethod(lambda: None)
+        self.close = FakeMethod(lambda: 0.0)
+
+        def scan(location: str, name: str) -> object:
+            fake.scans.append(name)
+            for counts, error in ((fake.deaths, fake.exceptions.ActorDiedError),
+                                  (fake.losses, fake.exceptions.RayError)):  # fmt: skip
+                if counts.get(name, 0) > 0:
+                    counts[name] -= 1
+                    return error(f"lost while scanning {name}")
+            return ScanResult(path=name, tool_version="test", started_at="", elapsed_s=0.0)
+
+        self.scan = FakeMethod(scan, named=True)
+
+
+class FakeMethod:
+    def __init__(self, call, named: bool = False) -> None:  # type: ignore[no-untyped-def]
+        self.call, self.named = call, named
+
+    def remote(self, *args: str) -> FakeRef:
+        return FakeRef(self.call(*args), args[1] if self.named else "")
+
+
+@pytest.fixture
+def fake_ray(monkeypatch: pytest.MonkeyPatch) -> FakeRay:
+    import unmask.scan_ray
+
+    fake = FakeRay(slow="f00")
+    monkeypatch.setattr(unmask.scan_ray, "import_ray", lambda: fake)
+    return fake
+
+
+def _names(count: int) -> list[tuple[str, str]]:
+    return [(f"/data/f{n:02}.jpg", f"f{n:02}") for n in range(count)]
+
+
+def test_results_come_in_the_order_given_when_the_first_file_finishes_last(fake_ray):
+    taken = 0
+
+    def files():  # type: ignore[no-untyped-def]
+        nonlocal taken
+        for item in _names(40):
+            taken += 1
+            yield item
+
+    with RayScanner(ScanConfig(), "auto", workers=2) as scanner:
+        results = scanner.scan_in_order(files())
+        first = next(results)
+        assert taken <= 2 * AHEAD_PER_ACTOR, "files handed out beyond the slow one are bounded"
+        rest = list(results)
+    assert [r.path for r in [first, *rest]] == [name for _, name in _names(40)]
+    assert sorted(fake_ray.scans) == sorted(name for _, name in _names(40)), "each scanned once"
+
+
+def test_a_file_whose_worker_died_is_scanned_again_and_reported_once(fake_ray):
+    fake_ray.deaths["f03"] = 1  # its actor dies once: the file goes to the other actor
+    with RayScanner(ScanConfig(), "auto", workers=2) as scanner:
+        results = list(scanner.scan_in_order(_names(10)))
+        assert len(scanner._ready) == 1, "the dead actor gets no more files"
+    assert [r.path for r in results] == [name for _, name in _names(10)]
+    assert all(r.ok for r in results)
+    assert fake_ray.scans.count("f03") == 2
+
+
+def test_a_file_lost_every_time_gets_an_error_entry_and_the_batch_goes_on(fake_ray):
+    fake_ray.losses["f02"] = 99
+    with RayScanner(ScanConfig(), "auto", workers=2) as scanner:
+        results = list(scanner.scan_in_order(_names(6)))
+    assert [r.path for r in results] == [name for _, name in _names(6)]
+    assert results[2].error is not None and results[2].error.code == "worker_lost"
+    assert fake_ray.scans.count("f02") == 1 + RESUBMITS
+    assert all(r.ok for n, r in enumerate(results) if n != 2)
 
 
 def test_ray_missing_is_named_with_its_install_line(monkeypatch: pytest.MonkeyPatch):

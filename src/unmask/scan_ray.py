@@ -371,6 +371,12 @@ class RayScanner:
             running[actor.scan.remote(locations[index], names[index])] = (index, actor)
 
         while True:
+            # Yield first, so that the files handed out next see how far the results have got.
+            while oldest in finished:
+                names.pop(oldest, None)
+                locations.pop(oldest, None)
+                yield finished.pop(oldest)
+                oldest += 1
             capacity = len(self._ready) * TASKS_PER_ACTOR - len(running)
             ahead = max(1, len(self._actors)) * AHEAD_PER_ACTOR
             while capacity > 0 and retry:
@@ -388,11 +394,6 @@ class RayScanner:
                 submit(next_index)
                 next_index += 1
                 capacity -= 1
-            while oldest in finished:
-                names.pop(oldest, None)
-                locations.pop(oldest, None)
-                yield finished.pop(oldest)
-                oldest += 1
             if exhausted and not running and not retry and oldest == next_index:
                 return
             if not self._ready and not self._starting:
@@ -400,6 +401,8 @@ class RayScanner:
                     "every Ray worker was lost",
                     "check the cluster (`ray status`), then run again with -o FILE.jsonl --resume",
                 )
+            # Not empty: every file handed out and not yet yielded is running or waits in
+            # `retry`, and a file waits there only while no actor is ready but some are starting.
             waiting = list(running) + list(self._starting)
             done, _ = ray.wait(waiting, num_returns=1, timeout=self._stall_s())
             if not done:
@@ -418,7 +421,7 @@ class RayScanner:
                 except ray.exceptions.RayError as exc:
                     self._lost(actor, exc)
                     tries[index] = tries.get(index, 0) + 1
-                    if tries[index] <= RESUBMITS and self._ready:
+                    if tries[index] <= RESUBMITS and (self._ready or self._starting):
                         retry.append(index)
                     else:
                         finished[index] = _lost_result(names[index], exc)
