@@ -119,7 +119,7 @@ def test_removed_entries_never_match_and_many_removals_rebuild(store: BankStore)
     assert pruned.status()["pdq_hashes"] == 3 * (300 - 120)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete", "manifest"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete", "manifest", "fields"])
 def test_a_damaged_index_file_is_rebuilt_with_the_same_results(
     store: BankStore, damage: str
 ) -> None:
@@ -137,8 +137,13 @@ def test_a_damaged_index_file_is_rebuilt_with_the_same_results(
         os.utime(words, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     elif damage == "delete":
         words.unlink()
-    else:
+    elif damage == "manifest":
         (folder / index_files.MANIFEST).write_text("{not json")
+    else:
+        manifest = json.loads((folder / index_files.MANIFEST).read_text())
+        manifest["state"]["generation"] = "7"
+        manifest["segments"]["pdq-main"]["words"]["file"] = "../bank.sqlite3"
+        (folder / index_files.MANIFEST).write_text(json.dumps(manifest))
     rebuilt = Matcher(store)
     assert rebuilt.rebuilds == 1
     assert _results(rebuilt, _queries(store)) == expected

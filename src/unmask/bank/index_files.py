@@ -86,7 +86,10 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def _load_array(folder: Path, entry: FileEntry) -> np.ndarray:
-    path = folder / entry["file"]
+    name = entry["file"]
+    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        raise ValueError(f"{name!r} is not a file of this folder")
+    path = folder / name
     if _stamp(path) != entry["stamp"]:
         raise ValueError(f"{path.name} changed after it was written")
     if entry["stamp"]["size"] >= MAP_FROM_BYTES:
@@ -134,7 +137,7 @@ def load(folder: Path) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]
             }
         except FileNotFoundError:
             continue
-        except (OSError, ValueError, KeyError, TypeError, EOFError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError):
             return None
         return manifest, segments
     return None

@@ -250,6 +250,24 @@ class _Layer:
 
 
 _SEGMENTS = ("pdq-main", "pdq-delta", "vpdq-main", "vpdq-delta")
+_STATE = {
+    "token": str,
+    "generation": int,
+    "last_entry_id": int,
+    "removed_at_build": int,
+    "entries": int,
+    "exact": int,
+    "vpdq_videos": int,
+}
+
+
+def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A saved index's state, every field there and of its type (else ValueError)."""
+    if not isinstance(state, dict) or any(
+        type(state.get(key)) is not kind for key, kind in _STATE.items()
+    ):
+        raise ValueError("the saved index's state is incomplete")
+    return {key: state[key] for key in _STATE}
 
 
 class Matcher:
@@ -300,8 +318,8 @@ class Matcher:
         try:
             self._pdq = _Layer.from_arrays(segments["pdq-main"], segments["pdq-delta"])
             self._vpdq = _Layer.from_arrays(segments["vpdq-main"], segments["vpdq-delta"])
-            self._state = dict(manifest["state"])
-        except (KeyError, ValueError, TypeError):
+            self._state = _checked_state(manifest["state"])
+        except (KeyError, ValueError, TypeError, AttributeError):
             self._pdq, self._vpdq, self._state = _Layer(), _Layer(), {}
             return
         self._files = manifest["segments"]
@@ -403,10 +421,14 @@ class Matcher:
             if not allowed:
                 return
             on_disk = read_manifest(self.folder)
+            try:
+                theirs = _checked_state(on_disk["state"]) if on_disk is not None else None
+            except (KeyError, ValueError, TypeError, AttributeError):
+                theirs = None  # unusable: overwritten below
             if (
-                on_disk is not None
-                and on_disk.get("state", {}).get("token") == self._state["token"]
-                and on_disk["state"].get("generation", -1) > self._state["generation"]
+                theirs is not None
+                and theirs["token"] == self._state["token"]
+                and theirs["generation"] > self._state["generation"]
             ):
                 return  # another process saved a newer state: keep it
             layers = {"pdq": self._pdq, "vpdq": self._vpdq}
