@@ -136,7 +136,6 @@ def hash_command(paths: tuple[Path, ...], as_json: bool, time_budget: float) -> 
     Example:
       unmask hash photo.jpg clip.mp4
     """
-    from unmask.hashing import hash_in_worker
     from unmask.worker import FileWorker
 
     failed = False
@@ -144,27 +143,39 @@ def hash_command(paths: tuple[Path, ...], as_json: bool, time_budget: float) -> 
     with FileWorker(time_budget) as worker:
         for path in paths:
             try:
-                hashes = worker.run(hash_in_worker, str(path))
+                document, signals, frames, quality = worker.run(_hash_task, str(path))
             except UnmaskError as exc:
                 failed = True
                 shown = escape(printable(f"{path}: {exc.message}"))
                 _err.print(f"[red]error:[/] {shown}", highlight=False)
                 continue
             if as_json:
-                print(json.dumps(hashes.to_dict()))
+                print(json.dumps(document))
                 continue
-            _print_hashes(path, hashes)
+            _print_hashes(path, signals, frames, quality)
     if failed:
         sys.exit(EXIT_ERROR)
 
 
-def _print_hashes(path: Path, hashes: Any) -> None:
+def _hash_task(
+    _state: object, path: str
+) -> tuple[dict[str, object], dict[str, str], int, int | None]:
+    """`unmask hash`'s task in the worker process: the file's hashes as plain values (JSON
+    document, signals, vPDQ frames, PDQ quality), so that this process does not import
+    unmask.hashing, with NumPy and Pillow, only to read them back."""
+    from unmask.hashing import hash_file
+
+    hashes = hash_file(path)
+    return hashes.to_dict(), hashes.signals(), len(hashes.vpdq), hashes.pdq_quality
+
+
+def _print_hashes(path: Path, signals: dict[str, str], frames: int, quality: int | None) -> None:
     print(printable(str(path)))
-    for name, value in hashes.signals().items():
+    for name, value in signals.items():
         if name == "vpdq":
-            print(f"  {'vpdq':<13} {len(hashes.vpdq)} frames (use --json for the hash)")
+            print(f"  {'vpdq':<13} {frames} frames (use --json for the hash)")
         elif name == "pdq":
-            print(f"  {'pdq':<13} {value}  quality {hashes.pdq_quality}")
+            print(f"  {'pdq':<13} {value}  quality {quality}")
         else:
             print(f"  {name:<13} {value}")
 
