@@ -8,6 +8,7 @@ import sys
 
 import click
 import pytest
+from media_factory import EXAMPLE
 
 from unmask.cli import COMMANDS, app, load_command
 
@@ -46,6 +47,12 @@ def test_a_command_imports_only_its_own_module():
     modules, out = modules_after("keys", "--help")
     assert "unmask.protect.cli" in modules and "Usage: unmask keys" in out
     assert "unmask.scan_cli" not in modules and "unmask.compare.cli" not in modules
+
+
+def test_hash_reads_the_workers_result_without_numpy_or_pillow():
+    modules, out = modules_after("hash", "--json", str(EXAMPLE))
+    assert json.loads(out)["pdq_quality"] > 0
+    assert not {m.split(".")[0] for m in modules} & {"numpy", "PIL", "sqlalchemy"}
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
