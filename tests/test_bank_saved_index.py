@@ -205,3 +205,27 @@ def test_bank_add_and_remove_keep_the_saved_index_current(tmp_path: Path) -> Non
     manifest = index_files.read_manifest(tmp_path / "bank.sqlite3.index")
     assert manifest is not None and manifest["state"]["generation"] == 2
     assert matched() == []
+
+
+def test_the_server_opens_the_saved_index_and_saves_what_its_writes_add(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from unmask.server import create_app
+
+    store = BankStore(f"sqlite:///{tmp_path}/bank.sqlite3")
+    ids = _bank(store)
+    Matcher(store)
+    key = {"X-API-Key": store.create_key("helper", ["write", "match"])}
+    app = create_app(store, pages=False)
+    assert app.state.matcher.rebuilds == 0
+    new = _flip(PDQ_A, 128)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        body = {"entries": [{"signal_type": "pdq", "signal": new, "quality": 100}]}
+        added = client.post("/v1/banks/b/entries", json=body, headers=key)
+        assert added.status_code == 201, added.text
+        lookup = {"signal_type": "pdq", "signal": _flip(new, 4)}
+        found = client.post("/v1/lookup", json=lookup, headers=key).json()
+    assert [m["entry_id"] for m in found["matches"]] == [ids[-1] + 1]
+    manifest = index_files.read_manifest(tmp_path / "bank.sqlite3.index")
+    assert manifest is not None and manifest["state"]["last_entry_id"] == ids[-1] + 1
+    store.close()
