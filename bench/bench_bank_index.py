@@ -5,8 +5,9 @@ Builds a synthetic SQLite bank of --photos pictures as `unmask bank add` stores 
 entry with 16 crop-window hashes, one MD5 and one SHA-256 entry each (random hashes, inserted
 in bulk; the photo itself is banked too, with its real hashes, so the lookup finds one match).
 Then runs, each --runs times as a fresh process under /usr/bin/time, and prints medians of CPU
-seconds (user + system), peak RSS, and the anonymous (the process's own) and file-backed (pages
-of mapped files: page cache, shared, dropped under memory pressure) RSS at exit:
+seconds (user + system), peak RSS, and the peaks of the anonymous (the process's own memory)
+and file-backed RSS (pages of mapped files: page cache, shared, dropped under memory pressure;
+sampled every 5 ms):
 
 - `unmask hash PHOTO`
 - `unmask bank match PHOTO` with no saved index (it is deleted first): the index is built from
@@ -99,24 +100,34 @@ def bulk_bank(store: BankStore, photos: int, seed: int = 0) -> int:
 
 
 CHILD = """
-import atexit, sys
+import atexit, sys, threading, time
 rss_path = sys.argv[1]
-def report():
+peak = [0, 0]
+def sample():
     status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    anon, mapped = (int(status[k].split()[0]) for k in ("RssAnon", "RssFile"))
+    peak[0], peak[1] = max(peak[0], anon), max(peak[1], mapped)
+def watch():
+    while True:
+        sample()
+        time.sleep(0.005)
+def report():
+    sample()
     with open(rss_path, "w") as out:
-        out.write(status["RssAnon"].split()[0] + " " + status["RssFile"].split()[0])
+        out.write(f"{peak[0]} {peak[1]}")
+threading.Thread(target=watch, daemon=True).start()
 atexit.register(report)
 sys.argv = ["unmask", *sys.argv[2:]]
 from unmask.cli import main
 main()
 """
-"""`unmask ARGS` in a fresh interpreter, as the `unmask` script runs it, that writes its
-anonymous and file-backed RSS (kB) to a file at exit."""
+"""`unmask ARGS` in a fresh interpreter, as the `unmask` script runs it, that samples its
+anonymous and file-backed RSS every 5 ms and writes their peaks (kB) to a file at exit."""
 
 
 def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, float, float]:
     """One run of `unmask ARGS`: CPU seconds (user + system) and peak RSS (MB) from
-    /usr/bin/time, and its anonymous and file-backed RSS (MB) at exit."""
+    /usr/bin/time, and the peaks of its anonymous and file-backed RSS (MB, sampled)."""
     with (
         tempfile.NamedTemporaryFile("r", suffix=".time") as report,
         tempfile.NamedTemporaryFile("r", suffix=".rss") as rss,
@@ -175,7 +186,9 @@ def main() -> None:
         files = sum(p.stat().st_size for p in saved.iterdir()) / 2**20
         base_cpu = statistics.median(r[0] for r in rows["hash"])
         print(f"\nmedian of {args.runs} runs; saved index: {files:,.0f} MB on disk\n")
-        print("| command | CPU s | x hash | peak RSS MB | anonymous MB | file-backed MB |")
+        print(
+            "| command | CPU s | x hash | peak RSS MB | peak anonymous MB | peak file-backed MB |"
+        )
         print("|---|---|---|---|---|---|")
         names = {
             "hash": "`unmask hash PHOTO`",
