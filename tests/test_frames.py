@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hostile_factory import (
+    bmff_deep_boxes,
+    bmff_many_boxes,
+    fifo_jpg,
+    gif_frames_bomb,
+    webm_without_codec,
+)
 from PIL import Image
 
 from unmask.cli import app
@@ -70,3 +78,18 @@ def test_a_still_picture_or_a_damaged_file_is_a_plain_error(shared_data: Path, t
     assert cut.exit_code == 2 and "error:" in cut.output
     assert "Traceback" not in cut.output
     assert not list((tmp_path / "b").glob("*.png"))
+
+
+@pytest.mark.parametrize(
+    "make", [bmff_deep_boxes, bmff_many_boxes, webm_without_codec, gif_frames_bomb, fifo_jpg]
+)
+def test_hostile_files_end_in_a_plain_error_without_frames(
+    tmp_path: Path, make: Callable[[Path], Path]
+):
+    hostile = make(tmp_path)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(app, ["frames", str(hostile), "-o", str(out)])
+    assert run.exit_code != 0
+    assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
+    assert "error" in run.output.lower()
+    assert not list(out.glob("*.png"))
