@@ -41,9 +41,9 @@ BLOCK = 8
 BLOCK_DIFFERENCE_THRESHOLD = 45.0
 """A block of the brightness-matched preview whose mean difference from the picture exceeds 45
 levels (of 255) is a local change. The 35 shared JPEGs whose preview matches their picture
-stay at 37 or below (bench/bench_exif_thumbnail.py; previews are small and compressed hard); a flat square
-painted over 1/8 of a camera photo's width and height gives 60, over 1/12 only 43, so smaller
-changes are missed (tests/test_exif_thumbnail.py)."""
+stay at 37 or below (bench/bench_exif_thumbnail.py; previews are small and compressed hard);
+a flat square painted over 1/8 of a camera photo's width and height gives 60, over 1/12 only
+43, so smaller changes are missed (tests/test_exif_thumbnail.py)."""
 
 
 def exif_thumbnail(media: Media) -> Finding | None:
