@@ -71,7 +71,7 @@ def legend_for(map_name: str, finding: Finding) -> Legend | None:
             high="2x the picture's median noise or more",
         )
     if map_name == "noise_residual":
-        gain = 8
+        from unmask.detectors.forensics import NOISE_MAP_GAIN as gain
         return Legend(
             title="Noise residual, amplified",
             bright_means=(
