@@ -169,7 +169,7 @@ def test_saved_tables_are_sized_to_the_index_and_reopen_exactly() -> None:
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 256, (BRUTE_FORCE_BELOW, 32), dtype=np.uint8)
     index = PdqIndex(codes)
-    assert index.multi_index and index.table_bits == 16
+    assert index.multi_index and index.table_bits == 17
     assert index.nbytes < 25 * 2**20  # was 0.37 GB of offsets alone
     queries = codes[:50].copy()
     queries[:, :3] ^= 0xFF  # 24 bits off

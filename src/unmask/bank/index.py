@@ -13,15 +13,18 @@ probes, ~2,600 candidates) measured no faster, its larger tables costing more pe
 At that size the time goes to random memory reads, so the layout minimises them. Each chunk's
 buckets are a direct-address table of offsets into that chunk's entries, sorted by key; a
 bucket's start and end are neighbours, read together. The table is sized to the index: it is
-addressed by the top b bits of the chunk, with 2^b the smallest power of two >= the number of
-hashes (b = 23 from ~4 M hashes up), so an index of 50,000 hashes has 11 x 65,537 offsets
-(2.9 MB), not 11 x 2^23 (0.37 GB). A bucket then holds every key sharing those b bits; probing
-the prefixes within 2 bits of the query's still finds every key within 2 bits, and the screen
-below rejects the rest, so recall stays exact. An entry is 16 bytes: the row number
-and 96 of the hash's bits that lie outside the chunk, so a candidate is screened with one read
-and only the few that pass (true matches and ~4e-4 of the rest) are compared on all 256 bits.
-A batch of queries is probed with a few NumPy gathers. Small indexes skip all this and compare
-against every hash.
+addressed by the top b bits of the chunk, with 2^b the smallest power of two at least twice the
+number of hashes (b = 23 from ~4 M hashes up), so an index of 50,000 hashes has 11 x 131,073
+offsets (5.8 MB), not 11 x 2^23 (0.37 GB). A bucket then holds every key sharing those b bits;
+probing the prefixes within 2 bits of the query's still finds every key within 2 bits, and the
+screen below rejects the rest, so recall stays exact. At 1 M hashes, one run, single thread:
+full 2^23 tables 187-229 us a query, two buckets a hash 201-213 us, one bucket a hash 228-240 us
+(more candidates to screen), four 188-204 us for 30 % more memory.
+
+An entry is 16 bytes: the row number and 96 of the hash's bits that lie outside the chunk, so a
+candidate is screened with one read and only the few that pass (true matches and ~4e-4 of the
+rest) are compared on all 256 bits. A batch of queries is probed with a few NumPy gathers.
+Small indexes skip all this and compare against every hash.
 
 Why not FAISS: `IndexBinaryFlat` is exact but scans every hash (~170 lookups/s at 10 M);
 `IndexBinaryMultiHash` with the flips needed for exact radius-31 recall ran at ~640 lookups/s
@@ -81,9 +84,9 @@ def _chunk_keys(words: np.ndarray) -> np.ndarray:
 
 
 def table_bits(n: int) -> int:
-    """Bits that address a chunk's bucket table for an index of `n` hashes: about one
-    bucket a hash, never more than CHUNK_BITS."""
-    return min(CHUNK_BITS, max(MIN_TABLE_BITS, (max(n, 1) - 1).bit_length()))
+    """Bits that address a chunk's bucket table for an index of `n` hashes: two to four
+    buckets a hash, never more than CHUNK_BITS."""
+    return min(CHUNK_BITS, max(MIN_TABLE_BITS, (max(n, 1) - 1).bit_length() + 1))
 
 
 @cache
