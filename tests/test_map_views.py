@@ -41,7 +41,7 @@ def test_scan_maps_carry_a_legend_and_the_overlay_is_the_map_over_the_picture(
         assert sum(name.endswith(f"-{part}-overlay.png") for name in names) == 1, names
     assert sum(name.endswith("-copied-regions.png") for name in names) == 1, names
 
-    picture = np.asarray(Image.open(shared_data / CLONED).convert("RGB"))
+    picture = np.asarray(Image.open(shared_data / CLONED).convert("L").convert("RGB"))
     height, width = picture.shape[:2]
     for path in maps.glob("*.png"):
         saved = np.asarray(Image.open(path).convert("RGB"))
@@ -54,7 +54,7 @@ def test_scan_maps_carry_a_legend_and_the_overlay_is_the_map_over_the_picture(
     [ela] = maps.glob("*-error-level.png")
     left = (np.asarray(Image.open(ela).convert("RGB")).shape[1] - width) // 2
     blended = np.asarray(Image.open(ela_overlay).convert("RGB"))[:height, left : left + width]
-    # Where the map is dark the overlay is the picture itself.
+    # Where the map is dark the overlay is the picture itself (in grey).
     grey = np.asarray(Image.open(ela).convert("L"))[:height, left : left + width]
     dark = grey < 5
     assert dark.sum() > 1000

@@ -72,6 +72,7 @@ def legend_for(map_name: str, finding: Finding) -> Legend | None:
         )
     if map_name == "noise_residual":
         from unmask.detectors.forensics import NOISE_MAP_GAIN as gain
+
         return Legend(
             title="Noise residual, amplified",
             bright_means=(
@@ -158,11 +159,12 @@ def with_legend(
 
 
 def overlay(picture: np.ndarray, grey_map: np.ndarray) -> Image.Image:
-    """A grey map blended over the picture: bright map areas tinted from yellow to red, dark
-    ones leaving the picture as it is. The picture is resized to the map's size."""
+    """A grey map blended over the picture in grey: bright map areas tinted from yellow to red,
+    dark ones leaving the picture as it is. The picture is resized to the map's size and shown
+    in grey, so that the tint is not lost in the picture's own colours."""
     level = np.asarray(grey_map, dtype=np.float32) / 255.0
     height, width = level.shape
-    photo = _rgb(picture).resize((width, height), Image.Resampling.BOX)
+    photo = _rgb(picture).resize((width, height), Image.Resampling.BOX).convert("L").convert("RGB")
     base = np.asarray(photo, dtype=np.float32)
     # Red at full level, through orange to yellow at lower levels (a readable heat scale).
     tint = np.stack([np.full_like(level, 255.0), 255.0 * (1.0 - level), np.zeros_like(level)], -1)
