@@ -175,9 +175,11 @@ def main() -> None:
     tops, seconds = false_alarms(args.data, args.real_limit)
     print(f"faces/real: {len(tops)} photos, {seconds * 1000:.0f} ms per photo (analysis alone)")
     print()
-    header = "pairs | " + " | ".join(
-        f"{name}: flagged, hits, precision, recall" for name in tables
-    ) + " | faces/real false alarms"
+    header = (
+        "pairs | "
+        + " | ".join(f"{name}: flagged, hits, precision, recall" for name in tables)
+        + " | faces/real false alarms"
+    )
     print(header)
     for threshold in THRESHOLDS:
         cells = []
@@ -187,7 +189,8 @@ def main() -> None:
         alarms = sum(1 for t in tops if t >= threshold)
         mark = " (default)" if threshold == MIN_PAIRS else ""
         print(
-            f"{threshold}{mark} | " + " | ".join(cells)
+            f"{threshold}{mark} | "
+            + " | ".join(cells)
             + f" | {alarms} ({alarms / max(1, len(tops)):.1%})"
         )
 
