@@ -55,9 +55,7 @@ def write_jsonl(stream: IO[str], result: ScanResult) -> None:
     stream.flush()
 
 
-def write_maps(
-    result: ScanResult, folder: Path, picture: np.ndarray | None = None
-) -> list[Path]:
+def write_maps(result: ScanResult, folder: Path, picture: np.ndarray | None = None) -> list[Path]:
     """Write every map of every finding as a PNG named after the file, the detector and what
     the map shows. Forensic maps get a legend and scale under them (`unmask.map_views`); with
     `picture` (the scanned picture), each grey forensic map is also written blended over it
