@@ -79,9 +79,14 @@ def _update_index(store: Any) -> None:
     """Bring the match index saved beside the bank up to date after a write: it loads only
     the entries added since it was saved (the first time, every entry), so the next
     `bank match` need not."""
+    from contextlib import nullcontext
+
     from unmask.bank.matching import Matcher
 
-    Matcher(store)
+    # Seconds the first time on a large bank (every entry is read): say so on a terminal.
+    waiting = _err.status("updating the match index") if _err.is_terminal else nullcontext()
+    with waiting:
+        Matcher(store)
 
 
 def _actor() -> str:
