@@ -16,7 +16,7 @@ start)
     echo "127.0.0.1:$PORT"
     ;;
 stop)
-    "$RAY" stop >&2 || true
+    "$RAY" stop >/dev/null 2>&1 || true  # it lists every process it stops
     ;;
 *)
     echo "usage: $0 start|stop" >&2
