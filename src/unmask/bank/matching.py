@@ -202,8 +202,8 @@ class _Layer:
     """PDQ hashes of one kind (pictures with their windows, or video frames): a main index and
     a delta of rows added since it was built, searched by brute force until it is folded in."""
 
-    def __init__(self, main: PdqIndex | None = None, main_window: np.ndarray | None = None):
-        self.main = main or PdqIndex(hex_to_codes([]))
+    def __init__(self, main: PdqIndex | None = None, main_window: np.ndarray | None = None) -> None:
+        self.main = PdqIndex(hex_to_codes([])) if main is None else main
         self.main_window = np.zeros(0, bool) if main_window is None else main_window
         self.delta = PdqIndex(hex_to_codes([]))
         self.delta_window = np.zeros(0, bool)
