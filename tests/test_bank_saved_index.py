@@ -229,3 +229,22 @@ def test_the_server_opens_the_saved_index_and_saves_what_its_writes_add(tmp_path
     manifest = index_files.read_manifest(tmp_path / "bank.sqlite3.index")
     assert manifest is not None and manifest["state"]["last_entry_id"] == ids[-1] + 1
     store.close()
+
+
+def test_while_another_process_writes_the_index_a_lookup_answers_without_saving(
+    tmp_path: Path,
+) -> None:
+    store = BankStore(f"sqlite:///{tmp_path}/bank.sqlite3")
+    ids = _bank(store)
+    folder = index_files.index_folder(store.url)
+    assert folder is not None
+    with index_files.writing(folder) as mine:
+        assert mine
+        with index_files.writing(folder) as theirs:
+            assert not theirs  # one writer at a time
+        busy = Matcher(store)
+        assert [m.entry.id for m in busy.match(Query.from_hash("pdq", PDQ_A))] == [ids[0]]
+        assert index_files.read_manifest(folder) is None and busy.saved_at is None
+    later = Matcher(store)
+    assert later.saved_at is not None and index_files.read_manifest(folder) is not None
+    store.close()
