@@ -185,7 +185,19 @@ def main() -> None:
             rows["saved"].append(measure(match_cmd, env))
         files = sum(p.stat().st_size for p in saved.iterdir()) / 2**20
         base_cpu = statistics.median(r[0] for r in rows["hash"])
-        print(f"\nmedian of {args.runs} runs; saved index: {files:,.0f} MB on disk\n")
+        db_file = url.removeprefix("sqlite:///")
+        database = (
+            sum(  # WAL mode: committed pages may still be in the -wal file
+                Path(db_file + end).stat().st_size
+                for end in ("", "-wal")
+                if Path(db_file + end).exists()
+            )
+            / 2**20
+        )
+        print(
+            f"\nmedian of {args.runs} runs; on disk: database {database:,.0f} MB, saved index "
+            f"{files:,.0f} MB\n"
+        )
         print(
             "| command | CPU s | x hash | peak RSS MB | peak anonymous MB | peak file-backed MB |"
         )
