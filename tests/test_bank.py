@@ -345,6 +345,11 @@ def test_cli_add_match_remove_export_import(shared_data: Path, tmp_path: Path) -
     assert "imported 3 entries" in r.output
     r = runner.invoke(app, ["bank", "match", "pdq:123"], env=env)
     assert r.exit_code == 2 and "not a pdq hash" in r.output and "Traceback" not in r.output
+    missing = str(tmp_path / "gone.jpg")  # a file name, not a hash: say the file is missing
+    r = runner.invoke(app, ["bank", "match", missing], env=env)
+    assert r.exit_code == 2 and "no file named" in r.output and "kind of hash" not in r.output
+    r = runner.invoke(app, ["bank", "match", "zzz"], env=env)
+    assert r.exit_code == 2 and "cannot tell what kind of hash 'zzz'" in r.output
     r = runner.invoke(app, ["bank", "add", "nope", "md5:" + "a" * 32], env=env)
     assert r.exit_code == 2 and "no bank called 'nope'" in r.output
 

@@ -426,7 +426,7 @@ def bank_match(
         if Path(item).exists():
             query = Query.from_file(hash_file(item, window_cuts=QUERY_WINDOW_CUTS))
         else:
-            query = Query.from_hash(*parse_hash(item))
+            query = Query.from_hash(*_parse_hash_or_missing_file(item, parse_hash))
         matches = matcher.match(query, set(banks) if banks else None)
         any_match = any_match or bool(matches)
         if as_json:
@@ -454,6 +454,21 @@ def bank_match(
         for caution in cautions:
             _out.print(f"  [dim]note: {_safe(caution)}[/]", highlight=False)
     sys.exit(EXIT_MATCH if any_match else EXIT_NO_MATCH)
+
+
+def _parse_hash_or_missing_file(item: str, parse_hash: Any) -> Any:
+    """`parse_hash(item)`; an item that is no hash but reads like a file name (a folder or a
+    file extension in it) is reported as a missing file, which is what the user meant."""
+    try:
+        return parse_hash(item)
+    except UnmaskError:
+        if "/" in item or "\\" in item or Path(item).suffix:
+            raise UnmaskError(
+                f"no file named {item!r}",
+                "check the path; to look up a hash instead, write it as TYPE:HASH, "
+                "e.g. pdq:<64 hex digits>",
+            ) from None
+        raise
 
 
 def _no_match_text(query: Any, where: str) -> str:
@@ -577,7 +592,13 @@ def bank_audit(limit: int, as_json: bool, db: str | None) -> None:
 
 @click.command("serve", context_settings=CONTEXT)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (a port another program holds is refused with a clear error).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
