@@ -263,6 +263,9 @@ class FakeMethod:
     def __init__(self, call, named: bool = False) -> None:  # type: ignore[no-untyped-def]
         self.call, self.named = call, named
 
+    def options(self, **options: object) -> FakeMethod:
+        return self
+
     def remote(self, *args: str) -> FakeRef:
         return FakeRef(self.call(*args), args[1] if self.named else "")
 
@@ -299,13 +302,23 @@ def test_results_come_in_the_order_given_when_the_first_file_finishes_last(fake_
 
 
 def test_a_file_whose_worker_died_is_scanned_again_and_reported_once(fake_ray):
-    fake_ray.deaths["f03"] = 1  # its actor dies once: the file goes to the other actor
+    fake_ray.deaths["f03"] = 1  # its actor dies for good: the file goes to the other actor
     with RayScanner(ScanConfig(), "auto", workers=2) as scanner:
         results = list(scanner.scan_in_order(_names(10)))
         assert len(scanner._ready) == 1, "the dead actor gets no more files"
     assert [r.path for r in results] == [name for _, name in _names(10)]
     assert all(r.ok for r in results)
     assert fake_ray.scans.count("f03") == 2
+
+
+def test_a_file_lost_in_transit_is_scanned_again_on_an_actor_that_answers(fake_ray):
+    fake_ray.losses["f01"] = 1  # not a death: the actor is asked whether it is back
+    with RayScanner(ScanConfig(), "auto", workers=2) as scanner:
+        results = list(scanner.scan_in_order(_names(10)))
+        assert len(scanner._ready) == 2, "the actor answered again and kept scanning"
+    assert [r.path for r in results] == [name for _, name in _names(10)]
+    assert all(r.ok for r in results)
+    assert fake_ray.scans.count("f01") == 2
 
 
 def test_a_file_lost_every_time_gets_an_error_entry_and_the_batch_goes_on(fake_ray):

@@ -12,10 +12,10 @@ files at the same place (a shared or network file system); a URI (`s3://...`, `g
 `hdfs://...`, `file:///...`) is read by the worker itself through `pyarrow.fs`, with the user's
 own credentials, and spooled to a private temporary file within the file-size limit.
 
-Lost work: actors are restarted by Ray (`MAX_RESTARTS`) and a task that was running or queued on
-a dead actor is retried by Ray (`MAX_TASK_RETRIES`); past that, the driver hands the file to
-another actor (`RESUBMITS` times) before giving it a `worker_lost` error entry. A driver that is
-interrupted resumes from its JSON Lines file with `--resume`, as a local run does.
+Lost work: a file whose actor is lost (its process killed, its node gone) is handed by the driver
+to a live actor (`RESUBMITS` times, then it gets a `worker_lost` error entry); Ray restarts the
+lost actor (`MAX_RESTARTS`) where a CPU is free, and it gets files again once it answers. A
+driver that is interrupted resumes from its JSON Lines file with `--resume`, as a local run does.
 
 Nothing phones home: `RAY_USAGE_STATS_ENABLED=0` is set before Ray is imported, the driver starts
 no dashboard, and the actors inherit `ORT_DISABLE_TELEMETRY=1` from `import unmask`. Clusters
@@ -54,11 +54,11 @@ AHEAD_PER_ACTOR = 4
 """Files handed out per actor beyond the oldest unfinished one (bounds results held back while a
 slow file at the head of the list finishes), as `unmask.scan_pool.AHEAD_PER_WORKER`."""
 MAX_RESTARTS = 4
-"""Times Ray restarts an actor that died (its node lost, its process killed)."""
-MAX_TASK_RETRIES = 4
-"""Times Ray re-runs a file whose actor died while the file was running or queued on it."""
-RESUBMITS = 2
-"""Times the driver hands a file to another actor after Ray's own retries gave up."""
+"""Times Ray restarts an actor that died (its process killed or crashed, its node lost)."""
+RESUBMITS = 3
+"""Times the driver hands a file again to a live actor when the one scanning it was lost. The
+driver retries, not Ray (`max_task_retries=0` for scans): Ray would keep the file for the same
+actor, which may never come back (its node lost and no free CPU elsewhere)."""
 SPOOL_CHUNK = 1 << 20
 PROBE_TIMEOUT_S = 10.0
 """Longest wait for the head's port to accept a connection before giving up on the cluster."""
@@ -291,9 +291,10 @@ class RayScanner:
         count = self.workers or max(1, cpus)
         if self.files is not None:
             count = max(1, min(count, self.files))
-        actor_class = ray.remote(
-            num_cpus=1, max_restarts=MAX_RESTARTS, max_task_retries=MAX_TASK_RETRIES
-        )(ScanActor)
+        # -1: `ready` and `close` wait for an actor that is restarting; scans are not retried.
+        actor_class = ray.remote(num_cpus=1, max_restarts=MAX_RESTARTS, max_task_retries=-1)(
+            ScanActor
+        )
         self._actors = [actor_class.remote(self.config) for _ in range(count)]
         self._starting = {actor.ready.remote(): actor for actor in self._actors}
         done, _ = ray.wait(list(self._starting), num_returns=1, timeout=START_TIMEOUT_S)
@@ -368,7 +369,8 @@ class RayScanner:
         def submit(index: int) -> None:
             actor = min(self._ready, key=lambda a: load.get(a, 0))
             load[actor] = load.get(actor, 0) + 1
-            running[actor.scan.remote(locations[index], names[index])] = (index, actor)
+            scan = actor.scan.options(max_task_retries=0)
+            running[scan.remote(locations[index], names[index])] = (index, actor)
 
         while True:
             # Yield first, so that the files handed out next see how far the results have got.
@@ -427,10 +429,15 @@ class RayScanner:
                         finished[index] = _lost_result(names[index], exc)
 
     def _lost(self, actor: Any, exc: BaseException) -> None:
-        """Forget an actor that Ray will not bring back."""
+        """Give an actor that lost a file no more files until it answers again: Ray restarts it
+        (its `ready` call waits for that), unless it has died for good or can never be placed
+        again (then it is waited for no longer than any other)."""
         log.debug("a Ray worker was lost: %s", exc)
-        if isinstance(exc, self._ray.exceptions.ActorDiedError) and actor in self._ready:
-            self._ready.remove(actor)
+        if actor not in self._ready:
+            return
+        self._ready.remove(actor)
+        if not isinstance(exc, self._ray.exceptions.ActorDiedError):
+            self._starting[actor.ready.remote()] = actor
 
     def _stall_s(self) -> float:
         """Longest wait for any file: its budget, a worker restart and a margin for queueing."""
