@@ -4,7 +4,10 @@ whole tree (the sum of every process's resident memory, sampled every 0.1 s).
 
 The photos are the first --photos files of `faces/real` (sorted by name), passed as arguments
 (nothing is copied). Runs alternate (1, N, 1, N, ...) so that other work on the machine
-weighs on both alike; medians are reported.
+weighs on both alike; medians are reported. On a shared machine wall time depends on the other
+load, so the CPU of the command's process and of each worker is reported too:
+"throughput_ratio_cpu_bound" is the ratio of the critical paths (the command's CPU plus its
+busiest worker's), what the throughput ratio would be with a free core for every process.
 
 Usage:  .venv/bin/python bench/bench_workers.py [--photos 200] [--workers 2] [--rounds 2]
 Needs ../shared/data (or UNMASK_DATA).
@@ -26,10 +29,13 @@ DATA = Path(os.environ.get("UNMASK_DATA", Path(__file__).resolve().parents[2] / 
 UNMASK = [sys.executable, "-m", "unmask.cli"]
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of `root` and all its descendants, from /proc."""
+def tree_rss_bytes(root: int, cpu: dict[int, float] | None = None) -> int:
+    """Resident memory of `root` and all its descendants, from /proc. With `cpu`, also records
+    each of those processes' CPU seconds so far (user + system) under its pid."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -41,10 +47,13 @@ def tree_rss_bytes(root: int) -> int:
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        if cpu is not None and pid in used:
+            cpu[pid] = used[pid]
         todo.extend(children.get(pid, []))
     return total
 
@@ -58,20 +67,30 @@ def run_scan(photos: list[Path], workers: int, out: Path) -> dict[str, float]:
         stderr=subprocess.PIPE,
     )
     peak = 0
+    per_process: dict[int, float] = {}
     while process.poll() is None:
-        peak = max(peak, tree_rss_bytes(process.pid))
+        peak = max(peak, tree_rss_bytes(process.pid, per_process))
         time.sleep(0.1)
     wall = time.perf_counter() - start
     after = os.times()
     if process.returncode not in (0, 1, 2):
         sys.exit(process.stderr.read().decode() if process.stderr else "scan failed")
     lines = out.read_text().splitlines()
+    # CPU of the command's own process and of each worker (sampled every 0.1 s, so the last
+    # tenth of a second of each is missed): with a core for every process, the run could take
+    # no less than the command's own CPU plus the busiest worker's (its critical path).
+    parent = per_process.pop(process.pid, 0.0)
+    workers = sorted(per_process.values(), reverse=True)
     return {
         "wall_s": wall,
         "cpu_s": (after.children_user - before.children_user)
         + (after.children_system - before.children_system),
         "peak_tree_rss_mb": peak / 1024**2,
         "files": len(lines),
+        "command_cpu_s": parent,
+        "busiest_worker_cpu_s": workers[0] if workers else 0.0,
+        "workers_cpu_s": sum(workers),
+        "critical_path_cpu_s": parent + (workers[0] if workers else 0.0),
     }
 
 
@@ -102,6 +121,9 @@ def main() -> None:
                 "photos": len(photos),
                 "by_workers": summary,
                 "throughput_ratio": round(one["wall_s"] / many["wall_s"], 2),
+                "throughput_ratio_cpu_bound": round(
+                    one["critical_path_cpu_s"] / many["critical_path_cpu_s"], 2
+                ),
                 "cpu_ratio": round(many["cpu_s"] / one["cpu_s"], 2),
                 "runs": {str(k): v for k, v in runs.items()},
             },

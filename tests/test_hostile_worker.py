@@ -109,3 +109,14 @@ def test_the_worker_runs_numerical_libraries_on_one_thread_unless_told_otherwise
     with FileWorker(5.0) as worker:
         assert worker.run(worker_tasks.environment, "OMP_NUM_THREADS") == "1"
         assert worker.run(worker_tasks.environment, "OPENBLAS_NUM_THREADS") == "3"
+
+
+def test_the_worker_runs_opencv_on_one_thread_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv("OPENCV_FOR_THREADS_NUM", raising=False)
+    with FileWorker(5.0) as worker:
+        assert worker.run(worker_tasks.opencv_threads) == 1
+    monkeypatch.setenv("OPENCV_FOR_THREADS_NUM", "2")
+    with FileWorker(5.0) as worker:
+        assert worker.run(worker_tasks.opencv_threads) == 2

@@ -68,3 +68,9 @@ def chatty(_state: object, seconds: float) -> int:
 
 def environment(_state: object, name: str) -> str | None:
     return os.environ.get(name)
+
+
+def opencv_threads(_state: object) -> int:
+    import cv2
+
+    return int(cv2.getNumThreads())

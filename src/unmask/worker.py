@@ -47,11 +47,18 @@ MIN_MEMORY_BYTES), so that a bomb no limit foresaw ends with an out-of-memory er
 file instead of pushing the whole computer into swap. A 100-megapixel scan peaked at 1.4 GB
 of address space (VmPeak) on the reference machine."""
 MIN_MEMORY_BYTES = 4 * 1024**3
-ONE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+ONE_THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",
+)
 """Set to 1 in the worker unless already set: the BLAS and OpenMP thread pools under NumPy
 spin on every core for small matrices. Measured on 40 photos (`/usr/bin/time unmask scan ...
 --workers 1`, 2 cores): 14.9 CPU s and 10.4 s wall with the pools, 8.1 CPU s and 8.1 s wall
-without, and a second worker gets a core of its own (BENCHMARKS.md, issue 17)."""
+without, and a second worker gets a core of its own (BENCHMARKS.md, issue 17). OpenCV's own
+pool (resizes, colour conversion) likewise: 200 photos with 2 workers took 70.7 CPU s with
+it on every core, 60.9 with one thread per worker (`bench/bench_workers.py`)."""
 
 
 class OutOfMemoryError(UnmaskError):
