@@ -343,6 +343,10 @@ def test_cli_add_match_remove_export_import(shared_data: Path, tmp_path: Path) -
     assert runner.invoke(app, ["bank", "export", "ncii", "-o", str(out)], env=env).exit_code == 0
     r = runner.invoke(app, ["bank", "import", "copy", str(out), "--create"], env=env)
     assert "imported 3 entries" in r.output
+    r = runner.invoke(app, ["bank", "import", "copy", str(out)], env=env)  # again: no duplicates
+    assert r.exit_code == 0 and "imported 0 entries" in r.output and "3 left out" in r.output
+    listed = runner.invoke(app, ["bank", "list", "copy", "--json"], env=env).output
+    assert len(json.loads(listed)) == 3
     r = runner.invoke(app, ["bank", "match", "pdq:123"], env=env)
     assert r.exit_code == 2 and "not a pdq hash" in r.output and "Traceback" not in r.output
     missing = str(tmp_path / "gone.jpg")  # a file name, not a hash: say the file is missing

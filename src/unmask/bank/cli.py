@@ -373,7 +373,9 @@ def bank_export(name: str, output: Path, db: str | None) -> None:
 def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | None) -> None:
     """Import entries into bank NAME from a .jsonl or .csv file (as `export` writes them, or
     ThreatExchange/HMA CSV: columns signal_type and signal, or hash as in an evidence package's
-    hashes.csv; 0.1's type names are read too). Nothing is added if any line is bad."""
+    hashes.csv; 0.1's type names are read too). Nothing is added if any line is bad; hashes
+    the bank already holds (same type and hash) are left out, so importing a file twice adds
+    nothing the second time."""
     from unmask.bank.store import NotFoundError
     from unmask.bank.transfer import read_entries
 
@@ -387,9 +389,15 @@ def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | No
     fmt = "csv" if file.suffix.lower() == ".csv" else "jsonl"
     with file.open(newline="") as handle:
         entries = list(read_entries(handle, fmt))
-    ids = store.add_entries(name, entries, added_by, actor=_actor()) if entries else []
+    ids = (
+        store.add_entries(name, entries, added_by, actor=_actor(), skip_existing=True)
+        if entries
+        else []
+    )
     _update_index(store)
-    _out.print(f"imported {len(ids)} entries into {_safe(repr(name))}", highlight=False)
+    skipped = len(entries) - len(ids)
+    also = f"; {skipped} left out, already in the bank" if skipped else ""
+    _out.print(f"imported {len(ids)} entries into {_safe(repr(name))}{also}", highlight=False)
 
 
 @bank_group.command("match", epilog="Exit codes: 0 no match; 1 at least one match; 2 error.")

@@ -275,16 +275,29 @@ class BankStore:
     # -- entries --------------------------------------------------------------------------
 
     def add_entries(
-        self, bank: str, items: Sequence[NewEntry], added_by: str = "", *, actor: str = ""
+        self,
+        bank: str,
+        items: Sequence[NewEntry],
+        added_by: str = "",
+        *,
+        actor: str = "",
+        skip_existing: bool = False,
     ) -> list[int]:
         """Add all `items` in one transaction; returns their ids once committed. `added_by` and
         each item's `source` are stored only as given (empty by default: a file name or a
-        person's name is personal data); who did it goes to the audit log as `actor`."""
+        person's name is personal data); who did it goes to the audit log as `actor`.
+
+        With `skip_existing` (imports), an item whose signal type and hash the bank already
+        holds, enabled or not, or that came earlier in `items`, is left out: importing the same
+        file twice adds nothing the second time."""
         rows = []
         for item in items:
             kind = signal_type(item.signal_type)
             rows.append((kind.name, kind.validate(item.value), item))
         with Session(self.engine) as session:
+            if skip_existing:  # take the writers' lock first, so no other write slips between
+                self._count_write(session)
+                rows = self._new_rows(session, self._bank_id(session, bank), rows)
             next_id = self._count_write(session, added=len(rows))
             bank_id = self._bank_id(session, bank)
             entries = []
@@ -311,6 +324,25 @@ class BankStore:
                 )
             session.commit()
             return ids
+
+    @staticmethod
+    def _new_rows(session: Session, bank_id: int, rows: list[tuple]) -> list[tuple]:
+        """The rows whose (signal type, hash) neither the bank nor an earlier row holds."""
+        seen: set[tuple[str, str]] = set()
+        values = sorted({value for _, value, _ in rows})
+        for start in range(0, len(values), 500):  # bounded IN lists
+            found = session.execute(
+                select(Entry.signal_type, Entry.value).where(
+                    Entry.bank_id == bank_id, Entry.value.in_(values[start : start + 500])
+                )
+            )
+            seen.update((kind, value) for kind, value in found)
+        fresh = []
+        for row in rows:
+            if (row[0], row[1]) not in seen:
+                seen.add((row[0], row[1]))
+                fresh.append(row)
+        return fresh
 
     def set_enabled(
         self, entry_id: int, enabled: bool, bank: str | None = None, *, actor: str = ""
