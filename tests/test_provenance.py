@@ -387,3 +387,18 @@ def test_scan_runs_the_provenance_detector(shared_data: Path) -> None:
     (finding,) = findings
     assert finding.code == "c2pa_invalid" and finding.strength == "info"
     assert finding.evidence["failed_checks"] == ["assertion.dataHash.mismatch"]
+
+
+def test_scan_reports_remote_credentials_as_verify_does(shared_data: Path) -> None:
+    path = shared_data / "c2pa" / CLOUD
+    result = CliRunner().invoke(app, ["scan", str(path), "--detectors", "provenance", "--json"])
+    (scanned,) = json.loads(result.output)["results"]
+    (finding,) = [f for f in scanned["findings"] if f["detector"] == "provenance"]
+    url = read_credentials(path).remote_url
+    assert finding["code"] == "c2pa_remote" and finding["evidence"]["state"] == "remote"
+    assert f"credentials are stored online at {url}; not fetched" in finding["summary"]
+    plain = CliRunner().invoke(app, ["scan", str(path), "--detectors", "provenance"]).output
+    assert "stored online" in plain and "found nothing to report" not in plain
+    # a file that names no remote manifest still gets no provenance finding at all
+    none = open_media(shared_data / "c2pa" / "c2pa-rs__sdk__tests__fixtures__no_manifest.jpg")
+    assert ProvenanceDetector().analyse(ScanContext(media=none)) == []

@@ -83,7 +83,8 @@ def decide(
         kinds = {f.indicates for f in strong}
         what = "AI-generated" if kinds == {"ai_generation"} else "manipulated"
         return verdict("likely_manipulated", f"Likely {what}: {strong[0].summary}")
-    file_checks = _other_checks(checks_run, weak=bool(weak))
+    noted = any(f.code != FACE_FINDING and f.indicates == "none" for f in findings)
+    file_checks = _other_checks(checks_run, weak=bool(weak), noted=noted)
     if face_model is None:
         return verdict(
             "inconclusive",
@@ -119,9 +120,11 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _other_checks(checks_run: list[str], weak: bool) -> str:
+def _other_checks(checks_run: list[str], weak: bool, noted: bool = False) -> str:
     """One sentence on what the file-level checks that actually ran found, naming only those
-    (a scan with `--detectors metadata` must not speak for forensic checks that never ran)."""
+    (a scan with `--detectors metadata` must not speak for forensic checks that never ran).
+    `noted`: they listed facts that point neither way (e.g. credentials stored online), which
+    "found nothing" would contradict."""
     ran = [word for name, word in FILE_CHECK_WORDS.items() if _ran(name, checks_run)]
     if not ran:
         return "No metadata or forensic check ran either."
@@ -131,6 +134,11 @@ def _other_checks(checks_run: list[str], weak: bool) -> str:
         return (
             f"{subject} found only weak hints (listed below), which neither show the file was "
             "altered nor that it is unaltered."
+        )
+    if noted:
+        return (
+            f"{subject} noted the facts listed below, none of which points to manipulation; "
+            "that does not show the file is unaltered."
         )
     return f"{subject} found nothing to report, which does not show the file is unaltered."
 

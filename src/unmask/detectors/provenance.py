@@ -11,6 +11,9 @@ Validation is done by c2pa-python (the C2PA reference implementation) from the b
 media layer already read; trust anchors are the shipped C2PA trust list and the user's trust
 file (`unmask keys`).
 Videos are validated by `unmask verify`, not here: the scan keeps no video bytes in memory.
+A still image may instead point at credentials stored online (an external manifest, whose URL
+the C2PA technical specification puts in the XMP key `dcterms:provenance`); they are never
+fetched, and the finding says where they are, as `unmask verify` does.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class ProvenanceDetector(Detector):
 
     def analyse(self, context: ScanContext) -> list[Finding]:
         media = context.media
-        if not media.has_c2pa_manifest:
+        if not media.has_c2pa_manifest and not _names_remote_credentials(media.raw):
             return []
         if media.raw is None:
             return [
@@ -66,6 +69,12 @@ class ProvenanceDetector(Detector):
                 )
             ]
         return findings_for(report)
+
+
+def _names_remote_credentials(raw: bytes | None) -> bool:
+    """Does an image without embedded credentials name a remote manifest in its XMP? c2pa-rs
+    writes and reads the reference as `dcterms:provenance`; c2pa-python then confirms it."""
+    return raw is not None and b"dcterms:provenance" in raw
 
 
 def findings_for(report: CredentialsReport) -> list[Finding]:
