@@ -402,3 +402,12 @@ def test_scan_reports_remote_credentials_as_verify_does(shared_data: Path) -> No
     # a file that names no remote manifest still gets no provenance finding at all
     none = open_media(shared_data / "c2pa" / "c2pa-rs__sdk__tests__fixtures__no_manifest.jpg")
     assert ProvenanceDetector().analyse(ScanContext(media=none)) == []
+
+
+def test_a_missing_sidecar_is_named_not_the_picture(tmp_path: Path) -> None:
+    picture = Path(__file__).resolve().parents[1] / "examples" / "astronaut.jpg"
+    missing = tmp_path / "nope.c2pa"
+    result = CliRunner().invoke(app, ["verify", str(picture), "--manifest", str(missing)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert f"the sidecar {missing} (given with --manifest): no such file" in text

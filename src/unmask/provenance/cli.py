@@ -194,8 +194,14 @@ def _check_file(
     if manifest_file is None and report.state in ("none", "remote") and beside.is_file():
         sidecar = beside
     if sidecar is not None:
-        _check_readable(sidecar)
         how = "given with --manifest" if manifest_file is not None else "found beside the file"
+        try:
+            _check_readable(sidecar)
+        except UnreadableFileError as exc:
+            # the picture itself was read: say it is the sidecar that is missing or unreadable
+            raise UnreadableFileError(
+                f"the sidecar {sidecar} ({how}): {exc.message}", exc.hint
+            ) from None
         report = read_credentials(
             path,
             trust=trust,
