@@ -193,7 +193,7 @@ def error_level(picture: Image.Image | np.ndarray, quality: int = ELA_QUALITY) -
         detector=NAME,
         code="error_level",
         summary=(
-            f"Error level analysis: re-saving at JPEG quality {quality} changes 1 % of "
+            f"Error level analysis: re-saving at JPEG quality {quality} changes 1% of "
             f"pixels by {p99:.0f} levels or more and {high_ratio:.0%} of areas stand out; "
             "bright areas mark edges, texture and a different compression history, "
             "which a person must interpret, and are not proof of editing."
