@@ -88,3 +88,20 @@ def test_a_narrow_map_is_centred_on_a_panel_wide_enough_to_read():
     assert tinted.size == (40, 50)
     assert np.asarray(tinted)[..., 0].min() > 150  # bright map: red over the picture
     assert legend_for("heatmap_track0", finding) is None  # face heatmaps keep their caption
+
+
+def test_scan_maps_into_a_folder_that_cannot_be_made_is_a_plain_error(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    example = Path(__file__).parent.parent / "examples" / "astronaut.jpg"
+    run = unmask("scan", str(example), "--maps", str(blocker / "maps"), "-q")
+    assert run.returncode == 2, run.stderr
+    assert "cannot make the maps folder" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_scan_overlay_without_maps_says_what_it_needs(tmp_path: Path):
+    example = Path(__file__).parent.parent / "examples" / "astronaut.jpg"
+    run = unmask("scan", str(example), "--overlay", "-q")
+    assert run.returncode == 64  # a usage error, as for every other wrong combination
+    assert "--overlay needs --maps" in run.stderr

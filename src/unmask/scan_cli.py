@@ -198,6 +198,17 @@ def scan(
         raise click.UsageError("--resume needs -o FILE.jsonl")
     if not paths and files_from is None:
         raise click.UsageError("give at least one PATH, or --files-from FILE")
+    if overlay and maps is None:
+        raise click.UsageError("--overlay needs --maps DIR (the folder the maps go into)")
+    if maps is not None:
+        try:
+            maps.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _err.print(
+                f"[red]error:[/red] cannot make the maps folder {markup_safe(maps)}: "
+                f"{markup_safe(exc.strerror or str(exc))}"
+            )
+            sys.exit(EXIT_UNREADABLE)
     max_file_bytes = int(max_file_size * 1024**2)
     limits = Limits(
         max_pixels=int(max_pixels * 1e6),
@@ -315,7 +326,14 @@ def scan(
                         break
                 if maps is not None and result.ok:
                     picture = _picture(item.path, result, limits) if overlay else None
-                    write_maps(result, maps, picture)
+                    try:
+                        write_maps(result, maps, picture)
+                    except OSError as exc:  # a full disk, a folder removed during the scan
+                        _err.print(
+                            f"[red]error:[/red] cannot write maps into {markup_safe(maps)}: "
+                            f"{markup_safe(exc.strerror or str(exc))}"
+                        )
+                        sys.exit(EXIT_UNREADABLE)
                 progress.advance(task)
     except UnmaskError as exc:  # the Ray cluster lost every worker
         _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
