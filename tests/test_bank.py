@@ -479,3 +479,19 @@ def test_video_match_warns_that_a_source_video_matches_its_deepfake(
     assert r.exit_code == 0
     assert "no match in every enabled bank; compared the PDQ hash given" in said
     assert "does not mean the file is not banked elsewhere, nor that it is unaltered" in said
+
+
+def test_a_temporary_unmask_home_keeps_its_own_bank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone trying unmask with UNMASK_HOME set must not read or change their real banks."""
+    monkeypatch.delenv("UNMASK_BANK_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("UNMASK_HOME", str(tmp_path / "home"))
+    made = CliRunner().invoke(app, ["bank", "create", "trial"])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "home" / "bank.sqlite3").is_file()
+    assert not (tmp_path / "data" / "unmask").exists()
+    monkeypatch.delenv("UNMASK_HOME")
+    listed = CliRunner().invoke(app, ["bank", "list"])
+    assert "trial" not in listed.output

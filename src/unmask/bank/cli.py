@@ -34,7 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 db_option = click.option(
     "--db",
     envvar="UNMASK_BANK_URL",
-    help="Bank database URL (default: a SQLite file in ~/.local/share/unmask; "
+    help="Bank database URL (default: a SQLite file in $UNMASK_HOME if set, else in "
+    "~/.local/share/unmask; "
     "e.g. postgresql://user@host/db). Also read from $UNMASK_BANK_URL.",
 )
 

@@ -31,9 +31,12 @@ class NotFoundError(BankError):
 
 
 def default_url() -> str:
-    """$UNMASK_BANK_URL, else a SQLite file in the user's data folder."""
+    """$UNMASK_BANK_URL, else a SQLite file in $UNMASK_HOME if set (a temporary home must not
+    read or write the user's own banks), else in the user's data folder."""
     if os.environ.get(BANK_URL_ENV):
         return os.environ[BANK_URL_ENV]
+    if os.environ.get("UNMASK_HOME"):
+        return f"sqlite:///{Path(os.environ['UNMASK_HOME']).expanduser() / 'bank.sqlite3'}"
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return f"sqlite:///{base / 'unmask' / 'bank.sqlite3'}"
 
