@@ -200,6 +200,10 @@ def scan(
         raise click.UsageError("give at least one PATH, or --files-from FILE")
     if overlay and maps is None:
         raise click.UsageError("--overlay needs --maps DIR (the folder the maps go into)")
+    if parquet is not None and not parquet.resolve().parent.is_dir():
+        raise click.BadParameter(
+            f"the folder {parquet.parent} does not exist", param_hint="--parquet"
+        )
     if maps is not None:
         try:
             maps.mkdir(parents=True, exist_ok=True)
@@ -347,17 +351,27 @@ def scan(
         if sink is not None and sink is not sys.stdout:
             sink.close()
 
+    parquet_failed = False
     if parquet is not None:
         from unmask.parquet_output import write_parquet
 
         earlier_records = [done[item.name] for item in items if item.name in done]
-        write_parquet(parquet, earlier_records + [result.to_dict() for result in results])
+        try:
+            write_parquet(parquet, earlier_records + [result.to_dict() for result in results])
+        except OSError as exc:  # a full disk, no write permission: the results are still shown
+            _err.print(
+                f"[red]error:[/red] cannot write {markup_safe(parquet)}: "
+                f"{markup_safe(exc.strerror or str(exc))}"
+            )
+            parquet_failed = True
     try:
         _show(results, output, maps, as_json, as_jsonl, jsonl)
     except BrokenPipeError:
         # The reader went away (`unmask scan photo.jpg -q | head -1`): the exit code still
         # says what the scan found, not that the pipe closed.
         _silence_stdout()
+    if parquet_failed:
+        sys.exit(EXIT_UNREADABLE)
     walked = {item.name for item in items if item.from_folder}
     earlier = [done[item.name] for item in items if item.name in done]
     sys.exit(_exit_code(results, walked, earlier))
