@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
-from unmask.hashing import PDQ_CONFIDENT_MATCH_THRESHOLD
+from unmask.hashing import PDQ_CONFIDENT_MATCH_THRESHOLD, PdqSignal
 from unmask.media.types import Media
 from unmask.result import Finding
 
@@ -238,7 +238,7 @@ def _pdq_distance(preview: np.ndarray, picture: Image.Image) -> tuple[int, str]:
     def distance_to(candidate: np.ndarray) -> int:
         height, width = candidate.shape[:2]
         shrunk = np.asarray(picture.resize((width, height), Image.Resampling.BOX))
-        return _bits(pdq(np.ascontiguousarray(candidate))[0], pdq(shrunk)[0])
+        return PdqSignal.distance(pdq(np.ascontiguousarray(candidate))[0], pdq(shrunk)[0])
 
     distance = distance_to(preview)
     if distance <= PDQ_CONFIDENT_MATCH_THRESHOLD:
@@ -248,10 +248,6 @@ def _pdq_distance(preview: np.ndarray, picture: Image.Image) -> tuple[int, str]:
         if distance_to(np.asarray(upright.transpose(turn))) <= PDQ_CONFIDENT_MATCH_THRESHOLD:
             return distance, words
     return distance, ""
-
-
-def _bits(a: str, b: str) -> int:
-    return int(bin(int(a, 16) ^ int(b, 16)).count("1"))
 
 
 def _normalised(grey: np.ndarray) -> np.ndarray:
