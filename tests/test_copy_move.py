@@ -71,6 +71,9 @@ def test_a_patch_copied_within_a_camera_picture_is_found_and_said_with_care(shar
     assert finding is not None
     assert finding.indicates == "editing" and finding.strength == "weak"
     assert "looks copied" in finding.summary and "flagged" in finding.summary
+    # The measured false-alarm rate travels with the finding, named without calling a photo real.
+    assert 0 < finding.evidence["false_alarm_rate_on_photos_of_people"] < 0.02
+    assert not any("real" in key for key in finding.evidence)
     region = finding.evidence["regions"][0]
     boxes = [region["one_end_box"], region["other_end_box"]]
     corners = sorted((box[0] < w / 2, box[1] < h / 2) for box in boxes)

@@ -226,7 +226,7 @@ def copy_move(rgb: np.ndarray, luma: np.ndarray | None = None) -> Finding | None
                 "2011), grouped by RANSAC-fitted similarity transforms"
             ),
             "min_matched_pairs": MIN_PAIRS,
-            "false_alarm_rate_faces_real": FALSE_ALARM_RATE,
+            "false_alarm_rate_on_photos_of_people": FALSE_ALARM_RATE,
             "regions": [region.to_dict() for region in regions],
         },
         maps={"copy_move": draw_regions(rgb, regions)},
