@@ -319,6 +319,10 @@ def test_a_trusted_signer_is_labelled_with_the_list_that_vouches_for_it(tmp_path
     ca_file = tmp_path / "home" / "keys" / "test-ca.pem"
     bad = runner.invoke(app, ["keys", "import-c2pa-list", str(ca_file), "--as-of", "soon"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+    missing = runner.invoke(
+        app, ["keys", "import-c2pa-list", str(tmp_path / "nope.pem"), "--as-of", "2027-01-31"]
+    )
+    assert missing.exit_code == 2 and "import-c2pa-list" in missing.output
     imported = runner.invoke(
         app, ["keys", "import-c2pa-list", str(ca_file), "--as-of", "2027-01-31"]
     )

@@ -149,7 +149,8 @@ def _read_pem(path: Path) -> list[str]:
     except OSError as exc:
         raise TrustListError(
             f"cannot read the trust file {path} ({exc.strerror or exc})",
-            "check the path given to --trust",
+            "check the path (a --trust file, trust.pem in the unmask home folder, or the list "
+            "given to `unmask keys import-c2pa-list`)",
         ) from None
     try:
         certificates = x509.load_pem_x509_certificates(data)
