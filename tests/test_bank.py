@@ -477,7 +477,7 @@ def test_video_match_warns_that_a_source_video_matches_its_deepfake(
     r = runner.invoke(app, ["bank", "match", "pdq:" + PDQ_A], env=env)
     said = " ".join(r.output.split())
     assert r.exit_code == 0
-    assert "no match in every enabled bank; compared the PDQ hash given" in said
+    assert "no match in any enabled bank; compared the PDQ hash given" in said
     assert "does not mean the file is not banked elsewhere, nor that it is unaltered" in said
 
 

@@ -429,7 +429,7 @@ def bank_match(
     # An existing, current database is read without SQLAlchemy (half a CPU second to import),
     # the index from the files saved beside it: a lookup costs little more than hashing.
     matcher = Matcher(open_reader(db) or _store(db), radius=radius)
-    where = ", ".join(repr(b) for b in banks) if banks else "every enabled bank"
+    where = ", ".join(repr(b) for b in banks) if banks else "any enabled bank"
     any_match = False
     for item in items:
         if Path(item).exists():
@@ -496,7 +496,7 @@ def _no_match_text(query: Any, where: str) -> str:
         text += " (the picture is too plain for PDQ, quality < 50: only exact copies can match)"
     return (
         text + ". Not found here does not mean the file is not banked elsewhere, nor that it "
-        "is unaltered: copies changed beyond these hashes' reach (crops over about 6 %, "
+        "is unaltered: copies changed beyond these hashes' reach (crops over about 6%, "
         "overlays, a screen re-filmed) are missed."
     )
 
