@@ -292,3 +292,26 @@ def test_a_checkpoint_of_other_settings_or_a_broken_one_is_refused(sample, tmp_p
     checkpoint.write_bytes(checkpoint.read_bytes()[:1000])  # truncated, as by a full disk
     with pytest.raises(CheckpointMismatch, match="cannot be read"):
         train([sample], config, checkpoint=checkpoint)
+
+
+def test_a_checkpoint_goes_on_on_another_device_with_its_random_state_on_the_cpu(
+    sample, tmp_path: Path
+):
+    torch = pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train.trainer import TrainConfig, load_checkpoint, train
+
+    config = TrainConfig(steps=3, batch_pairs=1, workers=0, threads=1, checkpoint_every=1)
+    checkpoint = tmp_path / "checkpoint.pt"
+
+    def stop(step: int, loss: float) -> None:
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        train([sample], config, stop, checkpoint=checkpoint)
+    # --device may change on resume (a run stopped on a GPU machine goes on elsewhere, or the
+    # reverse): the checkpoint opens whatever device the run now asks for, even one this
+    # computer lacks, and `torch.set_rng_state` accepts only a CPU tensor.
+    state = load_checkpoint(checkpoint, dataclasses.replace(config, device="cuda"))
+    assert state["step"] == 1
+    assert state["random_state"].device == torch.device("cpu")
+    torch.set_rng_state(state["random_state"])

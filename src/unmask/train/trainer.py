@@ -226,7 +226,9 @@ def load_checkpoint(path: Path, config: TrainConfig) -> dict:
     """The checkpoint's state, refused (CheckpointMismatch) when it was saved by a run with
     other settings, or cannot be read."""
     try:
-        state = torch.load(path, map_location=config.device, weights_only=True)
+        # On the CPU: the random state must stay a CPU tensor for `torch.set_rng_state`, and
+        # `load_state_dict` moves the network's and optimiser's tensors to their device.
+        state = torch.load(path, map_location="cpu", weights_only=True)
         saved = dict(state["config"])
     except Exception as error:  # a truncated or foreign file: torch raises many kinds
         raise CheckpointMismatch(f"{path} cannot be read as a checkpoint ({error})") from None
