@@ -177,6 +177,8 @@ def test_remote_credentials_have_their_own_state_and_are_not_fetched(shared_data
     result = CliRunner().invoke(app, ["verify", str(path), "--json"])
     credentials = json.loads(result.output)["content_credentials"]
     assert credentials["state"] == "remote" and "No Content Credentials" not in result.output
+    plain = CliRunner().invoke(app, ["verify", str(path)]).output
+    assert f"  stored at: {report.remote_url}\n" in plain  # whole, to be copied
 
 
 def test_a_sidecar_given_with_manifest_is_checked_against_the_file(shared_data: Path) -> None:

@@ -331,6 +331,9 @@ def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
     _out.print(f"[bold]{_safe(str(path))}[/bold]")
     _out.print(f"Content Credentials: [{style}]{_safe(report.headline)}[/{style}]")
     _out.print(f"  {_safe(report.explanation)}")
+    if report.state == "remote" and report.remote_url:
+        # on one line, unwrapped, so that it can be copied whole
+        _out.print(f"  stored at: {_safe(report.remote_url)}", soft_wrap=True, highlight=False)
     if report.manifest_source != "embedded":
         _out.print(f"  read from: {_safe(report.manifest_source)}")
     for failure in report.failures:
