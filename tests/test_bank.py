@@ -495,3 +495,14 @@ def test_a_temporary_unmask_home_keeps_its_own_bank(
     monkeypatch.delenv("UNMASK_HOME")
     listed = CliRunner().invoke(app, ["bank", "list"])
     assert "trial" not in listed.output
+
+
+def test_a_bank_url_whose_folder_cannot_be_made_is_a_plain_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    url = f"sqlite:///{blocker}/bank/bank.sqlite3"
+    with pytest.raises(BankError, match="cannot make the folder"):
+        BankStore(url)
+    result = CliRunner().invoke(app, ["bank", "list", "--db", url])
+    assert result.exit_code != 0 and "cannot make the folder" in result.output
+    assert not isinstance(result.exception, OSError)

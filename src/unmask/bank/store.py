@@ -131,7 +131,15 @@ class BankStore:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
         if self.url.startswith("sqlite:///") and not self.url.startswith("sqlite:///:memory:"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self.url.removeprefix("sqlite:///")).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BankError(
+                    f"cannot make the folder {folder} for the bank database "
+                    f"({exc.strerror or exc})",
+                    "check the database URL (--db or $UNMASK_BANK_URL)",
+                ) from None
         if self.url.startswith("postgresql://"):
             self.url = "postgresql+psycopg://" + self.url.removeprefix("postgresql://")
         try:
