@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -140,9 +141,10 @@ def test_an_interrupted_cluster_run_resumes_from_its_json_lines(both_runs: dict,
     assert [_without(r, *TIMINGS) for r in again] == [_without(r, *TIMINGS) for r in first]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def scanner(cluster: str) -> Iterator[RayScanner]:
-    """Two actors, shared by the tests below (every frame of a video searched for faces)."""
+    """Two actors (every frame of a video searched for faces), closed after each test so that
+    the cluster's CPUs are free for the next."""
     with RayScanner(ScanConfig(fps=25.0, detectors=("metadata",)), cluster, workers=2) as pool:
         yield pool
 
@@ -179,6 +181,47 @@ def test_a_killed_worker_loses_no_file_and_changes_no_result(scanner, tmp_path: 
     assert all(r.ok for r in results), [r.error for r in results if r.error]
     assert len({r.sha256 for r in results}) == 1
     assert {len(r.faces) for r in results} == {1}, "the same face found in every copy"
+
+
+def _raylets() -> set[int]:
+    """Process ids of the Ray nodes (raylets) running on this computer."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and b"raylet/raylet" in Path(f"/proc/{entry}/cmdline").read_bytes():
+                found.add(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def test_losing_a_worker_node_mid_run_loses_no_file(cluster: str, tmp_path: Path):
+    import ray
+
+    before = _raylets()
+    if not before:
+        pytest.skip("the test cluster's nodes do not run on this computer")
+    # A third node of one CPU, for this test alone: one of the three actors lands on it.
+    subprocess.run(
+        [str(Path(sys.executable).with_name("ray")), "start", f"--address={cluster}",
+         "--num-cpus=1", "--disable-usage-stats", "--object-store-memory=100000000"],
+        check=True, capture_output=True, timeout=300,
+        env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
+    )  # fmt: skip
+    node = (_raylets() - before).pop()
+    files = _copies(tmp_path, 16)
+    # One actor per CPU of the cluster, so one of them runs on the new node.
+    with RayScanner(ScanConfig(detectors=("metadata",)), cluster) as scanner:
+        ray.get([actor.ready.remote() for actor in scanner._actors], timeout=120)
+        results = []
+        for result in scanner.scan_in_order(files):
+            if not results:  # every actor has files running or queued
+                os.kill(node, signal.SIGKILL)
+            results.append(result)
+        lost = len(scanner._actors) - len(scanner._ready)
+    assert lost == 1, "the actor on the lost node was lost with it"
+    assert [r.path for r in results] == [name for _, name in files], "each file once, in order"
+    assert all(r.ok for r in results), [r.error for r in results if r.error]
 
 
 class FakeRay:
