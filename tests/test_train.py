@@ -315,3 +315,29 @@ def test_a_checkpoint_goes_on_on_another_device_with_its_random_state_on_the_cpu
     assert state["step"] == 1
     assert state["random_state"].device == torch.device("cpu")
     torch.set_rng_state(state["random_state"])
+
+
+def test_train_refuses_a_data_folder_without_faces_and_a_broken_checkpoint_before_any_work(
+    tmp_path: Path,
+):
+    pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    pytest.importorskip("ai_edge_litert", reason="training needs the unmask[train] extra")
+    from click.testing import CliRunner
+
+    from unmask.cli import app
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    data.mkdir()
+    args = ["train", "--data", str(data), "--out", str(out), "--steps", "1", "--device", "cpu"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)  # usage error
+    assert "has no faces/real or labels.csv" in " ".join(result.output.split())
+    (data / "faces" / "real").mkdir(parents=True)
+    (data / "labels.csv").write_text("path,label,media\n")
+    out.mkdir()
+    (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    result = CliRunner().invoke(app, args)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "cannot be read as a checkpoint: it is damaged" in said
+    assert "weights_only" not in said and "Delete it" in said  # no unsafe or useless advice
+    assert not (out / "cache").exists()  # refused before faces were looked for (minutes)

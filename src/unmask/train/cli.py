@@ -110,11 +110,42 @@ def train(
     from unmask.train.trainer import (
         CHECKPOINT,
         CheckpointMismatch,
+        CheckpointUnreadable,
         TrainConfig,
         load_checkpoint,
         run,
     )
 
+    missing = [p for p in ("faces/real", "labels.csv") if not (data / p).exists()]
+    if missing:
+        raise click.BadParameter(
+            f"{data} has no {' or '.join(missing)}: it must be the shared research media "
+            "folder (faces/real holds the photos training learns from)",
+            param_hint="--data",
+        )
+    config = TrainConfig(
+        steps=steps,
+        batch_pairs=batch_pairs,
+        seed=seed,
+        threads=threads,
+        workers=workers,
+        checkpoint_every=checkpoint_every,
+        device=device,
+    )
+    first = 0
+    # checked before the faces are found (minutes): a checkpoint that cannot be used says so
+    if (out / CHECKPOINT).exists():
+        try:
+            first = int(load_checkpoint(out / CHECKPOINT, config)["step"])
+        except CheckpointUnreadable as error:
+            raise click.ClickException(
+                f"{error}. Delete it (or choose another --out) to start again."
+            ) from None
+        except CheckpointMismatch as error:
+            raise click.ClickException(
+                f"{error}. Run with the settings it was saved with to go on, or delete it "
+                "(or choose another --out) to start again."
+            ) from None
     split = split_data(data)
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
@@ -140,24 +171,7 @@ def train(
         raise click.ClickException(f"{error.message} ({error.hint})") from None
     click.echo(f"{len(train_samples)} training faces, {len(held_out)} held-out faces")
     click.echo(f"training on {device}")
-    config = TrainConfig(
-        steps=steps,
-        batch_pairs=batch_pairs,
-        seed=seed,
-        threads=threads,
-        workers=workers,
-        checkpoint_every=checkpoint_every,
-        device=device,
-    )
-    first = 0
-    if (out / CHECKPOINT).exists():
-        try:
-            first = int(load_checkpoint(out / CHECKPOINT, config)["step"])
-        except CheckpointMismatch as error:
-            raise click.ClickException(
-                f"{error}. Run with the settings it was saved with to go on, or delete it "
-                "(or choose another --out) to start again."
-            ) from None
+    if first:
         click.echo(f"going on from the checkpoint at step {first} of {steps}")
     with Progress(
         TextColumn("training"),

@@ -65,6 +65,10 @@ class CheckpointMismatch(ValueError):
     """The checkpoint belongs to a run with other settings: resuming it would mix two runs."""
 
 
+class CheckpointUnreadable(CheckpointMismatch):
+    """The checkpoint file cannot be read at all: no settings would let it go on."""
+
+
 def training_pair(
     sample: FaceSample, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -231,7 +235,13 @@ def load_checkpoint(path: Path, config: TrainConfig) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=True)
         saved = dict(state["config"])
     except Exception as error:  # a truncated or foreign file: torch raises many kinds
-        raise CheckpointMismatch(f"{path} cannot be read as a checkpoint ({error})") from None
+        # the kind of error, not torch's text: that suggests weights_only=False, which would
+        # run whatever code a foreign file holds
+        reason = type(error).__name__
+        raise CheckpointUnreadable(
+            f"{path} cannot be read as a checkpoint: it is damaged (a full disk, a copy cut short) "
+            f"or was not written by unmask train ({reason})"
+        ) from None
     wanted = asdict(config)
     differ = sorted(
         key for key in wanted.keys() - set(RESUMABLE_FIELDS) if saved.get(key) != wanted[key]
