@@ -506,3 +506,21 @@ def test_a_bank_url_whose_folder_cannot_be_made_is_a_plain_error(tmp_path: Path)
     result = CliRunner().invoke(app, ["bank", "list", "--db", url])
     assert result.exit_code != 0 and "cannot make the folder" in result.output
     assert not isinstance(result.exception, OSError)
+
+
+def test_match_against_an_unknown_or_empty_bank_does_not_read_as_checked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bank.sqlite3"
+    runner = CliRunner()
+    assert runner.invoke(app, ["bank", "create", "ncii", "--db", url]).exit_code == 0
+    query = "pdq:" + "f" * 64
+
+    empty = runner.invoke(app, ["bank", "match", query, "--db", url])
+    assert empty.exit_code == 0  # no match, but said as nothing compared
+    assert "no enabled bank holds any entry: nothing was compared" in empty.output
+
+    typo = runner.invoke(app, ["bank", "match", query, "--bank", "nci", "--db", url])
+    assert typo.exit_code == 2 and "no bank called 'nci'" in typo.output
+
+    assert runner.invoke(app, ["bank", "add", "ncii", query, "--db", url]).exit_code == 0
+    found = runner.invoke(app, ["bank", "match", query, "--bank", "ncii", "--db", url])
+    assert found.exit_code == 1 and "nothing was compared" not in found.output

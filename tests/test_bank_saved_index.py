@@ -189,7 +189,7 @@ def test_bank_add_and_remove_keep_the_saved_index_current(tmp_path: Path) -> Non
     def run(*args: str) -> str:
         result = runner.invoke(app, [*args, "--db", url])
         assert result.exit_code in (0, 1), result.output
-        return result.output
+        return result.stdout  # notes go to standard error
 
     run("bank", "create", "b")
     run("bank", "add", "b", f"pdq:{PDQ_A}")

@@ -428,7 +428,19 @@ def bank_match(
 
     # An existing, current database is read without SQLAlchemy (half a CPU second to import),
     # the index from the files saved beside it: a lookup costs little more than hashing.
-    matcher = Matcher(open_reader(db) or _store(db), radius=radius)
+    source = open_reader(db) or _store(db)
+    known = {info.name: info for info in source.banks()}
+    for name in banks:
+        if name not in known:
+            _fail(f"no bank called {name!r}", "list banks with `unmask bank list`")
+    searched = (
+        [known[name] for name in banks] if banks else [b for b in known.values() if b.enabled]
+    )
+    if not any(info.entries for info in searched):
+        # "No match" against nothing must not read as a file checked and cleared.
+        empty = "the banks given hold no entries" if banks else "no enabled bank holds any entry"
+        _err.print(f"[yellow]note:[/] {empty}: nothing was compared", highlight=False)
+    matcher = Matcher(source, radius=radius)
     where = ", ".join(repr(b) for b in banks) if banks else "any enabled bank"
     any_match = False
     for item in items:
