@@ -33,7 +33,7 @@ DEFAULT_DATA = Path("../shared/data")
     type=click.IntRange(min=1),
     default=12,
     show_default=True,
-    help="Real faces per step; each also gives one self-blended fake.",
+    help="Unaltered faces per step; each also gives one self-blended fake.",
 )
 @click.option("--seed", type=int, default=20221, show_default=True, help="Random seed.")
 @click.option(
@@ -76,7 +76,10 @@ def train(
     checkpoint_every: int,
     device: str,
 ) -> None:
-    """Train the face-manipulation detector on self-blended images of the real faces in DATA.
+    """Train the face-manipulation detector on self-blended images of the faces in DATA.
+
+    The photos in DATA/faces/real are taken as unaltered; each face is blended with a
+    slightly changed copy of itself to make the examples of manipulation.
 
     Faces and their 468 face-mesh landmarks are found once and cached in OUT/cache; training
     then makes a fresh self-blend of every face each time it is used. The result
