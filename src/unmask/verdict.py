@@ -123,8 +123,8 @@ def _sentence(text: str) -> str:
 def _other_checks(checks_run: list[str], weak: bool, noted: bool = False) -> str:
     """One sentence on what the file-level checks that actually ran found, naming only those
     (a scan with `--detectors metadata` must not speak for forensic checks that never ran).
-    `noted`: they listed facts that point neither way (e.g. credentials stored online), which
-    "found nothing" would contradict."""
+    `noted`: they listed measurements and facts for a person to weigh (error levels, credentials
+    stored online), which "found nothing" would contradict."""
     ran = [word for name, word in FILE_CHECK_WORDS.items() if _ran(name, checks_run)]
     if not ran:
         return "No metadata or forensic check ran either."
@@ -137,8 +137,9 @@ def _other_checks(checks_run: list[str], weak: bool, noted: bool = False) -> str
         )
     if noted:
         return (
-            f"{subject} noted the facts listed below, none of which points to manipulation; "
-            "that does not show the file is unaltered."
+            f"{subject} found no hint of manipulation they can judge on their own; what they "
+            "noted is listed below for a person to interpret. This does not show the file is "
+            "unaltered."
         )
     return f"{subject} found nothing to report, which does not show the file is unaltered."
 
