@@ -200,3 +200,19 @@ def test_videos_get_noise_of_the_first_frame_only(shared_data: Path):
 
 def test_registered_under_its_name():
     assert isinstance(create_detector("forensics"), ForensicsDetector)
+
+
+def test_error_level_says_when_resaving_changed_almost_nothing(shared_data: Path):
+    """Re-saving at the quality a picture was last saved at changes hardly a pixel: the finding
+    must say so (and that another quality may show more), not '1% of pixels by 0 levels'."""
+    face = (
+        shared_data / "faces" / "real" / "Deep3DFaceRecon_pytorch__datasets__examples__000002.jpg"
+    )
+    if not face.exists():
+        pytest.skip(f"{face.name} is not in the shared data")
+    saved = Image.open(io.BytesIO(jpeg_bytes(Image.open(face).convert("RGB"), 70)))
+    same = error_level(saved, quality=70).summary
+    assert "by 0 levels" not in same
+    assert "leaves at least 99% of pixels unchanged" in same and "another quality" in same
+    other = error_level(saved, quality=95).summary
+    assert "changes 1% of pixels by" in other and "unchanged" not in other

@@ -189,14 +189,26 @@ def error_level(picture: Image.Image | np.ndarray, quality: int = ELA_QUALITY) -
 
     ela_map = _shrink(diff.point(lambda v: min(255, v * ELA_MAP_GAIN)))
     score = p99 / 255.0
+    if round(p99) == 0:
+        # "1% of pixels by 0 levels or more" would say nothing: a picture last saved at
+        # about this quality changes hardly at all, and its map is dark everywhere
+        measured = (
+            f"re-saving at JPEG quality {quality} leaves at least 99% of pixels unchanged, as "
+            "when a picture was last saved at about that quality, so the map shows little "
+            "anywhere (re-saving at another quality may show more)"
+        )
+    else:
+        measured = (
+            f"re-saving at JPEG quality {quality} changes 1% of pixels by {p99:.0f} levels or "
+            f"more and {high_ratio:.0%} of areas stand out"
+        )
     return Finding(
         detector=NAME,
         code="error_level",
         summary=(
-            f"Error level analysis: re-saving at JPEG quality {quality} changes 1% of "
-            f"pixels by {p99:.0f} levels or more and {high_ratio:.0%} of areas stand out; "
-            "bright areas mark edges, texture and a different compression history, "
-            "which a person must interpret, and are not proof of editing."
+            f"Error level analysis: {measured}; bright areas mark edges, texture and a "
+            "different compression history, which a person must interpret, and are not "
+            "proof of editing."
         ),
         score=score,
         evidence={
