@@ -200,10 +200,11 @@ def scan(
         raise click.UsageError("give at least one PATH, or --files-from FILE")
     if overlay and maps is None:
         raise click.UsageError("--overlay needs --maps DIR (the folder the maps go into)")
-    if parquet is not None and not parquet.resolve().parent.is_dir():
-        raise click.BadParameter(
-            f"the folder {parquet.parent} does not exist", param_hint="--parquet"
-        )
+    for target, option in ((output, "-o"), (parquet, "--parquet")):
+        if target is not None and not target.resolve().parent.is_dir():
+            raise click.BadParameter(
+                f"the folder {target.parent} does not exist", param_hint=option
+            )
     if maps is not None:
         try:
             maps.mkdir(parents=True, exist_ok=True)
@@ -279,7 +280,16 @@ def scan(
     jsonl = as_jsonl or (output is not None and output.suffix == ".jsonl")
     sink = None
     if output is not None and jsonl:
-        sink = output.open("a" if resume else "w", encoding="utf-8")
+        try:
+            sink = output.open("a" if resume else "w", encoding="utf-8")
+        except OSError as exc:
+            scanner.close()
+            input_list.cleanup(items)
+            _err.print(
+                f"[red]error:[/red] cannot write {markup_safe(output)}: "
+                f"{markup_safe(exc.strerror or str(exc))}"
+            )
+            sys.exit(EXIT_UNREADABLE)
     elif jsonl:
         sink = sys.stdout
 
