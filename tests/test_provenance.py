@@ -417,3 +417,13 @@ def test_a_missing_sidecar_is_named_not_the_picture(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.output
     text = " ".join(result.output.split())
     assert f"the sidecar {missing} (given with --manifest): no such file" in text
+
+
+def test_a_thumbnail_into_a_missing_folder_is_refused_without_a_traceback(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    signed = shared_data / "c2pa" / "c2pa-rs__sdk__tests__fixtures__C.jpg"
+    target = tmp_path / "no-such-folder" / "thumb.jpg"
+    result = CliRunner().invoke(app, ["verify", str(signed), "--thumbnail", str(target)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "does not exist" in result.output and not target.parent.exists()

@@ -107,6 +107,10 @@ def verify(
 
     from unmask.worker import FileWorker
 
+    if thumbnail is not None and not thumbnail.parent.is_dir():
+        raise click.BadParameter(
+            f"the folder {thumbnail.parent} does not exist", param_hint="--thumbnail"
+        )
     document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "path": str(path)}
     # Searching a folder of originals takes seconds: say how far it got (stderr, terminals only).
     progress = Progress(
@@ -144,7 +148,10 @@ def verify(
     document.update(extras)
 
     if thumbnail is not None and thumbnail_bytes is not None:
-        thumbnail.write_bytes(thumbnail_bytes)
+        try:
+            thumbnail.write_bytes(thumbnail_bytes)
+        except OSError as exc:
+            raise click.FileError(str(thumbnail), exc.strerror or str(exc)) from None
     if as_json:
         print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
     else:
