@@ -172,6 +172,14 @@ def test_faces_command_prints_boxes_and_writes_crops(tmp_path: Path):
     assert len(written) == 1 and Image.open(written[0]).size == (128, 128)
 
 
+def test_faces_crops_into_a_folder_that_cannot_be_made_is_a_plain_error(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    run = unmask("faces", str(EXAMPLE), "--crops", str(blocker / "crops"))
+    assert run.returncode == 2
+    assert "cannot write crops" in run.stderr and "Traceback" not in run.stderr
+
+
 def test_faces_command_on_a_broken_file_says_so(tmp_path: Path):
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")

@@ -480,13 +480,20 @@ def faces(
         sys.exit(EXIT_UNREADABLE)
     tracks = scanner.find_faces(media)
     if crops is not None:
-        crops.mkdir(parents=True, exist_ok=True)
         by_index = {frame.index: frame for frame in media.frames}
-        for track in tracks:
-            for d in track.detections:
-                crop = crop_face(by_index[d.frame_index].rgb, d.box, margin, size)
-                name = f"{Path(path).stem}-face{track.track_id}-frame{d.frame_index}.png"
-                Image.fromarray(crop).save(crops / name)
+        try:
+            crops.mkdir(parents=True, exist_ok=True)
+            for track in tracks:
+                for d in track.detections:
+                    crop = crop_face(by_index[d.frame_index].rgb, d.box, margin, size)
+                    name = f"{Path(path).stem}-face{track.track_id}-frame{d.frame_index}.png"
+                    Image.fromarray(crop).save(crops / name)
+        except OSError as exc:
+            _err.print(
+                f"[red]error:[/red] cannot write crops into {markup_safe(crops)}: "
+                f"{markup_safe(exc.strerror or str(exc))}"
+            )
+            sys.exit(EXIT_UNREADABLE)
     if as_json:
         document = {"path": path, "faces": [asdict(t) for t in tracks]}
         print(json.dumps(document, indent=2, default=float))
