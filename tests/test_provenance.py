@@ -427,3 +427,13 @@ def test_a_thumbnail_into_a_missing_folder_is_refused_without_a_traceback(
     result = CliRunner().invoke(app, ["verify", str(signed), "--thumbnail", str(target)])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "does not exist" in result.output and not target.parent.exists()
+
+
+def test_a_diff_folder_that_cannot_be_made_is_refused_before_the_checks(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    args = ["verify", str(examples / "astronaut-edited.jpg"), "--originals", str(examples)]
+    result = CliRunner().invoke(app, [*args, "--diff", str(blocker / "diff")])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "cannot make the folder" in " ".join(result.output.split())

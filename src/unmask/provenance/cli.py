@@ -111,6 +111,13 @@ def verify(
         raise click.BadParameter(
             f"the folder {thumbnail.parent} does not exist", param_hint="--thumbnail"
         )
+    if diff_out is not None:
+        try:  # made now, as `scan --maps` does: a folder that cannot be made fails before work
+            diff_out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot make the folder {diff_out}: {exc.strerror or exc}", param_hint="--diff"
+            ) from None
     document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "path": str(path)}
     # Searching a folder of originals takes seconds: say how far it got (stderr, terminals only).
     progress = Progress(
