@@ -524,3 +524,12 @@ def test_match_against_an_unknown_or_empty_bank_does_not_read_as_checked(tmp_pat
     assert runner.invoke(app, ["bank", "add", "ncii", query, "--db", url]).exit_code == 0
     found = runner.invoke(app, ["bank", "match", query, "--bank", "ncii", "--db", url])
     assert found.exit_code == 1 and "nothing was compared" not in found.output
+
+
+def test_export_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    env = {"UNMASK_BANK_URL": f"sqlite:///{tmp_path}/export.sqlite3"}
+    CliRunner().invoke(app, ["bank", "create", "ncii"], env=env)
+    target = tmp_path / "no-such-folder" / "out.jsonl"
+    result = CliRunner().invoke(app, ["bank", "export", "ncii", "-o", str(target)], env=env)
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+    assert "Could not open file" in result.output and "No such file" in result.output

@@ -352,7 +352,11 @@ def bank_export(name: str, output: Path, db: str | None) -> None:
 
     store = _store(db)
     writer = write_csv if output.suffix.lower() == ".csv" else write_jsonl
-    with output.open("w", newline="") as handle:
+    try:
+        handle = output.open("w", newline="")
+    except OSError as exc:
+        raise click.FileError(str(output), exc.strerror or str(exc)) from None
+    with handle:
         n = writer(store.entries(name, windows=True), handle)
     _out.print(f"wrote {n} entries to {_safe(output)}", highlight=False)
     if writer is write_csv:
