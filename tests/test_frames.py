@@ -93,3 +93,14 @@ def test_hostile_files_end_in_a_plain_error_without_frames(
     assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
     assert "error" in run.output.lower()
     assert not list(out.glob("*.png"))
+
+
+def test_a_hostile_video_name_becomes_a_plain_file_name(video: Path, tmp_path: Path):
+    hostile = tmp_path / "clip [1]\u202egpj.exe; rm -rf ~.mp4"
+    hostile.symlink_to(video)
+    out = tmp_path / "frames"
+    run = CliRunner().invoke(app, ["frames", str(hostile), "-o", str(out), "-n", "1"])
+    assert run.exit_code == 0, run.output
+    (written,) = out.iterdir()
+    assert written.name.startswith("clip_1_gpj.exe_rm_-rf_-t00h00m00.")
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", written.name)

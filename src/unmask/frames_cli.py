@@ -11,14 +11,13 @@ scan (limits on size, pixels, duration and time), so a hostile file ends in a pl
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from unmask.terminal import markup_safe
+from unmask.terminal import file_name_part, markup_safe
 
 EXIT_UNREADABLE = 2
 JPEG_QUALITY = 95
@@ -90,7 +89,7 @@ def frames_command(
     from unmask.media import open_media
     from unmask.media.types import Frame
 
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", video.stem)[:80] or "video"
+    stem = file_name_part(video.stem, "video")
     suffix = image_format
     if folder.exists():
         earlier = sorted(folder.glob(f"{stem}-t*s-f*.{suffix}"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,7 +17,7 @@ from rich.text import Text
 
 from unmask import __version__
 from unmask.result import SCHEMA_VERSION, Finding, ScanResult, Verdict
-from unmask.terminal import printable
+from unmask.terminal import file_name_part, printable
 
 VERDICT_STYLE = {
     "likely_manipulated": "bold red",
@@ -63,7 +62,7 @@ def write_maps(result: ScanResult, folder: Path, picture: np.ndarray | None = No
     from unmask.map_views import legend_for, overlay, with_legend
 
     folder.mkdir(parents=True, exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(result.path).stem)[:80] or "input"
+    stem = file_name_part(Path(result.path).stem, "input")
     tag = (result.sha256 or "")[:8]
     written = []
     for finding in result.findings:

@@ -27,6 +27,16 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
+_NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_name_part(name: str, fallback: str) -> str:
+    """`name` (a file's own name, so hostile input) as part of a name of a file we write: only
+    ASCII letters, digits, ".", "_" and "-", at most 80 characters; `fallback` when none is
+    left."""
+    return _NOT_IN_FILE_NAMES.sub("_", name)[:80] or fallback
+
+
 def markup_safe(text: object) -> str:
     """Any value as text to put inside a Rich markup string: printable, brackets escaped."""
     return escape(printable(str(text)))
