@@ -71,7 +71,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "train": (
         "unmask.train.cli:train",
-        "Train the face-manipulation detector on self-blended images of the real faces in DATA.",
+        "Train the face-manipulation detector on self-blended images of the faces in DATA.",
     ),
     "verify": (
         "unmask.provenance.cli:verify",
