@@ -104,3 +104,24 @@ def test_a_hostile_video_name_becomes_a_plain_file_name(video: Path, tmp_path: P
     (written,) = out.iterdir()
     assert written.name.startswith("clip_1_gpj.exe_rm_-rf_-t00h00m00.")
     assert re.fullmatch(r"[A-Za-z0-9._-]+", written.name)
+
+
+def test_keyframes_that_bunch_up_are_pointed_out(shared_data: Path, tmp_path: Path):
+    """A clip with one keyframe (at its start) gives --keyframes frames from its first second
+    only: the user is told, and told how to get evenly spaced ones."""
+    clip = (
+        shared_data
+        / "videos"
+        / "fake"
+        / ("DeepFaceLive__doc__celebs__Albica_Johns__Albica_Johns_0__right_swap.mp4")
+    )
+    if not clip.exists():
+        pytest.skip(f"{clip.name} is not in the shared data")
+    args = ["frames", str(clip), "-o", str(tmp_path / "k"), "-n", "3", "-q"]
+    bunched = CliRunner().invoke(app, [*args, "--keyframes"])
+    assert bunched.exit_code == 0, bunched.output
+    said = " ".join(bunched.output.split())
+    assert "bunched up; leave out --keyframes" in said
+    even = CliRunner().invoke(app, [*args[:3], str(tmp_path / "e"), *args[4:]])
+    assert even.exit_code == 0 and "bunched" not in even.output
+    assert max(seconds(p.name) for p in (tmp_path / "e").iterdir()) > 4

@@ -108,6 +108,7 @@ def frames_command(
         sys.exit(EXIT_UNREADABLE)
 
     written: list[Path] = []
+    times: list[float] = []
     progress = Progress(
         TextColumn("exporting frames"),
         BarColumn(),
@@ -126,6 +127,7 @@ def frames_command(
             else:
                 picture.save(handle, "PNG")
         written.append(target)
+        times.append(frame.time_s)
 
     try:
         with progress:
@@ -162,3 +164,12 @@ def frames_command(
         for path in written:
             click.echo(str(path))
     _err.print(f"{len(written)} frame(s) written to {markup_safe(folder)}/", highlight=False)
+    duration = media.duration_s or 0.0
+    if keyframes and len(times) > 1 and max(times) - min(times) < duration / 2:
+        # evenly spaced times would span (count - 1) / count of the video
+        _err.print(
+            f"note: the frames lie within {max(times) - min(times):.1f} s of this "
+            f"{duration:.1f} s video: it has few keyframes, so they bunched up; leave out "
+            "--keyframes for evenly spaced frames",
+            highlight=False,
+        )
