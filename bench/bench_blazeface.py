@@ -1,5 +1,5 @@
 """Face detectors side by side (issue 17, item 3): our MTCNN (ONNX Runtime) against MediaPipe's
-BlazeFace, on recall over the real photos of the shared data and on time per picture.
+BlazeFace, on recall over the photos of `faces/real` in the shared data, and on time per picture.
 
 BlazeFace ships as TFLite files inside the `mediapipe` 0.10.21 wheel (Apache-2.0; see
 ENVIRONMENT.md). Nothing is downloaded here: get the wheel once with

@@ -7,7 +7,7 @@ frame (unmask.video_hashing); `unmask hash` on the same video is that cost on it
 "scan + hash" is what a report costs when the two are decoded separately, and the report's
 floor is about "scan + hash - the scan's own sample decoding".
 
-Videos: the 60 s 1280x720 clip bench/bench_sampling.py makes from a real face video of the
+Videos: the 60 s 1280x720 clip bench/bench_sampling.py makes from a face video of the
 shared data (made here in a temporary folder), and any given with --video. Runs alternate
 (scan, hash, report, report --no-pdf, ...) so that other work on the machine weighs on all
 alike; medians of --repeat are reported.

@@ -97,11 +97,11 @@ def test_an_original_is_opened_and_hashed_once_with_every_frame_that_fits(
 ) -> None:
     clip = write_video(tmp_path / "original.mp4", seconds=2.0, fps=25)
     calls: list[dict[str, Any]] = []
-    real = footage.open_media
+    opening = footage.open_media
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs)
-        return real(*args, **kwargs)
+        return opening(*args, **kwargs)
 
     monkeypatch.setattr(footage, "open_media", counting)
     whole = footage.load_original(clip)
