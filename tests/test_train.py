@@ -341,3 +341,17 @@ def test_train_refuses_a_data_folder_without_faces_and_a_broken_checkpoint_befor
     assert result.exit_code == 1 and "cannot be read as a checkpoint: it is damaged" in said
     assert "weights_only" not in said and "Delete it" in said  # no unsafe or useless advice
     assert not (out / "cache").exists()  # refused before faces were looked for (minutes)
+
+
+def test_a_resumed_run_logs_each_step_once(tmp_path: Path):
+    from unmask.train.cli import _loss_log
+
+    log_file = tmp_path / "loss.tsv"
+    log_file.write_text("".join(f"{step}\t0.5\n" for step in range(7)))  # stopped after step 6
+    with _loss_log(log_file, 4) as log:  # the checkpoint holds 4 steps: 4, 5, 6 run again
+        log.writelines(f"{step}\t0.4\n" for step in range(4, 8))
+    steps = [int(line.split("\t")[0]) for line in log_file.read_text().splitlines()]
+    assert steps == list(range(8))
+    with _loss_log(log_file, 0) as log:  # a fresh run starts a fresh log
+        pass
+    assert log_file.read_text() == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -87,8 +88,8 @@ def train(
     with `unmask eval` before shipping it.
 
     A stopped run (Ctrl-C, a lost machine) goes on from its last checkpoint when the same
-    command is run again with the same OUT and settings; it then ends with the same network as
-    an uninterrupted run.
+    command is run again with the same OUT and settings; on the CPU it then ends with the same
+    network as an uninterrupted run.
     """
     # PyTorch trains the network; LiteRT runs the face-mesh landmarks for the blend masks.
     missing = [name for name in ("torch", "ai_edge_litert") if not _importable(name)]
@@ -184,7 +185,7 @@ def train(
         TimeRemainingColumn(),
     ) as bar:
         task = bar.add_task("train", total=steps, completed=first, loss=float("nan"))
-        log = (out / "loss.tsv").open("a" if first else "w")
+        log = _loss_log(out / "loss.tsv", first)
 
         def progress(step: int, loss: float) -> None:
             log.write(f"{step}\t{loss:.5f}\n")
@@ -194,6 +195,20 @@ def train(
         summary = run(train_samples, held_out, config, out, progress)
         log.close()
     click.echo(json.dumps(summary, indent=2))
+
+
+def _loss_log(path: Path, first: int) -> Any:
+    """The loss log, open for writing from step `first` on: the lines of a stopped run's steps
+    after its last checkpoint are dropped, since those steps run again."""
+    kept = []
+    if first and path.exists():
+        for line in path.read_text().splitlines(keepends=True):
+            step = line.split("\t", 1)[0]
+            if step.isdigit() and int(step) < first:
+                kept.append(line)
+    log = path.open("w")
+    log.writelines(kept)
+    return log
 
 
 def _importable(name: str) -> bool:

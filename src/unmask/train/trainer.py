@@ -140,7 +140,8 @@ def train(
     """Train from scratch, or from `checkpoint` where that file exists; while training, save
     it every `config.checkpoint_every` steps. A resumed run makes the same batches in the same
     order as an uninterrupted one (each step's batch is seeded by its number) and restores the
-    random state, so it ends with the same network."""
+    random state, so on the CPU it ends with the same network (on a GPU, whose kernels are not
+    bit-for-bit deterministic, with one trained on the same batches in the same order)."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     net = FaceSwapNet(pretrained=True).to(config.device)
@@ -160,13 +161,14 @@ def train(
         optimiser,
         lambda step: 0.5 * (1 + math.cos(math.pi * min(step, config.steps) / config.steps)),
     )
-    first, random_state = 0, None
+    first, random_state, cuda_states = 0, None, []
     if checkpoint is not None and checkpoint.exists():
         state = load_checkpoint(checkpoint, config)
         net.load_state_dict(state["net"])
         optimiser.load_state_dict(state["optimiser"])
         schedule.load_state_dict(state["schedule"])
         first, random_state = state["step"], state["random_state"]
+        cuda_states = state.get("cuda_random_state", [])
         log.info("resuming %s at step %d of %d", checkpoint, first, config.steps)
     bce = nn.BCEWithLogitsLoss()
     dataset = SelfBlendBatches(samples, config)
@@ -180,6 +182,12 @@ def train(
     )
     if random_state is not None:  # after the loader has drawn its seed, as in the first run
         torch.set_rng_state(random_state)
+        if (
+            cuda_states
+            and torch.cuda.is_available()
+            and len(cuda_states) == torch.cuda.device_count()
+        ):
+            torch.cuda.set_rng_state_all(cuda_states)
     net.train()
     for module in frozen:  # keep ImageNet batch-norm statistics in the frozen part
         module.eval()
@@ -220,6 +228,10 @@ def save_checkpoint(
             "optimiser": optimiser.state_dict(),
             "schedule": schedule.state_dict(),
             "random_state": torch.get_rng_state(),
+            # dropout on a GPU draws from the GPU's generators
+            "cuda_random_state": torch.cuda.get_rng_state_all()
+            if torch.cuda.is_available()
+            else [],
         },
         partial,
     )
@@ -327,7 +339,7 @@ def run(
         "inconclusive_band": [band_low, threshold],
         "covers": (
             "Faces blended into a picture or video frame (face swaps and other composites), "
-            "learnt from self-blended real faces."
+            "learnt from self-blends of photos of people."
         ),
         "does_not_cover": [
             "Faces generated from scratch (GAN or diffusion portraits).",
@@ -335,9 +347,9 @@ def run(
         ],
         "evaluated": {
             "false_positive_rate": float(np.mean(real >= threshold)),
-            "false_positive_data": f"{len(held_out)} held-out real photos (faces/real)",
+            "false_positive_data": f"{len(held_out)} held-out photos of people (faces/real)",
             "held_out_self_blend_auc": summary["held_out_self_blend_auc"],
-            "summary": "Calibrated on held-out real photos and their self-blends only; "
+            "summary": "Calibrated on held-out photos of people and their self-blends only; "
             "run `unmask eval` for figures on real deepfakes.",
         },
     }
