@@ -494,7 +494,8 @@ def test_a_temporary_unmask_home_keeps_its_own_bank(
     assert not (tmp_path / "data" / "unmask").exists()
     monkeypatch.delenv("UNMASK_HOME")
     listed = CliRunner().invoke(app, ["bank", "list"])
-    assert "trial" not in listed.output
+    assert listed.exit_code == 0 and "trial" not in listed.output
+    assert "no banks yet: make one with `unmask bank create NAME`" in listed.output
 
 
 def test_a_bank_url_whose_folder_cannot_be_made_is_a_plain_error(tmp_path: Path) -> None:

@@ -237,6 +237,9 @@ def bank_list(name: str | None, as_json: bool, limit: int, db: str | None) -> No
         if as_json:
             print(json.dumps([b.to_dict() for b in banks]))
             return
+        if not banks:
+            _out.print("no banks yet: make one with `unmask bank create NAME`", highlight=False)
+            return
         table = Table("bank", "entries", "enabled", "description")
         for b in banks:
             table.add_row(
