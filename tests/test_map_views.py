@@ -105,3 +105,11 @@ def test_scan_overlay_without_maps_says_what_it_needs(tmp_path: Path):
     run = unmask("scan", str(example), "--overlay", "-q")
     assert run.returncode == 64  # a usage error, as for every other wrong combination
     assert "--overlay needs --maps" in run.stderr
+
+
+def test_scan_of_an_unreadable_file_does_not_claim_maps_were_written(tmp_path: Path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a picture")
+    run = unmask("scan", str(broken), "--maps", str(tmp_path / "maps"), "-q")
+    assert run.returncode == 2, run.stderr
+    assert "no maps written to" in run.stdout and not any((tmp_path / "maps").iterdir())

@@ -424,8 +424,10 @@ def _show(
             print_table(_out, results)
         if output is not None:
             _out.print(f"results written to {markup_safe(output)}", highlight=False)
-        if maps is not None:
+        if maps is not None and any(r.ok for r in results):
             _out.print(f"maps written to {markup_safe(maps)}/", highlight=False)
+        elif maps is not None:  # no file could be read: nothing was drawn
+            _out.print(f"no maps written to {markup_safe(maps)}/", highlight=False)
 
 
 @click.command(epilog="Exit codes: 0 done; 2 the input could not be read; 64 wrong usage.")
