@@ -16,7 +16,7 @@ from pathlib import Path
 
 import c2pa
 
-from unmask.provenance.credentials import CredentialsError, read_credentials
+from unmask.provenance.credentials import CredentialsError, offline_context, read_credentials
 from unmask.provenance.explain import CONTENT_CHANGED, explain_code
 from unmask.provenance.trust import TrustAnchors, load_trust
 
@@ -24,13 +24,8 @@ STATES_FOR = {"valid": {"valid_untrusted", "trusted"}, "invalid": {"invalid"}, "
 
 
 def library_failures(path: Path, trust: TrustAnchors) -> list[tuple[str, str]] | None:
-    settings = {
-        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False, "verify_trust": True},
-        "core": {"allowed_network_hosts": []},
-        "trust": trust.settings(),
-    }
     try:
-        reader = c2pa.Reader(str(path), context=c2pa.Context.from_dict(settings))
+        reader = c2pa.Reader(str(path), context=offline_context(trust))
     except c2pa.C2paError:
         return None
     with reader:

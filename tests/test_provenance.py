@@ -15,7 +15,7 @@ from unmask.cli import app
 from unmask.detectors.base import ScanContext
 from unmask.detectors.provenance import ProvenanceDetector
 from unmask.media import open_media
-from unmask.provenance.credentials import CredentialsError, read_credentials
+from unmask.provenance.credentials import CredentialsError, offline_context, read_credentials
 from unmask.provenance.explain import CONTENT_CHANGED, STRUCTURAL_FAULT, explain_code
 from unmask.provenance.trust import (
     C2paTrustList,
@@ -115,13 +115,8 @@ def test_every_conformance_file_gets_a_state_or_a_clear_error(shared_data: Path)
 
 def _library_failures(path: Path, trust: TrustAnchors) -> list[tuple[str, str]] | None:
     """(code, explanation) of every failure c2pa-python reports for the file itself."""
-    settings = {
-        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False, "verify_trust": True},
-        "core": {"allowed_network_hosts": []},
-        "trust": trust.settings(),
-    }
     try:
-        reader = c2pa.Reader(str(path), context=c2pa.Context.from_dict(settings))
+        reader = c2pa.Reader(str(path), context=offline_context(trust))
     except c2pa.C2paError:
         return None
     with reader:

@@ -216,11 +216,7 @@ def read_credentials(
         raise CredentialsError(
             f"the file was not checked for Content Credentials: {exc.message}", exc.hint
         ) from None
-    settings = json.loads(json.dumps(_OFFLINE_SETTINGS))
-    settings["verify"]["verify_trust"] = trust is not None and trust.any
-    if trust is not None and trust.any:
-        settings["trust"] = trust.settings()
-    context = c2pa.Context.from_dict(settings)
+    context = offline_context(trust)
     with contextlib.ExitStack() as stack:
         try:
             if manifest is not None:
@@ -256,10 +252,20 @@ def read_credentials(
     return report
 
 
+def offline_context(trust: TrustAnchors | None = None) -> Any:
+    """The c2pa-python context unmask reads with: nothing fetched (no remote manifests, no
+    OCSP, no network host allowed), and the signer checked against `trust` when it holds any
+    anchors."""
+    settings = json.loads(json.dumps(_OFFLINE_SETTINGS))
+    settings["verify"]["verify_trust"] = trust is not None and trust.any
+    if trust is not None and trust.any:
+        settings["trust"] = trust.settings()
+    return c2pa.Context.from_dict(settings)
+
+
 def extract_thumbnail(path: str | Path, identifier: str) -> bytes:
     """The bytes of an embedded thumbnail (as named in `ManifestSummary.thumbnail`)."""
-    context = c2pa.Context.from_dict(_OFFLINE_SETTINGS)
-    with c2pa.Reader(str(path), context=context) as reader:
+    with c2pa.Reader(str(path), context=offline_context()) as reader:
         out = io.BytesIO()
         reader.resource_to_stream(identifier, out)
         return out.getvalue()
