@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -20,9 +19,6 @@ from unmask.errors import UnmaskError
 from unmask.media.limits import Limits
 from unmask.result import ScanError, ScanResult
 from unmask.terminal import PipeSafeConsole, markup_safe
-
-if TYPE_CHECKING:
-    import numpy as np
 
 EXIT_OK = 0
 EXIT_FLAGGED = 1
@@ -231,6 +227,7 @@ def scan(
         exact_times=exact_times,
         detectors=chosen,
         keep_maps=maps is not None,
+        keep_preview=overlay,
         ela_quality=ela_quality,
         face_swap_model=face_model,
     )
@@ -339,7 +336,9 @@ def scan(
                         _silence_stdout()
                         break
                 if maps is not None and result.ok:
-                    picture = _picture(item.path, result, limits) if overlay else None
+                    picture = (
+                        result.preview if result.media and result.media.kind == "image" else None
+                    )
                     try:
                         write_maps(result, maps, picture)
                     except OSError as exc:  # a full disk, a folder removed during the scan
@@ -385,19 +384,6 @@ def scan(
     walked = {item.name for item in items if item.from_folder}
     earlier = [done[item.name] for item in items if item.name in done]
     sys.exit(_exit_code(results, walked, earlier))
-
-
-def _picture(path: Path, result: ScanResult, limits: Limits) -> np.ndarray | None:
-    """The scanned picture again, for --overlay (None for videos and undecodable files)."""
-    if result.media is None or result.media.kind != "image":
-        return None
-    from unmask.media import open_media
-
-    try:
-        media = open_media(path, limits)
-    except UnmaskError:
-        return None
-    return media.frames[0].rgb if media.frames else None
 
 
 def _show(
