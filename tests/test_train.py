@@ -262,9 +262,7 @@ def test_a_stopped_run_goes_on_from_its_checkpoint_to_the_same_network(sample, t
         train(faces, config, stop_after_the_checkpoint, checkpoint=checkpoint)
     assert checkpoint.exists() and not checkpoint.with_name("checkpoint.pt.partial").exists()
     steps_run = []
-    resumed = train(
-        faces, config, lambda step, loss: steps_run.append(step), checkpoint=checkpoint
-    )
+    resumed = train(faces, config, lambda step, loss: steps_run.append(step), checkpoint=checkpoint)
     assert steps_run == [2, 3]  # only the steps after the checkpoint
     for a, b in zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.allclose(a.float(), b.float(), atol=1e-6)
@@ -355,3 +353,67 @@ def test_a_resumed_run_logs_each_step_once(tmp_path: Path):
     with _loss_log(log_file, 0) as log:  # a fresh run starts a fresh log
         pass
     assert log_file.read_text() == ""
+
+
+def test_a_donor_paste_brings_the_other_face_in_only_under_the_mask(sample):
+    from unmask.train.donor_paste import align, donor_paste
+
+    # The donor: the same face mirrored and tinted, so its pixels differ everywhere.
+    tinted = np.clip(sample.rgb[:, ::-1].astype(int) * [0.6, 0.9, 1.3], 0, 255).astype(np.uint8)
+    width = sample.rgb.shape[1]
+    mirrored = sample.landmarks.copy()
+    mirrored[:, 0] = width - 1 - mirrored[:, 0]
+    mirrored = mirrored[[1, 0, 2, 4, 3]]  # left and right swap in a mirror
+    donor = dataclasses.replace(sample, rgb=tinted, landmarks=mirrored)
+    moved, valid = align(donor, sample)
+    # aligned back onto the original's landmarks, the donor's face sits where the original's is
+    nose = [int(v) for v in sample.landmarks[2]]
+    assert valid[nose[1], nose[0]] == 1
+    x0, y0, x1, y1 = (int(v) for v in sample.box)
+    face, moved_face = sample.rgb[y0:y1, x0:x1], moved[y0:y1, x0:x1]
+    assert abs(float(moved_face.mean()) - float(tinted[y0:y1, ::-1][:, x0:x1].mean())) < 8
+    assert moved_face[..., 2].mean() - face[..., 2].mean() > 10  # the donor's blue tint
+    paste = donor_paste(sample, donor, np.random.default_rng(5))
+    difference = np.abs(paste.image.astype(int) - sample.rgb.astype(int)).sum(-1)
+    assert difference[paste.mask > 0.5].mean() > 10  # another face came in
+    assert difference[paste.mask == 0].max() <= 1  # outside the mask nothing changed
+    assert paste.mask[nose[1], nose[0]] > 0.5
+
+
+def test_colour_matching_moves_the_spread_and_mean_by_its_strength():
+    from unmask.train.donor_paste import match_colour
+
+    rng = np.random.default_rng(0)
+    source = rng.normal(100, 10, (32, 32, 3)).astype(np.float32)
+    target = rng.normal(150, 30, (32, 32, 3)).astype(np.float32)
+    weight = np.ones((32, 32), np.float32)
+    assert np.allclose(match_colour(source, target, weight, 0.0), source)
+    full = match_colour(source, target, weight, 1.0)
+    assert np.allclose(full.mean((0, 1)), target.mean((0, 1)), atol=0.1)
+    assert np.allclose(full.std((0, 1)), target.std((0, 1)), rtol=0.01)
+    half = match_colour(source, target, weight, 0.5).mean((0, 1))
+    assert np.allclose(half, (source.mean((0, 1)) + target.mean((0, 1))) / 2, atol=0.1)
+
+
+def test_training_batches_mix_pastes_and_self_blends_by_the_paste_share(sample, monkeypatch):
+    pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train import trainer
+
+    faces = [sample, dataclasses.replace(sample, rgb=sample.rgb[:, ::-1].copy())]
+    made = []
+    original = trainer.donor_paste
+
+    def counting(target, donor, rng):
+        made.append(donor)
+        return original(target, donor, rng)
+
+    monkeypatch.setattr(trainer, "donor_paste", counting)
+    trainer.batch(faces, np.array([0, 1] * 20), np.random.default_rng(1), 0.0)
+    assert made == []
+    trainer.batch(faces, np.array([0, 1] * 20), np.random.default_rng(1), 1.0)
+    assert len(made) == 40
+    # never the face itself as its own donor
+    assert all(d is faces[1] for d in made[0::2]) and all(d is faces[0] for d in made[1::2])
+    made.clear()
+    trainer.batch(faces, np.array([0, 1] * 20), np.random.default_rng(1), 0.5)
+    assert 8 <= len(made) <= 32

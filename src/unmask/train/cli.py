@@ -34,7 +34,15 @@ DEFAULT_DATA = Path("../shared/data")
     type=click.IntRange(min=1),
     default=12,
     show_default=True,
-    help="Unaltered faces per step; each also gives one self-blended fake.",
+    help="Unaltered faces per step; each also gives one fake (a self-blend or a paste).",
+)
+@click.option(
+    "--paste-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Share of the fakes made by pasting another training face in (its own light, skin "
+    "and sharpness, as a face edited in from another photo); the rest are self-blends.",
 )
 @click.option("--seed", type=int, default=20221, show_default=True, help="Random seed.")
 @click.option(
@@ -71,16 +79,18 @@ def train(
     out: Path,
     steps: int,
     batch_pairs: int,
+    paste_share: float,
     seed: int,
     threads: int,
     workers: int,
     checkpoint_every: int,
     device: str,
 ) -> None:
-    """Train the face-manipulation detector on self-blended images of the faces in DATA.
+    """Train the face-manipulation detector on self-blends and pastes of the faces in DATA.
 
-    The photos in DATA/faces/real are taken as unaltered; each face is blended with a
-    slightly changed copy of itself to make the examples of manipulation.
+    The photos in DATA/faces/real are taken as unaltered. Each face gives one example of
+    manipulation: blended with a slightly changed copy of itself (a self-blend), or, for
+    --paste-share of them, with another training face pasted over it.
 
     Faces and their 468 face-mesh landmarks are found once and cached in OUT/cache; training
     then makes a fresh self-blend of every face each time it is used. The result
@@ -130,6 +140,7 @@ def train(
     config = TrainConfig(
         steps=steps,
         batch_pairs=batch_pairs,
+        paste_share=paste_share,
         seed=seed,
         threads=threads,
         workers=workers,

@@ -24,6 +24,7 @@ from torch import nn
 from unmask.config import DEFAULT_FACE_MARGIN
 from unmask.evaluation import auc
 from unmask.faces.crop import cut_square, square_around
+from unmask.train.donor_paste import donor_paste
 from unmask.train.model import INPUT_SIZE, FaceSwapNet, export_onnx
 from unmask.train.sbi import FaceSample, degrade, self_blend
 
@@ -51,6 +52,9 @@ class TrainConfig:
     """Processes making self-blends while the network trains (0: made in the training loop)."""
     device: str = "cpu"
     """Where the network trains: "cpu" or a PyTorch device such as "cuda"."""
+    paste_share: float = 0.5
+    """Share of the fakes that are another training face pasted in (`unmask.train.donor_paste`)
+    instead of a self-blend."""
     checkpoint_every: int = 100
     """Steps between two checkpoints (network, optimiser, schedule and random state), so that a
     stopped run goes on from the last one instead of starting again."""
@@ -70,10 +74,11 @@ class CheckpointUnreadable(CheckpointMismatch):
 
 
 def training_pair(
-    sample: FaceSample, rng: np.random.Generator
+    sample: FaceSample, rng: np.random.Generator, donor: FaceSample | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(real crop, self-blended crop, blend mask at MASK_SIDE) for one face."""
-    blend = self_blend(sample, rng)
+    """(real crop, fake crop, blend mask at MASK_SIDE) for one face: the fake is `donor`'s face
+    pasted in when a donor is given, else a self-blend."""
+    blend = self_blend(sample, rng) if donor is None else donor_paste(sample, donor, rng)
     margin = rng.uniform(*MARGIN_RANGE)
     left, top, side = square_around(sample.box, 1 + 2 * margin)
     # The crop also moves up to 4 % of its side, so the face is not always dead centre.
@@ -89,13 +94,21 @@ def training_pair(
 
 
 def batch(
-    samples: list[FaceSample], indices: np.ndarray, rng: np.random.Generator
+    samples: list[FaceSample],
+    indices: np.ndarray,
+    rng: np.random.Generator,
+    paste_share: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(pixels: 2N x 3 x 224 x 224 uint8, labels: 0 real / 1 blend, masks: 2N x 7 x 7) for the
-    N faces at `indices`, each followed by its self-blend."""
+    """(pixels: 2N x 3 x 224 x 224 uint8, labels: 0 real / 1 fake, masks: 2N x 7 x 7) for the
+    N faces at `indices`, each followed by its fake: with probability `paste_share` another
+    face of `samples` pasted in, else a self-blend."""
     images, labels, masks = [], [], []
     for index in indices:
-        real, fake, mask = training_pair(samples[int(index)], rng)
+        donor = None
+        if len(samples) > 1 and rng.random() < paste_share:
+            other = int(rng.integers(len(samples) - 1))
+            donor = samples[other + (other >= int(index))]
+        real, fake, mask = training_pair(samples[int(index)], rng, donor)
         images += [real, fake]
         labels += [0.0, 1.0]
         masks += [np.zeros_like(mask), mask]
@@ -114,6 +127,7 @@ class SelfBlendBatches(torch.utils.data.Dataset):
     def __init__(self, samples: list[FaceSample], config: TrainConfig) -> None:
         self.samples = samples
         self.seed = config.seed
+        self.paste_share = config.paste_share
         rng = np.random.default_rng(config.seed)
         order, cursor = rng.permutation(len(samples)), 0
         self.indices: list[np.ndarray] = []
@@ -128,7 +142,7 @@ class SelfBlendBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng([self.seed, step])
-        return batch(self.samples, self.indices[step], rng)
+        return batch(self.samples, self.indices[step], rng, self.paste_share)
 
 
 def train(
@@ -268,13 +282,15 @@ def load_checkpoint(path: Path, config: TrainConfig) -> dict:
 
 @torch.no_grad()
 def held_out_logits(
-    net: FaceSwapNet, samples: list[FaceSample], seed: int
+    net: FaceSwapNet, samples: list[FaceSample], seed: int, paste_share: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Logits for each held-out real face and one self-blend of it (labels 0 and 1)."""
+    """Logits for each held-out real face and one fake of it (labels 0 and 1): a self-blend, or
+    with probability `paste_share` another held-out face pasted in."""
     rng = np.random.default_rng(seed + 1)
     logits, labels = [], []
     for start in range(0, len(samples), 16):
-        pixels, label, _ = batch(samples, np.arange(start, min(start + 16, len(samples))), rng)
+        indices = np.arange(start, min(start + 16, len(samples)))
+        pixels, label, _ = batch(samples, indices, rng, paste_share)
         logits.append(net(pixels.float())[0].numpy())
         labels.append(label.numpy())
     return np.concatenate(logits), np.concatenate(labels)
@@ -328,6 +344,9 @@ def run(
         "inconclusive_band": [band_low, threshold],
         "held_out_self_blend_auc": auc(labels, probabilities),
     }
+    if config.paste_share > 0:
+        paste_logits, paste_labels = held_out_logits(net, held_out, config.seed, 1.0)
+        summary["held_out_donor_paste_auc"] = auc(paste_labels, paste_logits)
     (out / "training.json").write_text(json.dumps(summary, indent=2))
     card = {
         "name": "face_swap",
