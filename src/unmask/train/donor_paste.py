@@ -26,11 +26,23 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
-from unmask.train.sbi import FaceSample, SelfBlend, face_mask
+from unmask.train.sbi import FaceSample, SelfBlend, face_mask, self_blend
+
+MIN_COVERAGE = 0.97
+"""Share of the paste mask the donor's picture must cover; below it (a donor cut from near its
+photo's edge, whose cache square is black there) the face is self-blended instead, so no black
+corner is ever pasted in."""
+
+
+def picture_area(rgb: np.ndarray) -> np.ndarray:
+    """HxW uint8, 1 where the cached square holds picture, 0 where it is the black the cache pads
+    a face cut near its photo's edge with."""
+    content = (rgb.max(axis=2) > 4).astype(np.uint8)
+    return cv2.morphologyEx(content, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
 
 
 def align(donor: FaceSample, target: FaceSample) -> tuple[np.ndarray, np.ndarray]:
-    """(donor picture moved onto the target's landmarks, HxW float32 1 where it has pixels)."""
+    """(donor picture moved onto the target's landmarks, HxW float32 1 where it holds picture)."""
     matrix, _ = cv2.estimateAffinePartial2D(
         np.asarray(donor.landmarks, np.float32), np.asarray(target.landmarks, np.float32)
     )
@@ -41,7 +53,7 @@ def align(donor: FaceSample, target: FaceSample) -> tuple[np.ndarray, np.ndarray
         donor.rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0)
     )
     valid = cv2.warpAffine(
-        np.ones(donor.rgb.shape[:2], np.float32), matrix, (width, height), flags=cv2.INTER_NEAREST
+        picture_area(donor.rgb).astype(np.float32), matrix, (width, height), flags=cv2.INTER_NEAREST
     )
     return moved, valid
 
@@ -81,9 +93,13 @@ def match_colour(
 
 
 def donor_paste(target: FaceSample, donor: FaceSample, rng: np.random.Generator) -> SelfBlend:
-    """`donor`'s face pasted into `target` over a deformed face mask of the target."""
+    """`donor`'s face pasted into `target` over a deformed face mask of the target (a
+    self-blend where the donor's picture does not cover the mask, see `MIN_COVERAGE`)."""
     moved, valid = align(donor, target)
-    mask = face_mask(target, rng) * valid
+    # nothing is pasted outside the target's own picture either
+    mask = face_mask(target, rng) * picture_area(target.rgb)
+    if (mask * valid).sum() < MIN_COVERAGE * mask.sum():
+        return self_blend(target, rng)
     source = change_detail(moved, rng).astype(np.float32)
     original = target.rgb.astype(np.float32)
     strength = float(rng.choice([0.0, rng.uniform(0.3, 1.0), 1.0]))
