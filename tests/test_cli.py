@@ -69,7 +69,8 @@ def test_a_mixed_folder_gives_one_entry_per_file_and_exit_code_2(mixed_folder: P
     assert by_name["landscape.png"]["error"] is None
     assert by_name["empty.jpg"]["error"]["code"] == "empty_file"
     assert by_name["cut.jpg"]["error"]["code"] == "corrupt_media"
-    assert by_name["notes.txt"]["error"]["code"] == "unsupported_format"
+    assert by_name["notes.txt"]["error"] is None
+    assert by_name["notes.txt"]["skipped"] == "this is a text file, not a picture or video"
     assert by_name["bomb.png"]["error"]["code"] == "limit_exceeded"
     for result in document["results"]:
         jsonschema.validate(result, json_schema())
@@ -196,17 +197,57 @@ def test_a_closed_pipe_keeps_the_exit_code_of_the_results():
     assert b"Traceback" not in run.stderr
 
 
-def test_a_text_file_beside_the_pictures_is_listed_but_does_not_fail_the_run(tmp_path: Path):
+def test_notes_beside_the_pictures_are_skipped_in_one_line_and_do_not_fail_the_run(
+    tmp_path: Path,
+):
     folder = tmp_path / "holiday"
     folder.mkdir()
     (folder / "photo.jpg").write_bytes(EXAMPLE.read_bytes())
-    (folder / "notes.txt").write_text("shopping list\n")
-    run = unmask("scan", str(folder), "--json")
+    (folder / "notes.md").write_text("# what happened\n")
+    (folder / "results.json").write_text('{"verdict": "inconclusive"}\n')
+    (folder / "labels.csv").write_text("path,label\nphoto.jpg,real\n")
+    run = unmask("scan", str(folder), "--quiet")
     assert run.returncode == 0, run.stderr
-    by_name = {Path(r["path"]).name: r for r in json.loads(run.stdout)["results"]}
-    assert by_name["notes.txt"]["error"]["code"] == "unsupported_format"
+    assert (
+        "skipped 3 files that are not pictures or videos: labels.csv, notes.md, results.json"
+        in run.stdout
+    )
+    assert "unmask can read" not in run.stdout  # no error entry for any of them
+    # --jsonl keeps standard output for JSON: one entry per skipped file, the line on stderr.
+    lines = unmask("scan", str(folder), "--jsonl")
+    assert lines.returncode == 0, lines.stderr
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert [Path(r["path"]).name for r in records] == [
+        "photo.jpg",
+        "labels.csv",
+        "notes.md",
+        "results.json",
+    ]
+    for record in records:
+        jsonschema.validate(record, json_schema())
+    assert records[0]["skipped"] is None and records[0]["verdict"]
+    for record in records[1:]:
+        assert record["skipped"] == "this is a text file, not a picture or video"
+        assert record["error"] is None and record["verdict"] is None
+    assert "skipped 3 files" in lines.stderr
     # Named on its own, the same file is an input that could not be read.
-    assert unmask("scan", str(folder / "notes.txt"), "--json").returncode == 2
+    named = unmask("scan", str(folder / "notes.md"), "--jsonl")
+    assert named.returncode == 2
+    assert json.loads(named.stdout)["error"]["code"] == "unsupported_format"
+
+
+def test_a_picture_name_holding_text_in_a_folder_is_an_error_not_a_skip(tmp_path: Path):
+    folder = tmp_path / "album"
+    folder.mkdir()
+    (folder / "photo-export").write_bytes(EXAMPLE.read_bytes())  # a JPEG without its name
+    (folder / "holiday.jpg").write_text("this is not a JPEG\n")
+    run = unmask("scan", str(folder), "--json")
+    assert run.returncode == 2, run.stderr
+    by_name = {Path(r["path"]).name: r for r in json.loads(run.stdout)["results"]}
+    assert by_name["holiday.jpg"]["error"]["code"] == "unsupported_format"
+    assert by_name["photo-export"]["error"] is None
+    assert len(by_name["photo-export"]["faces"]) == 1
+    assert "skipped" not in run.stderr
 
 
 def test_resume_after_a_finished_run_reports_the_errors_it_holds(tmp_path: Path):

@@ -9,9 +9,20 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from unmask.errors import LimitExceededError, UnreadableFileError
+from unmask.errors import LimitExceededError, UnmaskError, UnreadableFileError
 
 STDIN = "-"
+
+MEDIA_SUFFIXES = frozenset(
+    (  # noqa: SIM905 (one string reads better than 48 quoted names)
+        ".jpg .jpeg .jpe .jfif .png .apng .gif .webp .bmp .dib .tif .tiff .heic .heif .hif "
+        ".avif .jxl .svg .psd .ico .dng .cr2 .cr3 .nef .nrw .arw .raf .orf .rw2 .pef .srw "
+        ".mp4 .m4v .mov .qt .mkv .webm .avi .ts .m2ts .mts .3gp .3g2 .mpg .mpeg .wmv .flv .ogv"
+    ).split()
+)
+"""Names that promise a picture or a video, including the kinds unmask cannot read (camera raw,
+JPEG XL, SVG): a file so named is scanned, and reported as an error if it is something else,
+never skipped."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,30 @@ def expand(arguments: list[str], max_stdin_bytes: int) -> list[Input]:
         else:
             inputs.append(Input(path, argument))
     return inputs
+
+
+def not_media(item: Input) -> str | None:
+    """What a file met in a folder is, when it is clearly neither a picture nor a video: its name
+    does not promise one (`MEDIA_SUFFIXES`) and its first bytes are not one (the loader's own
+    sniffing). None for everything else, which is scanned.
+
+    This is the one rule that keeps the notes, spreadsheets and exports that sit beside a
+    person's photos out of a folder scan (local workers and Ray alike: it runs before files are
+    handed out). A file the user named, a `.jpg` that holds text, and a file that cannot be
+    opened (a FIFO, a dangling link) are never skipped: the scan reports them as errors."""
+    if not item.from_folder or item.path.suffix.lower() in MEDIA_SUFFIXES:
+        return None
+    from unmask.media.loader import read_head
+    from unmask.media.sniff import sniff
+
+    try:
+        _, head = read_head(item.path)
+    except UnmaskError:
+        return None
+    if not head:
+        return "an empty file"
+    kind = sniff(head)
+    return kind.description if kind.family == "unknown" else None
 
 
 def read_list(source: str) -> list[str]:
@@ -113,4 +148,4 @@ def cleanup(inputs: list[Input]) -> None:
             item.path.unlink(missing_ok=True)
 
 
-__all__ = ["STDIN", "Input", "cleanup", "expand", "read_list"]
+__all__ = ["MEDIA_SUFFIXES", "STDIN", "Input", "cleanup", "expand", "not_media", "read_list"]

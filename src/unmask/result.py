@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Box = tuple[float, float, float, float]
 """x0, y0, x1, y1 in pixels of the frame, origin at the top left."""
@@ -144,6 +144,10 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     verdict: Verdict | None = None
     error: ScanError | None = None
+    skipped: str | None = None
+    """Why a file met in a folder was not scanned at all, when it is clearly neither a picture
+    nor a video (`unmask.inputs.not_media`), e.g. "this is a text file, not a picture or
+    video"; such a result has no media, verdict or error (added in 1.2)."""
     schema_version: str = SCHEMA_VERSION
     preview: np.ndarray | None = field(default=None, repr=False, compare=False)
     """The picture that stands for the file (`ScanConfig.keep_preview`): the picture itself, or

@@ -27,7 +27,8 @@ EXIT_UNREADABLE = 2
 EXIT_CODES_HELP = (
     "Exit codes: 0 nothing flagged; 1 at least one file is likely manipulated; "
     "2 at least one input could not be read (takes precedence over 1); 64 wrong usage. "
-    "Files met in a folder that are not pictures or videos are listed but do not set 2."
+    "Files met in a folder that are clearly not pictures or videos (notes.md, labels.csv) are "
+    "skipped, named in one line, and do not set 2; a file named on the command line always counts."
 )
 
 _out = PipeSafeConsole()
@@ -241,6 +242,10 @@ def scan(
     try:
         listed = input_list.read_list(files_from) if files_from is not None else []
         items = input_list.expand(list(paths) + listed, max_file_bytes)
+        # Notes and exports beside the photos are left out here, before files are handed to
+        # local workers or to Ray, so that both follow the same rule.
+        skipped = {item: what for item in items if (what := input_list.not_media(item))}
+        items = [item for item in items if item not in skipped]
         if parquet is not None:
             from unmask.parquet_output import columns
 
@@ -250,6 +255,9 @@ def scan(
         sys.exit(EXIT_UNREADABLE)
     done = _already_done(output) if resume and output is not None else {}
     todo = [item for item in items if item.name not in done]
+    passed_over = [
+        _skipped_result(item.name, what) for item, what in skipped.items() if item.name not in done
+    ]
     # Each file is scanned in a worker process that is killed if the file passes
     # --time-budget (a decoder stuck in C code cannot be stopped any other way); several
     # such workers use every core.
@@ -348,6 +356,13 @@ def scan(
                         )
                         sys.exit(EXIT_UNREADABLE)
                 progress.advance(task)
+            else:  # the skipped files follow the scanned ones, unless the reader went away
+                for result in passed_over if sink is not None else []:
+                    try:
+                        write_jsonl(sink, result)
+                    except BrokenPipeError:
+                        _silence_stdout()
+                        break
     except UnmaskError as exc:  # the Ray cluster lost every worker
         _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
@@ -366,7 +381,7 @@ def scan(
 
         earlier_records = [done[item.name] for item in items if item.name in done]
         try:
-            write_parquet(parquet, earlier_records + [result.to_dict() for result in results])
+            write_parquet(parquet, earlier_records + [r.to_dict() for r in results + passed_over])
         except OSError as exc:  # a full disk, no write permission: the results are still shown
             _err.print(
                 f"[red]error:[/red] cannot write {markup_safe(parquet)}: "
@@ -374,20 +389,52 @@ def scan(
             )
             parquet_failed = True
     try:
-        _show(results, output, maps, as_json, as_jsonl, jsonl)
+        _show(results, passed_over, output, maps, as_json, as_jsonl, jsonl)
     except BrokenPipeError:
         # The reader went away (`unmask scan photo.jpg -q | head -1`): the exit code still
         # says what the scan found, not that the pipe closed.
         _silence_stdout()
     if parquet_failed:
         sys.exit(EXIT_UNREADABLE)
-    walked = {item.name for item in items if item.from_folder}
     earlier = [done[item.name] for item in items if item.name in done]
-    sys.exit(_exit_code(results, walked, earlier))
+    sys.exit(_exit_code(results, earlier))
+
+
+def _skipped_result(name: str, what: str) -> ScanResult:
+    """The entry of a file that `inputs.not_media` left out of a folder scan."""
+    from datetime import UTC, datetime
+
+    from unmask import __version__
+
+    return ScanResult(
+        path=name,
+        tool_version=__version__,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        elapsed_s=0.0,
+        skipped=f"this is {what}, not a picture or video",
+    )
+
+
+SKIPPED_NAMES_SHOWN = 10
+"""File names the skipped line lists before it says how many more there are (all of them are
+in --json, --jsonl and -o)."""
+
+
+def skipped_line(skipped: list[ScanResult]) -> str:
+    """One line naming the files a folder scan left out, e.g. "skipped 3 files that are not
+    pictures or videos: labels.csv, notes.md, results.json"."""
+    names = [Path(r.path).name for r in skipped]
+    shown = ", ".join(names[:SKIPPED_NAMES_SHOWN])
+    if len(names) > SKIPPED_NAMES_SHOWN:
+        shown += f" and {len(names) - SKIPPED_NAMES_SHOWN} more"
+    if len(names) == 1:
+        return f"skipped 1 file that is not a picture or video: {shown}"
+    return f"skipped {len(names)} files that are not pictures or videos: {shown}"
 
 
 def _show(
     results: list[ScanResult],
+    skipped: list[ScanResult],
     output: Path | None,
     maps: Path | None,
     as_json: bool,
@@ -398,7 +445,7 @@ def _show(
     from unmask.output import json_document, print_details, print_table
 
     if as_json or (output is not None and not jsonl):
-        document = json_document([r.to_dict() for r in results])
+        document = json_document([r.to_dict() for r in results + skipped])
         if output is not None:
             output.write_text(document + "\n", encoding="utf-8")
         else:
@@ -408,12 +455,18 @@ def _show(
             print_details(_out, results[0])
         elif results:
             print_table(_out, results)
+        if skipped:
+            _out.print(markup_safe(skipped_line(skipped)), highlight=False, soft_wrap=True)
+        if skipped and not results:
+            _out.print("nothing was scanned: no picture or video was found", highlight=False)
         if output is not None:
             _out.print(f"results written to {markup_safe(output)}", highlight=False)
         if maps is not None and any(r.ok for r in results):
             _out.print(f"maps written to {markup_safe(maps)}/", highlight=False)
         elif maps is not None:  # no file could be read: nothing was drawn
             _out.print(f"no maps written to {markup_safe(maps)}/", highlight=False)
+    elif skipped:  # standard output holds JSON: the line goes to standard error
+        _err.print(markup_safe(skipped_line(skipped)), highlight=False, soft_wrap=True)
 
 
 @click.command(epilog="Exit codes: 0 done; 2 the input could not be read; 64 wrong usage.")
@@ -522,17 +575,14 @@ def _already_done(output: Path) -> dict[str, dict]:
     return done
 
 
-def _exit_code(
-    results: list[ScanResult], walked: set[str] | None = None, earlier: list[dict] | None = None
-) -> int:
+def _exit_code(results: list[ScanResult], earlier: list[dict] | None = None) -> int:
     """2 if any input could not be read, else 1 if any was flagged, else 0.
 
-    A file met while walking a folder that is not a picture or video at all (a .txt beside the
-    photos) is listed with its reason but does not make the run "unreadable": the user asked
-    for the folder's pictures, not for every file in it. A damaged picture in a folder still
-    counts. With --resume, the results recorded earlier for this run's inputs count too, so a
-    resumed run that finds nothing new still reports the errors and flags it holds."""
-    walked = walked or set()
+    Files a folder scan skipped (`inputs.not_media`: a .txt beside the photos) are not among
+    the results and count for nothing: the user asked for the folder's pictures, not for every
+    file in it. Every file that was scanned counts, a `.jpg` holding text included. With
+    --resume, the results recorded earlier for this run's inputs count too, so a resumed run
+    that finds nothing new still reports the errors and flags it holds."""
     outcomes: list[tuple[str, str | None, bool]] = [
         (r.path, r.error.code if r.error else None, r.flagged) for r in results
     ]
@@ -546,10 +596,7 @@ def _exit_code(
                 verdict.get("label") == "likely_manipulated",
             )
         )
-    if any(
-        code is not None and not (path in walked and code == "unsupported_format")
-        for path, code, _ in outcomes
-    ):
+    if any(code is not None for _, code, _ in outcomes):
         return EXIT_UNREADABLE
     if any(flagged for _, _, flagged in outcomes):
         return EXIT_FLAGGED
