@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -248,3 +249,106 @@ def test_while_another_process_writes_the_index_a_lookup_answers_without_saving(
     later = Matcher(store)
     assert later.saved_at is not None and index_files.read_manifest(folder) is not None
     store.close()
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a closed SQLite bank with its WAL files, as a backup or a restore does."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+
+
+def test_a_bank_restored_from_a_backup_and_written_to_is_never_matched_with_the_old_index(
+    tmp_path: Path,
+) -> None:
+    database, backup = tmp_path / "bank.sqlite3", tmp_path / "backup.sqlite3"
+    url = f"sqlite:///{database}"
+    store = BankStore(url)
+    _bank(store, 40)
+    Matcher(store)
+    store.close()
+    _copy_sqlite(database, backup)
+    lost = [_flip(PDQ_A, 128), _flip(PDQ_A, 200)]
+    store = BankStore(url)
+    lost_ids = store.add_entries("b", [NewEntry("pdq", h, 100) for h in lost])
+    assert [
+        [m.entry.id for m in Matcher(store).match(Query.from_hash("pdq", h))] for h in lost
+    ] == [[i] for i in lost_ids]
+    saved = index_files.read_manifest(tmp_path / "bank.sqlite3.index")
+    assert saved is not None
+    store.close()
+
+    _copy_sqlite(backup, database)
+    store = BankStore(url)
+    added = [_flip(PDQ_A, 64), _flip(PDQ_A, 96)]
+    # Other pictures, added as the lost ones were: the same ids, count and write count.
+    added_ids = store.add_entries("b", [NewEntry("pdq", h, 100) for h in added])
+    assert added_ids == lost_ids
+    version = store.index_version()
+    assert (version.token, version.generation, version.last_entry_id) == (
+        saved["state"]["token"],
+        saved["state"]["generation"],
+        saved["state"]["last_entry_id"],
+    )
+    matcher = Matcher(store)
+    assert matcher.rebuilds == 1
+    for picture in lost:  # what the old index holds under those ids: no longer banked
+        assert matcher.match(Query.from_hash("pdq", picture)) == []
+    for picture, entry_id in zip(added, added_ids, strict=True):
+        assert [
+            (m.entry.id, m.distance) for m in matcher.match(Query.from_hash("pdq", picture))
+        ] == [(entry_id, 0)]
+    assert Matcher(store).rebuilds == 0  # the rebuilt index is saved and trusted again
+    store.close()
+
+
+def test_a_restore_behind_the_running_matcher_is_caught_on_every_backend(store: BankStore) -> None:
+    """A restore done while a server runs (PostgreSQL: pg_restore), shown as what it leaves:
+    the newest entries gone and the index state as it was, then other entries written."""
+    from sqlalchemy import text
+
+    _bank(store, 40)
+    before = store.index_version()
+    matcher = Matcher(store)
+    lost = _flip(PDQ_A, 128)
+    (lost_id,) = store.add_entries("b", [NewEntry("pdq", lost, 100)])
+    matcher.refresh(force=True)
+    assert [m.entry.id for m in matcher.match(Query.from_hash("pdq", lost))] == [lost_id]
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM entry_windows WHERE entry_id > :i"), {"i": before.last_entry_id}
+        )
+        connection.execute(text("DELETE FROM entries WHERE id > :i"), {"i": before.last_entry_id})
+        connection.execute(
+            text("UPDATE index_state SET generation = :g, last_entry_id = :i"),
+            {"g": before.generation, "i": before.last_entry_id},
+        )
+    (added_id,) = store.add_entries("b", [NewEntry("pdq", _flip(PDQ_A, 64), 100)])
+    assert added_id == lost_id
+    matcher.refresh(force=True)
+    assert matcher.rebuilds == 2
+    assert matcher.match(Query.from_hash("pdq", lost)) == []
+    assert [m.entry.id for m in matcher.match(Query.from_hash("pdq", _flip(PDQ_A, 64)))] == [
+        added_id
+    ]
+
+
+def test_removing_the_newest_entries_keeps_the_saved_index_until_none_is_left_to_compare(
+    store: BankStore,
+) -> None:
+    ids = _bank(store)  # 301 entries: 12 removals are too few to rebuild for as garbage
+    Matcher(store)
+    store.remove_entry(ids[-1], "b")
+    store.remove_entry(ids[-3], "b")
+    after = Matcher(store)
+    assert after.rebuilds == 0
+    assert after.match(Query.from_hash("md5", "ab" * 16)) == []
+    for entry_id in ids[-12:]:  # the whole fingerprinted tail, and more
+        if entry_id not in (ids[-1], ids[-3]):
+            store.remove_entry(entry_id, "b")
+    emptied = Matcher(store)
+    assert emptied.rebuilds == 1
+    assert emptied.status()["pdq_hashes"] == 3 * (300 - 11)
+    assert [m.entry.id for m in emptied.match(Query.from_hash("pdq", PDQ_A))] == [ids[0]]
+    assert Matcher(store).rebuilds == 0

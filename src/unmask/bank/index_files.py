@@ -16,6 +16,13 @@ span its entries (`PdqIndex.from_arrays`) makes the saved index unusable: it is 
 the database, never trusted. Not caught: bits that flip on the disk under an unchanged file
 (no checksum is read on open; hashing every file would cost more than the lookup).
 
+A database restored from a backup keeps its token, and once written to again it can reach the
+very count and entry id the saved index names while holding other hashes under those ids: the
+index would then report entries it does not hold. So the manifest also keeps a fingerprint of
+the newest entries the index holds (`BankReader.index_tail`), and every refresh reads them
+again (one query on the primary key); any that differ, or a newer one the index lacks, make it
+rebuild (`tail_agrees`).
+
 Writes: each file is written under a temporary name, flushed to disk and renamed into place,
 the manifest last; files a new manifest no longer lists are deleted after it. One process
 writes at a time (an exclusive `flock` on `lock`; a process that finds it taken leaves saving
@@ -141,6 +148,48 @@ def load(folder: Path) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]
             return None
         return manifest, segments
     return None
+
+
+STATE = {
+    "token": str,
+    "generation": int,
+    "last_entry_id": int,
+    "removed_at_build": int,
+    "entries": int,
+    "exact": int,
+    "vpdq_videos": int,
+    "tail": list,
+}
+"""The manifest's `state`: what the saved index holds (see `unmask.bank.matching.Matcher`)."""
+
+
+def checked_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A saved index's state, every field there and of its type (else ValueError)."""
+    if not isinstance(state, dict) or any(
+        type(state.get(key)) is not kind for key, kind in STATE.items()
+    ):
+        raise ValueError("the saved index's state is incomplete")
+    if not all(
+        isinstance(e, list) and len(e) == 2 and type(e[0]) is int and type(e[1]) is str
+        for e in state["tail"]
+    ):
+        raise ValueError("the saved index's newest entries are not (id, fingerprint) pairs")
+    return {key: state[key] for key in STATE}
+
+
+def tail_agrees(saved: list[list[Any]], current: list[tuple[int, str]]) -> bool:
+    """Whether the database's newest entries up to the index's last one (`current`, newest
+    first) are those the index was built from (`saved`, as `index_tail` gave them then).
+    Entries removed since are missing from `current`, which is fine (removals are checked at
+    match time); one with another fingerprint, or one newer than the oldest saved that the
+    saved list lacks, is not. With every saved entry removed nothing is left to compare:
+    that too counts as disagreeing (the index is rebuilt)."""
+    fingerprints = {i: f for i, f in saved}
+    oldest = min(fingerprints, default=0)
+    compared = [(i, f) for i, f in current if i >= oldest]
+    if fingerprints and not compared:
+        return False
+    return all(fingerprints.get(i) == f for i, f in compared)
 
 
 def files_intact(folder: Path, files: dict[str, FileEntry]) -> bool:

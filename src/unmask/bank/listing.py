@@ -12,6 +12,7 @@ PostgreSQL, so both paths give the same answer.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -41,6 +42,13 @@ _BY_ID = (
     "e.added_by, e.enabled, b.enabled FROM entries e JOIN banks b ON b.id = e.bank_id "
     "WHERE e.id IN ({})"
 )
+_TAIL = (
+    "SELECT id, signal_type, quality, length(value), substr(value, 1, 64), added_at "
+    "FROM entries WHERE id <= ? ORDER BY id DESC LIMIT ?"
+)
+INDEX_TAIL = 8
+"""Entries a saved match index fingerprints (the newest it holds) to tell a database restored
+from a backup, then written to, from the one it was built from (`BankReader.index_tail`)."""
 _ENTRIES = (
     "SELECT id, signal_type, value, quality, labels, source, added_at, added_by, enabled "
     "FROM entries WHERE bank_id = ? ORDER BY id"
@@ -158,6 +166,17 @@ class BankReader:
             )
         token, generation, last, removed = rows[0]
         return IndexVersion(str(token), int(generation), int(last), int(removed))
+
+    def index_tail(self, through_id: int, count: int = INDEX_TAIL) -> list[tuple[int, str]]:
+        """The newest `count` entries with id <= `through_id`, newest first, as (id,
+        fingerprint of its signal type, quality, hash and time added): one query on the
+        primary key, reading at most 64 characters of each hash (a vPDQ hash can be long).
+        Entries added after a restore reuse the ids the lost ones had, not their times."""
+        tail = []
+        for id_, kind, quality, length, head, added in self._rows(_TAIL, (through_id, count)):
+            said = f"{kind}|{quality}|{length}|{head}|{_time(added).isoformat()}"
+            tail.append((int(id_), hashlib.sha256(said.encode()).hexdigest()[:16]))
+        return tail
 
     def index_rows(self, after_id: int = 0, through_id: int | None = None) -> list[IndexRow]:
         """Entries with `after_id` < id <= `through_id` with their window hashes (enabled or

@@ -22,10 +22,12 @@ import numpy as np
 from unmask.bank.index import PdqIndex, hex_to_codes
 from unmask.bank.index_files import (
     FileEntry,
+    checked_state,
     files_intact,
     index_folder,
     load,
     read_manifest,
+    tail_agrees,
     write_manifest,
     write_segment,
     writing,
@@ -54,6 +56,8 @@ class EntrySource(Protocol):
     url: str
 
     def index_version(self) -> IndexVersion: ...
+
+    def index_tail(self, through_id: int) -> list[tuple[int, str]]: ...
 
     def index_rows(self, after_id: int = 0, through_id: int | None = None) -> list[IndexRow]: ...
 
@@ -250,34 +254,17 @@ class _Layer:
 
 
 _SEGMENTS = ("pdq-main", "pdq-delta", "vpdq-main", "vpdq-delta")
-_STATE = {
-    "token": str,
-    "generation": int,
-    "last_entry_id": int,
-    "removed_at_build": int,
-    "entries": int,
-    "exact": int,
-    "vpdq_videos": int,
-}
-
-
-def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
-    """A saved index's state, every field there and of its type (else ValueError)."""
-    if not isinstance(state, dict) or any(
-        type(state.get(key)) is not kind for key, kind in _STATE.items()
-    ):
-        raise ValueError("the saved index's state is incomplete")
-    return {key: state[key] for key in _STATE}
 
 
 class Matcher:
     """Every enabled entry of every enabled bank, ready to match. Thread-safe.
 
     The index is saved beside the bank (`unmask.bank.index_files`) and opened from there when
-    it agrees with the database's index state; entries added since are loaded into the delta
-    (and saved with it), and only a saved index of another database, of a newer state than the
-    database's (a restored backup), or holding many removed entries is rebuilt from the
-    database. Digests (MD5, SHA-256) are looked up in the database, which indexes them."""
+    it agrees with the database's index state and newest entries; entries added since are
+    loaded into the delta (and saved with it), and only a saved index of another database, of
+    a newer state or other newest entries than the database's (a restored backup, written to
+    since or not), or holding many removed entries is rebuilt from the database. Digests (MD5,
+    SHA-256) are looked up in the database, which indexes them."""
 
     def __init__(
         self,
@@ -318,7 +305,7 @@ class Matcher:
         try:
             self._pdq = _Layer.from_arrays(segments["pdq-main"], segments["pdq-delta"])
             self._vpdq = _Layer.from_arrays(segments["vpdq-main"], segments["vpdq-delta"])
-            self._state = _checked_state(manifest["state"])
+            self._state = checked_state(manifest["state"])
         except (KeyError, ValueError, TypeError, AttributeError):
             self._pdq, self._vpdq, self._state = _Layer(), _Layer(), {}
             return
@@ -335,6 +322,7 @@ class Matcher:
             "entries": 0,
             "exact": 0,
             "vpdq_videos": 0,
+            "tail": [],
         }
         self._files = {}
         self._dirty = set(_SEGMENTS)
@@ -376,8 +364,8 @@ class Matcher:
                 self._dirty.add(f"{name}-delta")
 
     def refresh(self, force: bool = False, fold: bool = False) -> None:
-        """Catch up with the database (at most once a second unless `force`): one row read
-        when nothing changed.
+        """Catch up with the database (at most once a second unless `force`): the index state
+        and the newest entries' fingerprints read when nothing changed.
 
         New hashes go to the delta, searched by brute force; they are folded into the main
         index (a rebuild of its tables: ~4 s at 1 M hashes) only when the delta is full or
@@ -393,18 +381,26 @@ class Matcher:
             version = self.store.index_version()
             state = self._state
             garbage = version.removed - state.get("removed_at_build", version.removed)
-            if (
+            stale = (
                 state.get("token") != version.token
                 or state["generation"] > version.generation
                 or state["last_entry_id"] > version.last_entry_id
                 or garbage > state["entries"] * REBUILD_FRACTION
-            ):
+            )
+            # A restored database can match all of the above and hold other newest entries.
+            tail = None if stale else self.store.index_tail(state["last_entry_id"])
+            if tail is None or not tail_agrees(state["tail"], tail):
                 self._rebuild(version)
+                tail = None
             elif version.last_entry_id > state["last_entry_id"]:
                 self._load_rows(version)
+                tail = None
             state = self._state
-            changed = state["generation"] != version.generation
-            state["generation"] = version.generation
+            if tail is None:  # the index holds newer entries now: fingerprint those
+                tail = self.store.index_tail(state["last_entry_id"])
+            newest = [list(entry) for entry in tail]
+            changed = state["generation"] != version.generation or state["tail"] != newest
+            state["generation"], state["tail"] = version.generation, newest
             for name, layer in (("pdq", self._pdq), ("vpdq", self._vpdq)):
                 if len(layer.delta) >= SIDE_INDEX_MAX or (fold and len(layer.delta)):
                     layer.fold()
@@ -422,7 +418,7 @@ class Matcher:
                 return
             on_disk = read_manifest(self.folder)
             try:
-                theirs = _checked_state(on_disk["state"]) if on_disk is not None else None
+                theirs = checked_state(on_disk["state"]) if on_disk is not None else None
             except (KeyError, ValueError, TypeError, AttributeError):
                 theirs = None  # unusable: overwritten below
             if (

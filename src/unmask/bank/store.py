@@ -458,14 +458,15 @@ class BankStore:
         with self._reader() as reader:
             return reader.index_version()
 
+    def index_tail(self, through_id: int) -> list[tuple[int, str]]:
+        """See `BankReader.index_tail`."""
+        with self._reader() as reader:
+            return reader.index_tail(through_id)
+
     def find_exact(self, digests: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
         """See `BankReader.find_exact`."""
         with self._reader() as reader:
             return reader.find_exact(digests)
-
-    def last_entry_id(self) -> int:
-        with Session(self.engine) as session:
-            return int(session.scalar(select(func.max(Entry.id))) or 0)
 
     def count_entries(self) -> int:
         with Session(self.engine) as session:
