@@ -443,6 +443,32 @@ def test_the_record_names_files_not_the_folders_they_were_in(tmp_path: Path):
     assert len(models["face_detector"]["files"]) == 3
 
 
+def test_a_hostile_file_name_becomes_a_plain_name_for_its_copy_in_the_package(tmp_path: Path):
+    """The name is the upload's own (the web app passes it on): terminal commands, slashes,
+    a right-to-left override and 200 characters become a plain name that keeps its
+    extension; `..` stays a name inside media/."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from unmask.config import ScanConfig
+    from unmask.report.package import PackageOptions, build_package, evidence_item
+    from unmask.report.signing import SealingKey
+    from unmask.scan import Scanner
+
+    hostile = "\x1b[2J../../\u202egpj.exe" + "x" * 200 + ".jpg"
+    result = Scanner(ScanConfig(detectors=("metadata",))).scan(EXAMPLE)
+    items = [evidence_item(EXAMPLE, name, result) for name in (hostile, "..")]
+    options = PackageOptions(include_media=True, pdf=False)
+    key = SealingKey(Ed25519PrivateKey.generate())
+    built = build_package(items, tmp_path / "evidence", options=options, key=key)
+    first, second = sorted((built.folder / "media").iterdir())
+    assert re.fullmatch(r"01-_2J\.\._\.\._gpj\.exex+\.jpg", first.name), first.name
+    assert len(first.name) == len("01-") + 80
+    assert second.name == "02-.."
+    assert first.read_bytes() == second.read_bytes() == EXAMPLE.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence"]
+    assert run("report", "verify", str(built.folder)).exit_code == 0
+
+
 def test_the_report_never_calls_a_file_real_or_authentic(video_package: Path):
     import re
 

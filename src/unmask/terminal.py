@@ -30,11 +30,21 @@ def printable(text: str) -> str:
 _NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+FILE_NAME_PART_MAX = 80
+
+
 def file_name_part(name: str, fallback: str) -> str:
     """`name` (a file's own name, so hostile input) as part of a name of a file we write: only
-    ASCII letters, digits, ".", "_" and "-", at most 80 characters; `fallback` when none is
-    left."""
-    return _NOT_IN_FILE_NAMES.sub("_", name)[:80] or fallback
+    ASCII letters, digits, ".", "_" and "-" (controls, slashes, bidirectional overrides become
+    "_"), at most `FILE_NAME_PART_MAX` characters, a short extension kept when a long name is
+    cut (a copy named `…-photo.jpg` still opens as a picture); `fallback` when none is left.
+    Put it after a prefix of ours: on its own, `..` would name the folder above."""
+    part = _NOT_IN_FILE_NAMES.sub("_", name)
+    if len(part) > FILE_NAME_PART_MAX:
+        stem, dot, extension = part.rpartition(".")
+        kept = dot + extension if stem and dot and len(extension) <= 8 else ""
+        part = part[: FILE_NAME_PART_MAX - len(kept)] + kept
+    return part or fallback
 
 
 def markup_safe(text: object) -> str:

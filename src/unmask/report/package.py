@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import shutil
 import tempfile
 import zipfile
@@ -71,6 +70,7 @@ from unmask.report.times import found_at as read_found_at
 from unmask.report.timestamp import TOKEN as TIMESTAMP_TOKEN
 from unmask.report.timestamp import request_timestamp
 from unmask.result import ScanResult
+from unmask.terminal import file_name_part
 from unmask.video_hashing import VpdqHasher
 
 EVIDENCE_FORMAT = "unmask-evidence/1"
@@ -292,7 +292,8 @@ def _write(
         (folder / "media").mkdir()
         for index, item in enumerate(items, start=1):
             if item.path.is_file():
-                shutil.copy2(item.path, folder / "media" / f"{index:02d}-{_safe(item.name)}")
+                name = f"{index:02d}-{file_name_part(item.name, 'file')}"
+                shutil.copy2(item.path, folder / "media" / name)
     evidence = _evidence_record(items, views, sighting, options, key, created_at)
     (folder / "evidence.json").write_text(
         json.dumps(evidence, indent=2, ensure_ascii=False) + "\n", "utf-8"
@@ -381,7 +382,8 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
         view["preview"] = name
     for finding in result.findings:
         for map_name, array in finding.maps.items():
-            name = f"pictures/{prefix}-{_safe(finding.detector)}-{_safe(map_name)}.png"
+            parts = file_name_part(finding.detector, "check"), file_name_part(map_name, "map")
+            name = f"pictures/{prefix}-{parts[0]}-{parts[1]}.png"
             render_picture(np.asarray(array, dtype=np.uint8)).save(folder / name)
             title, caption = pictures.describe_map(map_name, finding.track_id)
             view["maps"].append({"file": name, "title": title, "caption": caption})
@@ -538,10 +540,6 @@ def _verdict_line(item: EvidenceItem) -> str:
         return f"{item.name}: could not be analysed ({result.error.message})."
     assert result.verdict is not None
     return f"{item.name}: {result.verdict.headline}"
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "file"
 
 
 def zip_path_for(folder: Path) -> Path:
