@@ -380,6 +380,52 @@ def test_verify_gives_a_clear_error_for_a_corrupt_file(tmp_path: Path) -> None:
     jsonschema.validate(json.loads(as_json.output), _verify_schema())
 
 
+REAL_VIDEO = "videos/real/AniPortrait__configs__inference__head_pose_temp__pose_ref_video.mp4"
+"""A 5 s recording whose index (moov) comes after its data, as most cameras write it."""
+
+
+def _index_first(source: Path, target: Path) -> Path:
+    """The same video stream remuxed with its index before its data (as web video is), so
+    that the first half of the file still plays."""
+    import av
+
+    with (
+        av.open(str(source)) as old,
+        av.open(str(target), "w", options={"movflags": "faststart"}) as new,
+    ):
+        stream = new.add_stream_from_template(old.streams.video[0])
+        for packet in old.demux(old.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                new.mux(packet)
+    return target
+
+
+def test_verify_of_a_truncated_video_says_it_is_damaged_and_exits_2(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    playable = _index_first(shared_data / REAL_VIDEO, tmp_path / "index-first.mp4")
+    whole = CliRunner().invoke(app, ["verify", str(playable), "--json"])
+    assert whole.exit_code == 0 and "error" not in json.loads(whole.output)
+    for source, why in (
+        (shared_data / REAL_VIDEO, "the video container is damaged"),  # index cut off
+        (playable, "the video's data ends at 2.0 s of the 5.0 s"),  # plays, then stops
+    ):
+        data = source.read_bytes()
+        half = tmp_path / f"half-of-{source.name}"
+        half.write_bytes(data[: len(data) // 2])
+        result = CliRunner().invoke(app, ["verify", str(half), "--json"])
+        assert result.exit_code == 2, result.output
+        document = json.loads(result.output)
+        jsonschema.validate(document, _verify_schema())
+        assert document["error"]["code"] == "corrupt_media"
+        assert why in document["error"]["message"] and document["error"]["hint"]
+        assert document["content_credentials"]["state"] == "none"  # what was read is kept
+        text = " ".join(CliRunner().invoke(app, ["verify", str(half)]).output.split())
+        assert "Damaged: the file is damaged and could be read only in part" in text
+        assert "download or copy it again" in text
+
+
 def test_scan_runs_the_provenance_detector(shared_data: Path) -> None:
     media = open_media(
         shared_data / "c2pa" / "public-testfiles__image__jpeg__adobe-20220124-XCA.jpg"

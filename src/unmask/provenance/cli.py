@@ -17,7 +17,7 @@ from unmask.media.limits import Limits
 EXIT_OK = 0
 EXIT_UNREADABLE = 2
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 """Version of `verify --json` documents (schema: unmask/schema/verify-result.schema.json);
 a new field bumps the minor number, a changed or removed one the major."""
 
@@ -37,7 +37,8 @@ _err = Console(stderr=True)
 
 
 @click.command(
-    epilog="Exit codes: 0 the file was checked (whatever the answer); 2 it could not be read; "
+    epilog="Exit codes: 0 the file was checked (whatever the answer); 2 it could not be read, "
+    "or only in part (a damaged or truncated file: what could be read is still shown); "
     "64 wrong usage."
 )
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -152,7 +153,10 @@ def verify(
     except UnmaskError as exc:
         _fail(path, exc, as_json)
         return
+    damaged = extras.pop("damaged", None)
     document.update(extras)
+    if damaged is not None:  # the checks ran on what could be read: shown, and exit 2
+        document["error"] = damaged
 
     if thumbnail is not None and thumbnail_bytes is not None:
         try:
@@ -162,13 +166,13 @@ def verify(
     if as_json:
         print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
     else:
-        _print(path, report, extras)
+        _print(path, report, extras, damaged)
         if thumbnail is not None:
             if thumbnail_bytes is not None:
                 _out.print(f"thumbnail written to {thumbnail}")
             else:
                 _out.print("no thumbnail in the credentials")
-    sys.exit(EXIT_OK)
+    sys.exit(EXIT_OK if damaged is None else EXIT_UNREADABLE)
 
 
 def _check_file(
@@ -239,15 +243,26 @@ def _check_file(
 
 def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> dict[str, Any]:
     """Checks on the decoded file: invisible watermarks (stills); the original it was made from
-    (stills and videos)."""
+    (stills and videos). A damaged or truncated file is said to be so (`damaged`, which the
+    command turns into its error and exit code 2), with whatever could still be checked."""
     from dataclasses import asdict
 
-    from unmask.errors import UnreadableFileError
+    from unmask.errors import CorruptMediaError, UnreadableFileError
     from unmask.media import open_media
     from unmask.watermarks import read_all
 
     try:
-        media = open_media(path, n_frames=1)
+        # Near keyframes: the packets are read to the end (no decoding), so a video cut short
+        # is noticed however early the one sampled frame lies.
+        media = open_media(path, n_frames=1, near_keyframes=True)
+    except CorruptMediaError as exc:
+        return {
+            "not_checked": [
+                "invisible watermarks and the original it was made from: the file could not "
+                f"be decoded ({exc.message})"
+            ],
+            "damaged": _damaged(exc.code, exc.message, exc.hint),
+        }
     except UnmaskError as exc:
         # Content Credentials can sit in files unmask does not decode (PDF, SVG, ...); a
         # picture refused by a limit is said to be unchecked, never passed over in silence.
@@ -263,7 +278,25 @@ def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> 
     if originals is not None and not originals.is_dir():
         raise UnreadableFileError(f"no such folder: {originals}", "check the --originals path")
     extras["original"] = _find_original(path, originals, diff_out)
+    if media.warnings:  # decoded, but only in part: a video cut short
+        extras["damaged"] = _damaged(
+            "corrupt_media",
+            "; ".join(media.warnings),
+            "the file may be damaged or incomplete: download or copy it again from its source",
+        )
     return extras
+
+
+def _damaged(code: str, why: str, hint: str) -> dict[str, str]:
+    """The error of a file that could be read only in part (`verify --json` "error", beside
+    what was checked)."""
+    return {
+        "code": code,
+        "message": f"the file is damaged and could be read only in part ({why}); the checks "
+        "cover only what could be read, and Content Credentials or marks in the rest cannot "
+        "be seen",
+        "hint": hint,
+    }
 
 
 def _find_original(path: Path, folder: Path | None, diff_out: Path | None) -> dict[str, Any]:
@@ -340,9 +373,14 @@ def _fail(path: Path, exc: UnmaskError, as_json: bool) -> None:
     sys.exit(EXIT_UNREADABLE)
 
 
-def _print(path: Path, report: Any, extras: dict[str, Any]) -> None:
+def _print(
+    path: Path, report: Any, extras: dict[str, Any], damaged: dict[str, str] | None = None
+) -> None:
     style = STATE_STYLE[report.state]
     _out.print(f"[bold]{_safe(str(path))}[/bold]")
+    if damaged is not None:  # first, so that nothing below reads as a whole answer
+        _out.print(f"[bold red]Damaged:[/bold red] {_safe(damaged['message'])}")
+        _out.print(f"  what to do: {_safe(damaged['hint'])}")
     _out.print(f"Content Credentials: [{style}]{_safe(report.headline)}[/{style}]")
     _out.print(f"  {_safe(report.explanation)}")
     if report.state == "remote" and report.remote_url:
