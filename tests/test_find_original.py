@@ -144,6 +144,19 @@ def test_an_unrelated_picture_has_no_original(
     assert found["candidates"] == 5 and not found["found"]
 
 
+def test_a_folder_of_one_unrelated_picture_is_counted_in_the_singular(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(shared_data / DISTRACTORS[0], folder)
+    result = CliRunner().invoke(
+        app, ["verify", str(shared_data / DONOR), "--originals", str(folder)]
+    )
+    text = " ".join(result.output.split())
+    assert f"Original: the one file in folder {folder} does not show the same photo" in text
+
+
 def test_protected_originals_are_searched_without_naming_a_folder(
     shared_data: Path, tmp_path: Path
 ) -> None:

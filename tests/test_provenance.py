@@ -324,8 +324,10 @@ def test_a_trusted_signer_is_labelled_with_the_list_that_vouches_for_it(tmp_path
         app, ["keys", "import-c2pa-list", str(ca_file), "--as-of", "2027-01-31"]
     )
     assert imported.exit_code == 0, imported.output
+    assert "C2PA trust list: 1 CA, as of 2027-01-31" in imported.output  # one CA, not "1 CAs"
     shown = json.loads(runner.invoke(app, ["keys", "show", "--json"]).output)
-    assert shown["c2pa_trust_list"].startswith("1 CAs, as of 2027-01-31")
+    assert shown["c2pa_trust_list"].startswith("1 CA, as of 2027-01-31")
+    assert "c2pa trust list: 1 CA, as of" in runner.invoke(app, ["keys", "show"]).output
     result = runner.invoke(app, ["verify", str(signed), "--json"])
     credentials = json.loads(result.output)["content_credentials"]
     assert credentials["state"] == "trusted"

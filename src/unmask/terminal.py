@@ -66,4 +66,10 @@ class PipeSafeConsole(Console):
             pass
 
 
-__all__ = ["PipeSafeConsole", "markup_safe", "printable"]
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """A number and its noun, agreed: "1 CA", "30 CAs", "0 files" (`plural` defaults to
+    `singular` + "s")."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+__all__ = ["PipeSafeConsole", "counted", "markup_safe", "printable"]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from unmask.errors import UnmaskError
+from unmask.terminal import counted
 
 _out = Console()
 _err = Console(stderr=True)
@@ -77,7 +78,7 @@ def keys_show(as_json: bool) -> None:
         "ca_certificate": str(files.ca_cert) if files.ca_cert.is_file() else None,
         "trust_file": str(configured_trust_file()),
         "trust_file_exists": configured_trust_file().is_file(),
-        "c2pa_trust_list": f"{c2pa_list.certificates} CAs, as of {c2pa_list.as_of} "
+        "c2pa_trust_list": f"{counted(c2pa_list.certificates, 'CA')}, as of {c2pa_list.as_of} "
         f"({c2pa_list.source})",
         "originals_registry": str(registry_path()),
         "originals": len(registered_originals()),
@@ -109,7 +110,7 @@ def keys_import_c2pa_list(pem_file: Path, as_of: str, source: str | None) -> Non
         if exc.hint:
             _out.print(f"what to do: {escape(exc.hint)}")
         sys.exit(2)
-    _out.print(f"C2PA trust list: {installed.certificates} CAs, as of {installed.as_of}")
+    _out.print(f"C2PA trust list: {counted(installed.certificates, 'CA')}, as of {installed.as_of}")
 
 
 @click.command(epilog="Exit codes: 0 signed; 2 the input could not be signed; 64 wrong usage.")

@@ -493,9 +493,12 @@ def _print_original(original: dict[str, Any] | None) -> None:
     if original is None or not original["candidates"]:
         return
     if not original["found"]:
+        candidates = original["candidates"]
+        which = "the one file" if candidates == 1 else f"none of the {candidates} files"
+        verb = "does not show" if candidates == 1 else "shows"
         _out.print(
-            f"Original: none of the {original['candidates']} files in "
-            f"{escape(original['searched'])} shows the same photo or footage as this file."
+            f"Original: {which} in {escape(original['searched'])} {verb} the same photo or "
+            "footage as this file."
         )
         return
     _out.print(f"Original, searched in {escape(original['searched'])}:")
