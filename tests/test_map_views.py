@@ -77,6 +77,34 @@ def test_ela_quality_is_what_the_finding_and_its_legend_say(shared_data: Path):
     assert refused.returncode == 64 and "--ela-quality" in refused.stderr  # usage error
 
 
+def test_reports_web_pages_and_saved_maps_describe_each_map_in_the_same_words(tmp_path: Path):
+    from unmask.config import ScanConfig
+    from unmask.report.pictures import describe_map
+    from unmask.scan import Scanner
+    from unmask.server.web.images import image_name, write_images
+
+    example = Path(__file__).parent.parent / "examples" / "astronaut.jpg"
+    config = ScanConfig(detectors=("forensics",), keep_maps=True, ela_quality=75)
+    result = Scanner(config).scan(example)
+    shown = write_images(tmp_path, result)
+    described = set()
+    for finding in result.findings:
+        for name in finding.maps:
+            legend = legend_for(name, finding)
+            assert legend is not None, name
+            words = (legend.title, legend.bright_means)
+            assert describe_map(name, finding) == words, name  # the report
+            page = shown[image_name(finding.detector, name)]
+            assert (page.title, page.caption) == words, name  # the web page
+            assert "brighter means" in legend.bright_means, name
+            described.add(name)
+    assert described >= {"ela", "noise", "noise_residual"}
+    [ela] = [f for f in result.findings if "ela" in f.maps]
+    assert describe_map("ela", ela)[0] == "Error level at JPEG quality 75"
+    [noise] = [f for f in result.findings if "noise_residual" in f.maps]
+    assert legend_for("noise_residual", noise).high == "31+ levels of 255"  # capped at 31, x8
+
+
 def test_a_narrow_map_is_centred_on_a_panel_wide_enough_to_read():
     finding = Finding(detector="forensics", code="noise_residual", summary="")
     legend = legend_for("noise_residual", finding)

@@ -3,8 +3,8 @@
 A bare grey map says nothing to someone who has not read the detector's code: is bright good or
 bad, and how bright is "a lot"? Each saved map therefore gets a panel under it with the check's
 name, a scale bar from its darkest to its brightest value (with what those values are) and one
-line on what bright means, in the words of `unmask.report.pictures.MAP_TEXT`. The overlay puts the
-map over the picture, so that a bright area can be found in the scene.
+lines on what bright means, in the words of `MAP_TEXT`, which the report and the web page show
+too. The overlay puts the map over the picture, so that a bright area can be found in the scene.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Legend:
     title: str
     """The check and its setting, e.g. "Error level at JPEG quality 90"."""
     bright_means: str
-    """One line: what a bright pixel means, and that it is not proof."""
+    """What the map shows and what a bright pixel means, and that it is not proof."""
     low: str = ""
     """What the darkest value of the scale is (empty for maps that are pictures with boxes)."""
     high: str = ""
@@ -43,68 +43,91 @@ class Legend:
     """Colour swatches and what they mark, for maps drawn in colour."""
 
 
-def legend_for(map_name: str, finding: Finding) -> Legend | None:
-    """The legend of one of a finding's maps, with the numbers the finding used; None for maps
-    that are not forensic maps (face heatmaps are overlays with their own caption)."""
-    evidence = finding.evidence
-    if map_name == "ela":
-        quality = evidence.get("quality", "?")
-        gain = int(evidence.get("map_gain", 16))
-        return Legend(
-            title=f"Error level at JPEG quality {quality}",
-            bright_means=(
-                "brighter = changes more when saved again at that quality: edges and texture "
-                "always do; an area unlike similar surfaces around it is a place to look, "
-                "not proof"
-            ),
-            low="0: unchanged",
-            high=f"{256 // gain}+ levels of 255",
-        )
-    if map_name == "noise":
-        return Legend(
-            title="Noise level by block (Immerkaer 1996)",
-            bright_means=(
-                "brighter = noisier block; pasted or generated areas can differ, but focus, "
-                "exposure and texture change noise too"
-            ),
-            low="no noise",
-            high="2x the picture's median noise or more",
-        )
-    if map_name == "noise_residual":
-        from unmask.detectors.forensics import NOISE_MAP_GAIN as gain
+@dataclass(frozen=True)
+class MapText:
+    """What one kind of forensic map shows, in the words of every place that shows it: the
+    report, the web page, and the legend under a map saved with `--maps`. `{quality}` and
+    `{white}` are filled in from the finding (`map_text`)."""
 
-        return Legend(
-            title="Noise residual, amplified",
-            bright_means=(
-                "what is left after removing the picture's content: sensor noise and "
-                "compression; a region with a different grain is worth a closer look"
-            ),
-            low="0",
-            high=f"{256 // gain}+ levels of 255",
-        )
-    if map_name == "exif_thumbnail_difference":
-        return Legend(
-            title="EXIF preview against the picture, at the preview's size",
-            bright_means=(
-                "brighter = the camera's embedded preview differs from the picture there; "
-                "small previews are compressed hard, so fine edges always differ a little"
-            ),
-            low="same",
-            high="64+ levels of 255 apart",
-        )
-    if map_name == "copy_move":
-        return Legend(
-            title="Regions that look copied within the picture (SIFT keypoint matching)",
-            bright_means=(
-                "lines join matched points; repeated objects and patterns also match, "
-                "so check each pair of boxes by eye"
-            ),
-            keys=(
-                (ONE_END_COLOUR, "one end of a copied region"),
-                (OTHER_END_COLOUR, "the other end"),
-            ),
-        )
-    return None
+    title: str
+    caption: str
+    """What the map shows, what bright means, and what else makes it bright (not proof)."""
+    low: str = ""
+    high: str = ""
+
+
+MAP_TEXT: dict[str, MapText] = {
+    "ela": MapText(
+        "Error level at JPEG quality {quality}",
+        "How much each area changed when the picture was saved again as JPEG at that quality; "
+        "brighter means more change. Edges and fine texture always change: an area unlike "
+        "similar surfaces around it is a place to look, not proof.",
+        "0: unchanged",
+        "{white}+ levels of 255",
+    ),
+    "noise": MapText(
+        "Noise level by block (Immerkaer 1996)",
+        "The camera noise estimated in each block; brighter means noisier. Pasted or generated "
+        "areas can be smoother or noisier than the rest, but focus, exposure and texture "
+        "change noise too.",
+        "no noise",
+        "2x the picture's median noise or more",
+    ),
+    "noise_residual": MapText(
+        "Noise residual, amplified",
+        "What is left after removing the picture's content: mostly sensor noise and "
+        "compression; brighter means a larger residual. A region with a different grain is "
+        "worth a closer look, not proof.",
+        "0",
+        "{white}+ levels of 255",
+    ),
+    "exif_thumbnail_difference": MapText(
+        "EXIF preview against the picture, at the preview's size",
+        "Where the small preview stored in the file's EXIF differs from the picture; brighter "
+        "means more different. Small previews are compressed hard, so fine edges always "
+        "differ a little.",
+        "same",
+        "64+ levels of 255 apart",  # the difference x 4 (`exif_thumbnail._difference_map`)
+    ),
+    "copy_move": MapText(
+        "Regions that look copied within the picture (SIFT keypoint matching)",
+        "The picture in grey with both ends of each region that looks copied within it boxed, "
+        "matched points joined by lines. Repeated objects and patterns match too: check each "
+        "pair of boxes by eye.",
+    ),
+}
+"""One table for every view of the forensic maps, so that their words cannot drift apart."""
+
+
+def map_text(map_name: str, finding: Finding) -> MapText | None:
+    """The words for one of a finding's maps, with the numbers the finding used; None for maps
+    that are not forensic maps (face heatmaps are overlays with their own caption)."""
+    text = MAP_TEXT.get(map_name)
+    if text is None:
+        return None
+    numbers: dict[str, object] = {"quality": finding.evidence.get("quality", "?")}
+    if map_name == "ela":
+        numbers["white"] = 256 // int(finding.evidence.get("map_gain", 16))  # x gain, capped
+    elif map_name == "noise_residual":
+        from unmask.detectors.forensics import NOISE_MAP_GAIN
+
+        numbers["white"] = 255 // NOISE_MAP_GAIN  # the residual is capped here, then x gain
+    return MapText(
+        *(part.format(**numbers) for part in (text.title, text.caption, text.low, text.high))
+    )
+
+
+def legend_for(map_name: str, finding: Finding) -> Legend | None:
+    """The legend of one of a finding's maps (`map_text`), with the copy-move map's colours."""
+    text = map_text(map_name, finding)
+    if text is None:
+        return None
+    keys = (
+        ((ONE_END_COLOUR, "one end of a copied region"), (OTHER_END_COLOUR, "the other end"))
+        if map_name == "copy_move"
+        else ()
+    )
+    return Legend(text.title, text.caption, text.low, text.high, keys)
 
 
 def with_legend(

@@ -385,7 +385,7 @@ def _item_view(folder: Path, index: int, item: EvidenceItem, options: PackageOpt
             parts = file_name_part(finding.detector, "check"), file_name_part(map_name, "map")
             name = f"pictures/{prefix}-{parts[0]}-{parts[1]}.png"
             render_picture(np.asarray(array, dtype=np.uint8)).save(folder / name)
-            title, caption = pictures.describe_map(map_name, finding.track_id)
+            title, caption = pictures.describe_map(map_name, finding)
             view["maps"].append({"file": name, "title": title, "caption": caption})
         if finding.code == "face_manipulation" and finding.track_id is not None:
             view["face_scores"][finding.track_id] = finding

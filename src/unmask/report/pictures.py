@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
+from unmask.map_views import map_text
+from unmask.result import Finding
+
 BLUR_CELLS = 16
 """The long side is first reduced to this many pixels: at 16 a face filling the frame is a few
 blocks of colour, which keeps the overall colour (to recognise which file it is) and nothing
@@ -52,47 +55,14 @@ PREVIEW_CAPTION = {  # the picture `unmask.scan.preview` picks
 }
 
 
-MAP_TEXT: dict[str, tuple[str, str]] = {
-    "ela": (
-        "Error level (ELA)",
-        "How much each area changed when the picture was saved again as JPEG (at quality 90 "
-        "unless the scan chose another); "
-        "brighter means more change. Edges and fine texture are always bright: look for a "
-        "region that differs from similar surfaces around it, and read it as a place to look, "
-        "not as proof.",
-    ),
-    "noise": (
-        "Noise level by block",
-        "The camera noise estimated in each block; brighter means noisier. Pasted or generated "
-        "areas can be smoother or noisier than the rest, but focus, exposure and texture change "
-        "noise too.",
-    ),
-    "noise_residual": (
-        "Noise residual",
-        "What remains after removing the picture's content: mostly sensor noise and compression. "
-        "A region with a different grain can be worth a closer look.",
-    ),
-    "copy_move": (
-        "Regions that look copied",
-        "The picture in grey with both ends of each region that looks copied within it boxed, "
-        "matched points joined by lines. Repeated objects and patterns match too: check each "
-        "pair of boxes by eye.",
-    ),
-    "exif_thumbnail_difference": (
-        "EXIF preview against the picture",
-        "Where the small preview the camera embedded differs from the picture, at the preview's "
-        "size; brighter means more different. Fine edges always differ a little.",
-    ),
-}
-"""What each detector map shows, for a person reading it: (title, caption)."""
-
-
-def describe_map(map_name: str, track_id: int | None = None) -> tuple[str, str]:
-    """Title and caption of a map, in the same words on web pages and in reports."""
-    if map_name.startswith("heatmap_track") and track_id is not None:
+def describe_map(map_name: str, finding: Finding) -> tuple[str, str]:
+    """Title and caption of one of a finding's maps, in the same words on web pages, in
+    reports and under saved maps (`unmask.map_views.MAP_TEXT`)."""
+    if map_name.startswith("heatmap_track") and finding.track_id is not None:
         return (
-            f"Face {track_id}: where the model saw signs of blending",
+            f"Face {finding.track_id}: where the model saw signs of blending",
             "The face the model scored highest, overlaid with its heatmap: red areas weighed "
             "most towards 'manipulated', blue least.",
         )
-    return MAP_TEXT.get(map_name, (map_name.replace("_", " "), ""))
+    text = map_text(map_name, finding)
+    return (map_name.replace("_", " "), "") if text is None else (text.title, text.caption)

@@ -60,7 +60,7 @@ def write_images(folder: Path, result: ScanResult) -> dict[str, JobImage]:
         for map_name, array in finding.maps.items():
             name = image_name(finding.detector, map_name)
             picture = Image.fromarray(np.asarray(array, dtype=np.uint8))
-            title, caption = describe_map(map_name, finding.track_id)
+            title, caption = describe_map(map_name, finding)
             if map_name.startswith("heatmap_track") and finding.track_id is not None:
                 images[name] = _save(
                     folder, name, picture, title, caption, "face", finding.track_id
