@@ -67,6 +67,33 @@ def test_frames_are_not_overwritten_without_force(video: Path, tmp_path: Path):
     assert sorted(before) == sorted(p.name for p in out.iterdir())
 
 
+def test_force_leaves_only_this_runs_frames_and_never_other_files(video: Path, tmp_path: Path):
+    out = tmp_path / "frames"
+    runner = CliRunner()
+    first = runner.invoke(app, ["frames", str(video), "-o", str(out), "-n", "6"])
+    assert first.exit_code == 0, first.output
+    # The user's own files, two of them named like the video, and another video's frame.
+    mine = [
+        f"{video.stem}-thumbnails-for-me.png",  # looks like a frame to a loose glob
+        f"{video.stem}-notes.txt",
+        "holiday.jpg",
+    ]
+    for name in mine:
+        (out / name).write_bytes(b"kept")
+    other = next(out.glob("*.png")).name.replace(video.stem, "other-clip")
+    (out / other).write_bytes(b"kept")
+    forced = runner.invoke(
+        app, ["frames", str(video), "-o", str(out), "-n", "3", "--format", "jpg", "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+    frames = sorted(p.name for p in out.iterdir() if p.name.startswith(f"{video.stem}-t0"))
+    assert len(frames) == 3 and all(name.endswith(".jpg") for name in frames)
+    assert frames == sorted(Path(line).name for line in forced.stdout.split())
+    for name in [*mine, other]:
+        assert (out / name).read_bytes() == b"kept", name
+    assert "6 earlier frame(s) of this video removed" in forced.output
+
+
 def test_a_still_picture_or_a_damaged_file_is_a_plain_error(shared_data: Path, tmp_path: Path):
     runner = CliRunner()
     photo = sorted((shared_data / "faces" / "real").glob("*.jpg"))[0]

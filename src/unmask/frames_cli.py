@@ -11,6 +11,7 @@ scan (limits on size, pixels, duration and time), so a hostile file ends in a pl
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,21 @@ def frame_file_name(stem: str, index: int, time_s: float, suffix: str) -> str:
     hours, rest = divmod(max(0.0, time_s), 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{stem}-t{int(hours):02d}h{int(minutes):02d}m{seconds:06.3f}s-f{index:06d}.{suffix}"
+
+
+FORMATS = ("png", "jpg")
+
+
+def earlier_frames(folder: Path, stem: str) -> list[Path]:
+    """Frames of the video named `stem` that `unmask frames` wrote into `folder` before, in
+    either format: only names that `frame_file_name` makes, matched exactly, so that no other
+    file (`clip-notes.png`, the frames of `clip-2.mp4`) is ever taken for one."""
+    pattern = re.compile(
+        rf"{re.escape(stem)}-t\d{{2,}}h\d\dm\d\d\.\d{{3}}s-f\d{{6,}}\.(?:{'|'.join(FORMATS)})"
+    )
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name) and p.is_file())
 
 
 @click.command("frames")
@@ -65,7 +81,12 @@ def frame_file_name(stem: str, index: int, time_s: float, suffix: str) -> str:
     show_default=True,
     help="PNG keeps every pixel; JPEG (quality 95) makes files easier to upload.",
 )
-@click.option("--force", is_flag=True, help="Overwrite frames of this video already in the folder.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the frames of this video already in the folder: the folder then holds only "
+    "this run's frames of it (other files are never touched).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no list of files.")
 def frames_command(
     video: Path,
@@ -80,7 +101,7 @@ def frames_command(
 
     Frames are taken at evenly spaced times (or next to keyframes with --keyframes) and named
     with their time in the video, e.g. clip-t00h01m02.480s-f001562.png. Frames of the same
-    video already in the folder are kept unless --force is given.
+    video already in the folder are kept unless --force is given, which replaces them all.
     """
     from PIL import Image
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -91,13 +112,12 @@ def frames_command(
 
     stem = file_name_part(video.stem, "video")
     suffix = image_format
-    if folder.exists():
-        earlier = sorted(folder.glob(f"{stem}-t*s-f*.{suffix}"))
-        if earlier and not force:
-            raise click.UsageError(
-                f"{folder} already holds {len(earlier)} frame(s) of this video (e.g. "
-                f"{earlier[0].name}); give --force to overwrite them, or another folder"
-            )
+    earlier = earlier_frames(folder, stem)
+    if earlier and not force:
+        raise click.UsageError(
+            f"{folder} already holds {len(earlier)} frame(s) of this video (e.g. "
+            f"{earlier[0].name}); give --force to replace them, or another folder"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -160,10 +180,18 @@ def frames_command(
             "search for it as it is"
         )
         sys.exit(EXIT_UNREADABLE)
+    # Only now that this run's frames are all written: a failed run leaves the earlier ones.
+    stale = [path for path in earlier if path not in set(written)]
+    for path in stale:
+        path.unlink(missing_ok=True)
     if not quiet:
         for path in written:
             click.echo(str(path))
     _err.print(f"{len(written)} frame(s) written to {markup_safe(folder)}/", highlight=False)
+    if stale:
+        _err.print(
+            f"{len(stale)} earlier frame(s) of this video removed (--force)", highlight=False
+        )
     duration = media.duration_s or 0.0
     if keyframes and len(times) > 1 and max(times) - min(times) < duration / 2:
         # evenly spaced times would span (count - 1) / count of the video
