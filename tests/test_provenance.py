@@ -168,7 +168,10 @@ def test_remote_credentials_have_their_own_state_and_are_not_fetched(shared_data
     report = read_credentials(path)
     assert report.state == "remote"
     assert report.remote_url and report.remote_url.startswith("https://cai-manifests.adobe.com/")
-    assert f"credentials are stored online at {report.remote_url}; not fetched" in report.headline
+    assert report.headline == (
+        "Content Credentials stored online, not checked: they are kept at "
+        f"{report.remote_url}, which unmask never fetches."
+    )
     result = CliRunner().invoke(app, ["verify", str(path), "--json"])
     credentials = json.loads(result.output)["content_credentials"]
     assert credentials["state"] == "remote" and "No Content Credentials" not in result.output
@@ -360,6 +363,27 @@ def test_verify_command_explains_a_hash_mismatch_in_plain_words(shared_data: Pat
     assert "Invalid Content Credentials" in text and "assertion.dataHash.mismatch" in text
 
 
+@pytest.mark.parametrize(
+    ("name", "headline"),
+    [
+        ("c2pa-rs__sdk__tests__fixtures__no_manifest.jpg", "No Content Credentials."),
+        ("c2pa-rs__sdk__tests__fixtures__XCA.jpg", "Invalid Content Credentials: "),
+        (CLOUD, "Content Credentials stored online, not checked: they are kept at https://"),
+    ],
+)
+def test_the_verify_headline_names_content_credentials_once(
+    shared_data: Path, name: str, headline: str
+) -> None:
+    path = shared_data / "c2pa" / name
+    report = read_credentials(path)
+    assert (
+        report.headline.startswith(headline) and report.headline.count("Content Credentials") == 1
+    )
+    shown = CliRunner().invoke(app, ["verify", str(path)]).output
+    # Under the file's name, the headline as it is (compared without the terminal's wrapping).
+    assert "".join(shown.split()).startswith("".join(f"{path} {report.headline}".split())), shown
+
+
 def test_verify_says_no_credentials_mean_origin_unknown(shared_data: Path) -> None:
     path = shared_data / "c2pa" / "c2pa-rs__sdk__tests__fixtures__no_manifest.jpg"
     result = CliRunner().invoke(app, ["verify", str(path)])
@@ -445,7 +469,7 @@ def test_scan_reports_remote_credentials_as_verify_does(shared_data: Path) -> No
     (finding,) = [f for f in scanned["findings"] if f["detector"] == "provenance"]
     url = read_credentials(path).remote_url
     assert finding["code"] == "c2pa_remote" and finding["evidence"]["state"] == "remote"
-    assert f"credentials are stored online at {url}; not fetched" in finding["summary"]
+    assert f"they are kept at {url}, which unmask never fetches" in finding["summary"]
     plain = CliRunner().invoke(app, ["scan", str(path), "--detectors", "provenance"]).output
     assert "stored online" in plain and "found nothing to report" not in plain
     # a file that names no remote manifest still gets no provenance finding at all

@@ -381,7 +381,8 @@ def _print(
     if damaged is not None:  # first, so that nothing below reads as a whole answer
         _out.print(f"[bold red]Damaged:[/bold red] {_safe(damaged['message'])}")
         _out.print(f"  what to do: {_safe(damaged['hint'])}")
-    _out.print(f"Content Credentials: [{style}]{_safe(report.headline)}[/{style}]")
+    # The headline names the Content Credentials itself ("No Content Credentials.").
+    _out.print(f"[{style}]{_safe(report.headline)}[/{style}]")
     _out.print(f"  {_safe(report.explanation)}")
     if report.state == "remote" and report.remote_url:
         # on one line, unwrapped, so that it can be copied whole

@@ -170,7 +170,7 @@ class CredentialsReport:
             where = "" if first.where == "this file" else f" (in {first.where})"
             return f"{self.title}: {first.meaning}{where} [{first.code}]."
         if self.state == "remote" and self.remote_url:
-            return f"{self.title}: credentials are stored online at {self.remote_url}; not fetched."
+            return f"{self.title}: they are kept at {self.remote_url}, which unmask never fetches."
         if self.state in ("valid_untrusted", "trusted") and self.active_manifest:
             signer = self.active_manifest.signer or "an unnamed signer"
             if self.trusted_by:
