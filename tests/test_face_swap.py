@@ -182,6 +182,28 @@ def test_a_video_track_scores_the_mean_of_its_frames_with_max_and_share_above_th
     jsonschema.validate(result.to_dict(), json_schema())
 
 
+def test_a_model_measured_on_photos_only_is_not_run_on_a_video_and_the_verdict_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    model = write_model(tmp_path / "m", {**CARD, "media": ["image"]})
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(model))
+    scanner = face_scanner(frames=4)
+    video = scanner.scan(write_face_video(tmp_path / "red.mp4", [RED, RED]))
+    photo = scanner.scan(save_png(tinted(RED), tmp_path / "red.png"))
+
+    assert video.ok and len(video.faces) == 1  # the face was found, and not scored
+    assert video.findings == [] and video.verdict is not None
+    assert video.verdict.label == "inconclusive" and video.verdict.probability is None
+    assert "measured on photos only, so it was not run on this file" in video.verdict.headline
+    assert "no signs" not in video.verdict.headline.lower()
+    assert video.verdict.not_covered[0].startswith("Face swaps and reenactments in videos")
+    assert not any(check.startswith("face_swap") for check in video.verdict.checks_run)
+    jsonschema.validate(video.to_dict(), json_schema())
+    # on a photo the same model runs as before
+    assert photo.verdict is not None and photo.verdict.label == "likely_manipulated"
+    assert any(check.startswith("face_swap") for check in photo.verdict.checks_run)
+
+
 def test_the_file_score_comes_from_tracks_seen_in_enough_frames():
     assert MIN_TRACK_DETECTIONS == 3
     # a face glimpsed in one frame does not outvote one followed through the video
@@ -283,6 +305,8 @@ def test_a_damaged_model_file_is_a_clear_error_naming_the_file(
         ({"inconclusive_band": [0.4, 0.6]}, "inconclusive_band"),
         ({"temperature": -1}, "temperature"),
         ({"does_not_cover": "everything"}, "does_not_cover"),
+        ({"media": ["photo"]}, "media must be"),
+        ({"media": []}, "media must be"),
     ],
 )
 def test_a_bad_card_is_a_clear_error_naming_the_key(tmp_path: Path, change: dict, message: str):

@@ -137,11 +137,14 @@ class Scanner:
         if any(d.scope == "face" for d in self.detectors):
             context.crops = self._crops(media, tracks)
         checks = [FACE_DETECTION_CHECK]
-        face_probability, face_model = None, None
+        face_probability, face_model, not_for_this_kind = None, None, None
         for done, detector in enumerate(self.detectors):
             _check(deadline, f"running the {detector.name} check")
             if on_progress is not None:
                 on_progress(("running checks", done, len(self.detectors)))
+            if detector.card is not None and media.kind not in detector.card.media:
+                not_for_this_kind = detector.card  # validated on other media: no unbacked score
+                continue
             try:
                 findings = detector.analyse(context)
             except Exception as exc:  # one failing check must not hide the others' findings
@@ -166,6 +169,8 @@ class Scanner:
             checks,
             face_probability=face_probability,
             face_model=face_model,
+            face_model_not_run=not_for_this_kind if face_model is None else None,
+            media_kind=media.kind,
         )
 
     def _crops(self, media: Media, tracks: list[FaceTrack]) -> dict:

@@ -21,6 +21,7 @@ NO_FACE_MODEL = (
     "Face swaps and reenactments: no face-manipulation model is installed in this version, so "
     "this scan cannot say whether a face was swapped."
 )
+KIND_WORDS = {"image": "photos", "video": "videos"}
 FILE_CHECK_WORDS = {
     "metadata": "metadata",
     "forensics": "forensic",
@@ -43,14 +44,18 @@ def decide(
     checks_run: list[str],
     face_probability: float | None = None,
     face_model: ModelCard | None = None,
+    face_model_not_run: ModelCard | None = None,
+    media_kind: str | None = None,
 ) -> Verdict:
     """Fuse all findings of one file into one verdict.
 
     `face_model` is the card of the face-manipulation model that ran (None when none is
     installed) and `face_probability` its calibrated file-level probability (None when it found
-    no face to score). The probability is compared with the card's threshold and inconclusive
-    band: at or above the threshold "likely manipulated", inside the band "inconclusive", below
-    it "no signs of manipulation found by these checks".
+    no face to score). `face_model_not_run` is the card of an installed model that was not run
+    because it was validated on other kinds of media than this file's `media_kind`.
+    The probability is compared with the card's threshold and inconclusive band: at or above
+    the threshold "likely manipulated", inside the band "inconclusive", below it "no signs of
+    manipulation found by these checks".
     """
     face = [f for f in findings if f.code == FACE_FINDING]
     others = [f for f in findings if f.code != FACE_FINDING and f.indicates != "none"]
@@ -58,6 +63,8 @@ def decide(
     weak = [f for f in others if f.strength == "weak"]
     reasons = [f.summary for f in face] + [f.summary for f in strong + weak]
     not_covered = _not_covered(face_model)
+    if face_model is None and face_model_not_run is not None:
+        not_covered[0] = _out_of_scope(face_model_not_run, media_kind)
     if not tracks:
         reasons.append("No face was found, so no check specific to faces could run.")
     use = _model_use(face_model)
@@ -85,6 +92,14 @@ def decide(
         return verdict("likely_manipulated", f"Likely {what}: {strong[0].summary}")
     noted = any(f.code != FACE_FINDING and f.indicates == "none" for f in findings)
     file_checks = _other_checks(checks_run, weak=bool(weak), noted=noted)
+    if face_model is None and face_model_not_run is not None:
+        card = face_model_not_run
+        return verdict(
+            "inconclusive",
+            "Inconclusive: this scan cannot tell whether a face was swapped or reenacted (the "
+            f"face-manipulation model was measured on {_kinds(card.media)} only, so it was not "
+            f"run on this file). {file_checks}",
+        )
     if face_model is None:
         return verdict(
             "inconclusive",
@@ -160,6 +175,19 @@ def _likely_face(probability: float, card: ModelCard) -> str:
     return headline + (
         f" At this threshold the model ({card.name} {card.version}) flagged {rate:.1%} of "
         f"{data}, so a face that was not manipulated can occasionally score this high."
+    )
+
+
+def _kinds(media: tuple[str, ...]) -> str:
+    return " and ".join(KIND_WORDS.get(kind, kind) for kind in media)
+
+
+def _out_of_scope(card: ModelCard, media_kind: str | None) -> str:
+    kind = KIND_WORDS.get(media_kind or "", "files of this kind")
+    return (
+        f"Face swaps and reenactments in {kind}: the face-manipulation model ({card.name} "
+        f"{card.version}) was measured on {_kinds(card.media)} only (see its card), so it was "
+        "not run on this file and this scan cannot say whether a face was swapped."
     )
 
 

@@ -127,6 +127,10 @@ def _warn_imported_first() -> None:
     )
 
 
+MEDIA_KINDS = ("image", "video")
+"""The kinds of media a scan tells apart (`Media.kind`)."""
+
+
 @dataclass(frozen=True)
 class ModelCard:
     """The machine-readable card (`<name>.json`) beside a classifier's ONNX file.
@@ -150,6 +154,10 @@ class ModelCard:
     covers: str
     """One sentence: what the model was trained to find."""
     does_not_cover: tuple[str, ...]
+    media: tuple[str, ...] = MEDIA_KINDS
+    """The kinds of media ("image", "video") the model was validated on and the scan runs it
+    on; on others the scan says it was not run and why, instead of giving a score no
+    measurement backs."""
     evaluated: dict[str, Any] = field(default_factory=dict, compare=False)
     """Measured numbers. Read by the verdict where present: `false_positive_rate` (share of
     held-out real media at or above `threshold`), `false_positive_data` (which media) and
@@ -243,6 +251,13 @@ def parse_card(data: Any, card_file: Path, model: Path | None = None) -> ModelCa
         raise bad("does_not_cover must be a list of sentences")
     if not isinstance(data["evaluated"], dict):
         raise bad("evaluated must be an object")
+    media = data.get("media", list(MEDIA_KINDS))
+    if (
+        not isinstance(media, list)
+        or not media
+        or not all(isinstance(v, str) and v in MEDIA_KINDS for v in media)
+    ):
+        raise bad(f"media must be a non-empty list of {' and '.join(MEDIA_KINDS)}")
     for key in ("name", "version", "covers"):
         if not isinstance(data[key], str) or not data[key]:
             raise bad(f"{key} must be a non-empty string")
@@ -256,6 +271,7 @@ def parse_card(data: Any, card_file: Path, model: Path | None = None) -> ModelCa
         inconclusive_band=(float(band[0]), float(band[1])),
         covers=data["covers"],
         does_not_cover=tuple(does_not),
+        media=tuple(dict.fromkeys(media)),
         evaluated=dict(data["evaluated"]),
         path=model,
     )
