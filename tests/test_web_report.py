@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import worker_tasks
 from fastapi.testclient import TestClient
 from media_factory import EXAMPLE
 from test_report_received import make_package, rezip
 from test_web import kept, make_app, scan_one, text_of
 from web_server import page_client
 
+from unmask.media.limits import Limits
 from unmask.report.package import zip_package
 from unmask.report.received import check_package_at
+from unmask.server.web import report_pages
 
 
 @pytest.fixture
@@ -189,3 +194,75 @@ def test_the_form_records_when_she_found_it_with_her_time_zone(client: TestClien
         sighting = json.loads(archive.read(f"{top}/evidence.json"))["sighting"]
     assert sighting["found_at_iso"] == "2026-11-20T21:00:00-05:00"
     assert sighting["time_zone"] == "America/New_York"
+
+
+def evidence_in(client: TestClient, job_id: str) -> dict:
+    data = client.get(f"/jobs/{job_id}/report.zip").content
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        top = archive.namelist()[0].split("/", 1)[0]
+        return json.loads(archive.read(f"{top}/evidence.json"))  # type: ignore[no-any-return]
+
+
+def hash_with(monkeypatch: pytest.MonkeyPatch, client: TestClient, task: object) -> None:
+    """Hash uploads with a task from worker_tasks, under a 0.5 s budget (+0.5 s grace)."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(worker_tasks.__file__).parent))
+    monkeypatch.setattr(report_pages, "HASH_TASK", task)
+    monkeypatch.setattr(report_pages, "KILL_GRACE_S", 0.5)
+    queue = client.app.state.scans  # type: ignore[attr-defined]
+    budget = replace(queue.scan_config, limits=Limits(time_budget_s=0.5))
+    monkeypatch.setattr(queue, "scan_config", budget)
+
+
+def test_a_report_whose_hashing_hangs_is_made_without_its_pdq_and_holds_up_no_other_report(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    hanging, _ = scan_one(client, "hostile.jpeg", EXAMPLE.read_bytes())
+    other, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
+    hash_with(monkeypatch, client, worker_tasks.hash_or_hang)
+    job = client.app.state.scans.get(hanging)  # type: ignore[attr-defined]
+    mark = job.upload.with_suffix(".hashing")
+    answers: list = []
+    first = threading.Thread(
+        target=lambda: answers.append(client.post(f"/jobs/{hanging}/report", data=FORM))
+    )
+    first.start()
+    for _ in range(600):  # until the worker hashing the first upload is stuck
+        if mark.exists() or not first.is_alive():
+            break
+        first.join(0.1)
+    assert mark.exists(), "the first report's hashing started"
+    # While it hangs, another report is made: no lock is held while an upload is hashed.
+    made = client.post(f"/jobs/{other}/report", data=FORM)
+    assert "Your evidence report is ready" in made.text and "missing-hashes" not in made.text
+    assert first.is_alive(), "the other report did not wait for the stuck one"
+    assert evidence_in(client, other)["items"][0]["hashes"]["pdq"]
+    first.join(60)
+    assert not first.is_alive()
+    page = answers[0]
+    assert page.status_code == 200 and "Your evidence report is ready" in page.text
+    text = text_of(page.text)
+    assert "The PDQ fingerprint of hostile.jpeg could not be computed" in text
+    assert "time budget of 0.5 s" in text and "match exact copies only" in text
+    item = evidence_in(client, hanging)["items"][0]
+    assert item["hash_error"].startswith("PDQ hash missing: stopped after the per-file time")
+    assert "pdq" not in item["hashes"] and "pdq" not in item["hashes"]["signals"]
+    assert item["hashes"]["sha256"] == item["scan"]["sha256"] and len(item["hashes"]["md5"]) == 32
+    assert client.get("/").status_code == 200
+
+
+def test_a_report_whose_hashing_worker_crashes_says_so_and_is_still_sealed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    job_id, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
+    hash_with(monkeypatch, client, worker_tasks.crash_hashing)
+    page = client.post(f"/jobs/{job_id}/report", data=FORM)
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "The PDQ fingerprint of astronaut.jpg could not be computed (the decoder crashed" in text
+    saved = tmp_path / "package.zip"
+    saved.write_bytes(client.get(f"/jobs/{job_id}/report.zip").content)
+    assert check_package_at(saved).ok
+    assert (
+        "PDQ hash missing: the decoder crashed"
+        in evidence_in(client, job_id)["items"][0]["hash_error"]
+    )

@@ -74,3 +74,20 @@ def opencv_threads(_state: object) -> int:
     import cv2
 
     return int(cv2.getNumThreads())
+
+
+def hash_or_hang(state: object, path: str) -> object:
+    """`hash_in_worker`, but a file named `*.jpeg` leaves a mark beside it (`*.hashing`) and
+    then hangs in one C call, as a decoder stuck on a hostile video would."""
+    from pathlib import Path
+
+    from unmask.hashing import hash_in_worker
+
+    if path.endswith(".jpeg"):
+        Path(path).with_suffix(".hashing").touch()
+        time.sleep(600)
+    return hash_in_worker(state, path)
+
+
+def crash_hashing(_state: object, _path: str) -> None:
+    os.kill(os.getpid(), signal.SIGSEGV)

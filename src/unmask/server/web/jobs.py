@@ -106,6 +106,9 @@ class ScanQueue:
 
     def __init__(self, config: WebConfig, scanner_factory: ScannerFactory | None = None) -> None:
         self.config = config
+        self.scan_config = ScanConfig(keep_maps=True, keep_preview=True, frames=config.frames)
+        """What the default scanner runs with; its limits (the per-file time budget) also bound
+        the other work done on an upload in a worker process (the report's hashes)."""
         self._make_scanner = scanner_factory or self._default_scanner
         self._lock = threading.Condition()
         self._jobs: dict[str, Job] = {}
@@ -119,8 +122,7 @@ class ScanQueue:
     def _default_scanner(self) -> Scanner:
         # One long-lived worker process per scan thread (models load once in it): a decoder
         # stuck in C code is killed at the file's time budget instead of hanging the server.
-        config = ScanConfig(keep_maps=True, keep_preview=True, frames=self.config.frames)
-        scanner = IsolatedScanner(config)
+        scanner = IsolatedScanner(self.scan_config)
         scanner.start()
         return scanner  # type: ignore[return-value]  # same scan() and config as a Scanner
 

@@ -4,6 +4,12 @@ download, and a page that checks an evidence package someone received.
 The package is the one `unmask report` writes (`unmask.report.package`); the scan already made
 for the result page is reused, so the file is not scanned again. Once the package is made, the
 uploaded file itself is deleted: the package keeps its hashes, and the person keeps her copy.
+
+The hashes are the one step that decodes the upload again (PDQ of a picture, vPDQ of every
+frame of a video), so they are computed as the scan is: in a worker process under the scan's
+time budget and memory cap, with no lock held. A hostile or huge file then costs its own report
+its PDQ/vPDQ (the package says they are missing and why, and keeps the SHA-256 and MD5, read
+from the bytes without decoding), never the server or anyone else's report.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from unmask.errors import UnmaskError
+from unmask.hashing import FileHashes, file_md5, file_sha256, hash_in_worker
 from unmask.report.package import (
     BuiltPackage,
+    EvidenceItem,
     PackageOptions,
     Sighting,
     build_package,
-    evidence_item,
     zip_package,
 )
 from unmask.report.received import check_package_at
@@ -45,6 +52,7 @@ from unmask.server.web.jobs import Job
 from unmask.server.web.pages import read_form, scan_queue
 from unmask.server.web.rendering import PageError, render
 from unmask.server.web.uploads import UploadError, receive_form
+from unmask.worker import KILL_GRACE_S, FileWorker
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,6 +67,8 @@ class MadeReport:
     zip_path: Path
     built: BuiltPackage
     answers: Answers
+    missing_hashes: str | None = None
+    """Why the package lacks the file's PDQ/vPDQ (None when it has them), for the page."""
 
 
 def _scanned_job(request: Request, job_id: str) -> Job:
@@ -141,7 +151,8 @@ async def make_report(request: Request, job_id: str) -> Response:
         )
         chosen = tuple(k for k in NOTICE_KINDS if f"notice_{k}" in form)
         options = PackageOptions(reveal="reveal" in form, notices=chosen)
-        made = await run_in_threadpool(_build, job, answers, sighting, options)
+        budget_s = scan_queue(request).scan_config.limits.time_budget_s
+        made = await run_in_threadpool(_build, job, answers, sighting, options, budget_s)
     except UnmaskError as exc:
         context = _form_context(job, error=exc.message, hint=exc.hint, values=values)
         return render(request, "report_form.html", context, 400)
@@ -150,28 +161,94 @@ async def make_report(request: Request, job_id: str) -> Response:
 
 
 _BUILDING = threading.Lock()
-"""One package is made at a time: PDF layout is heavy, and two requests for the same job must
-not write into the same folder."""
+"""One package is written at a time: PDF layout is heavy, and two requests for the same job
+must not write into the same folder. Held only while writing, never while the upload is
+decoded (`hash_upload` runs before it is taken)."""
+
+HASH_TASK = hash_in_worker
+"""What the worker runs to hash the upload (`hash_file`)."""
+
+PERCEPTUAL_HASH = {"image": "PDQ", "video": "vPDQ"}
 
 
-def _build(job: Job, answers: Any, sighting: Sighting, options: PackageOptions) -> MadeReport:
+@dataclass
+class UploadHashes:
+    """The upload's hashes for the package, or its digests alone and why the rest is missing."""
+
+    hashes: FileHashes | None
+    error: str | None = None
+    """For evidence.json and the report: which hashes are missing, and why."""
+    page_message: str | None = None
+    """The same, said to her on the page."""
+
+
+def _build(
+    job: Job, answers: Any, sighting: Sighting, options: PackageOptions, budget_s: float
+) -> MadeReport:
+    _require_upload(job)
+    hashes = hash_upload(job, budget_s)
     with _BUILDING:
-        return _build_now(job, answers, sighting, options)
+        return _build_now(job, hashes, answers, sighting, options)
 
 
-def _build_now(job: Job, answers: Any, sighting: Sighting, options: PackageOptions) -> MadeReport:
-    assert job.result is not None
+def _require_upload(job: Job) -> None:
     if not job.upload.exists():
         raise UnmaskError(
             "the uploaded file was already deleted, so the report cannot be made",
             "upload the file again",
         )
+
+
+def hash_upload(job: Job, budget_s: float) -> UploadHashes:
+    """The upload's hashes, computed in a worker process of their own under `budget_s` (killed
+    `KILL_GRACE_S` later) and the worker's memory cap. When that fails (the budget ran out, the
+    worker crashed or ran out of memory, the decoder refused the file), the SHA-256 and MD5
+    are read from the bytes here, which decodes nothing, and the error says the PDQ/vPDQ is
+    missing."""
+    assert job.result is not None
+    try:
+        with FileWorker(budget_s, grace_s=KILL_GRACE_S) as worker:
+            return UploadHashes(worker.run(HASH_TASK, str(job.upload)))
+    except UnmaskError as exc:
+        reason = exc.message
+    except Exception as exc:  # a bug of ours still makes the report, without the hash
+        reason = f"hashing failed ({type(exc).__name__}: {exc})"
+    kind = job.result.media.kind if job.result.media is not None else "image"
+    name = PERCEPTUAL_HASH[kind]
+    try:
+        sha256 = job.result.sha256 or file_sha256(job.upload)
+        digests: FileHashes | None = FileHashes(
+            path=str(job.upload), kind=kind, sha256=sha256, md5=file_md5(job.upload)
+        )
+    except OSError:  # deleted meanwhile (the job expired): the scan's SHA-256 still stands
+        digests = None
+    reason = reason.rstrip(".")
+    return UploadHashes(
+        digests,
+        f"{name} hash missing: {reason}",
+        f"The {name} fingerprint of {job.filename} could not be computed ({reason}). The "
+        "package has its SHA-256 and MD5, which match exact copies only; a copy that was "
+        f"resized or re-encoded can be matched by its {name} fingerprint alone.",
+    )
+
+
+def _build_now(
+    job: Job, hashes: UploadHashes, answers: Any, sighting: Sighting, options: PackageOptions
+) -> MadeReport:
+    assert job.result is not None
+    _require_upload(job)  # checked again: another request may have made it meanwhile
     # The scan's maps were written to the job's folder, not kept in memory: read them back.
     findings = [
         replace(finding, maps=job.map_arrays(index))
         for index, finding in enumerate(job.result.findings)
     ]
-    item = evidence_item(job.upload, job.filename, replace(job.result, findings=findings))
+    item = EvidenceItem(
+        path=job.upload,
+        name=job.filename,
+        result=replace(job.result, findings=findings),
+        hashes=hashes.hashes,
+        hash_error=hashes.error,
+    )
     item.comparison, item.comparison_pictures = job.comparison, job.comparison_pictures
     folder = job.folder / "report"
     shutil.rmtree(folder, ignore_errors=True)
@@ -183,7 +260,7 @@ def _build_now(job: Job, answers: Any, sighting: Sighting, options: PackageOptio
     # The result and the report are made: the file itself is no longer needed here.
     job.upload.unlink(missing_ok=True)
     remove_originals(job.folder)
-    return MadeReport(zip_path, built, answers)
+    return MadeReport(zip_path, built, answers, hashes.page_message)
 
 
 @router.get("/jobs/{job_id}/report/ready")
@@ -210,6 +287,7 @@ def report_ready(request: Request, job_id: str) -> Response:
         "incomplete": incomplete,
         "left_out": {NOTICE_TITLES[k]: why for k, why in made.built.left_out_notices.items()},
         "warnings": made.built.warnings,
+        "missing_hashes": made.missing_hashes,
         "size_kb": max(1, made.zip_path.stat().st_size // 1024),
     }
     return render(request, "report_ready.html", context)
