@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -534,3 +535,24 @@ def test_export_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bank", "export", "ncii", "-o", str(target)], env=env)
     assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
     assert "Could not open file" in result.output and "No such file" in result.output
+
+
+def test_bank_commands_count_one_entry_in_the_singular(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bank.sqlite3"
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, [*args, "--db", url])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    run("bank", "create", "ncii")
+    assert run("bank", "add", "ncii", f"pdq:{PDQ_A}") == "added 1 entry to 'ncii' (id 1)"
+    exported = tmp_path / "ncii.jsonl"
+    assert run("bank", "export", "ncii", "-o", str(exported)) == f"wrote 1 entry to {exported}"
+    assert run("bank", "import", "copy", str(exported), "--create").startswith(
+        "imported 1 entry into 'copy'"
+    )
+    assert run("bank", "remove", "ncii", "1", "--disable") == "disabled 1 entry"
+    two = run("bank", "add", "ncii", f"pdq:{PDQ_A}", f"pdq:{_flip(PDQ_A, 8)}")
+    assert re.fullmatch(r"added 2 entries to 'ncii' \(ids (\d+)-(\d+)\)", two), two

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from unmask.errors import UnmaskError
 from unmask.media.limits import DEFAULT_SAMPLE_FRAMES, Limits
-from unmask.terminal import printable
+from unmask.terminal import counted, printable
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -179,7 +179,7 @@ def _print_hashes(path: Path, signals: dict[str, str], frames: int, quality: int
     print(printable(str(path)))
     for name, value in signals.items():
         if name == "vpdq":
-            print(f"  {'vpdq':<13} {frames} frames (use --json for the hash)")
+            print(f"  {'vpdq':<13} {counted(frames, 'frame')} (use --json for the hash)")
         elif name == "pdq":
             print(f"  {'pdq':<13} {value}  quality {quality}")
         else:
@@ -312,8 +312,9 @@ def bank_add(
             progress.advance(task)
     ids = store.add_entries(name, new, added_by, actor=_actor())
     _update_index(store)
+    numbered = f"id {ids[0]}" if len(ids) == 1 else f"ids {ids[0]}-{ids[-1]}"
     _out.print(
-        f"added {len(ids)} entries to {_safe(repr(name))} (ids {ids[0]}-{ids[-1]})",
+        f"added {counted(len(ids), 'entry', 'entries')} to {_safe(repr(name))} ({numbered})",
         highlight=False,
     )
 
@@ -333,7 +334,8 @@ def bank_remove(name: str, entry_ids: tuple[int, ...], disable: bool, db: str | 
         else:
             store.remove_entry(entry_id, name, actor=_actor())
     _update_index(store)
-    _out.print(f"{'disabled' if disable else 'removed'} {len(entry_ids)} entries")
+    done = "disabled" if disable else "removed"
+    _out.print(f"{done} {counted(len(entry_ids), 'entry', 'entries')}")
 
 
 @bank_group.command("export")
@@ -361,7 +363,7 @@ def bank_export(name: str, output: Path, db: str | None) -> None:
         raise click.FileError(str(output), exc.strerror or str(exc)) from None
     with handle:
         n = writer(store.entries(name, windows=True), handle)
-    _out.print(f"wrote {n} entries to {_safe(output)}", highlight=False)
+    _out.print(f"wrote {counted(n, 'entry', 'entries')} to {_safe(output)}", highlight=False)
     if writer is write_csv:
         _err.print(
             "note: the crop-robust window hashes are in the pdq_windows column; a tool that "
@@ -405,7 +407,8 @@ def bank_import(name: str, file: Path, create: bool, added_by: str, db: str | No
     _update_index(store)
     skipped = len(entries) - len(ids)
     also = f"; {skipped} left out, already in the bank" if skipped else ""
-    _out.print(f"imported {len(ids)} entries into {_safe(repr(name))}{also}", highlight=False)
+    imported = counted(len(ids), "entry", "entries")
+    _out.print(f"imported {imported} into {_safe(repr(name))}{also}", highlight=False)
 
 
 @bank_group.command("match", epilog="Exit codes: 0 no match; 1 at least one match; 2 error.")
