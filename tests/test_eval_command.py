@@ -45,19 +45,19 @@ def test_eval_on_a_labelled_folder_writes_results_metrics_and_a_roc_curve(
     assert set(records) == {
         "real/blue.png",
         "real/purple.png",
-        "real/notes.txt",
         "fake/red.png",
         "fake/swapper/red.mp4",
-    }
-    assert records["real/notes.txt"]["error"] == "unsupported_format"
+    }, "notes.txt beside the photos is no unreadable medium: it is skipped and named"
+    assert "skipped 1 file that is not a picture or video: real/notes.txt" in run.stderr
     assert records["fake/swapper/red.mp4"]["method"] == "swapper"
     assert len(records["fake/swapper/red.mp4"]["frames"]) == 4
 
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["skipped_not_media"] == ["real/notes.txt"]
     assert metrics["counts"] == {
-        "files": 5,
+        "files": 4,
         "scanned": 4,
-        "errors": 1,
+        "errors": 0,
         "no_face": 0,
         "frames": 7,
     }
@@ -78,7 +78,7 @@ def test_eval_on_a_labelled_folder_writes_results_metrics_and_a_roc_curve(
 
     again = unmask("eval", str(labelled), "--model", str(model), "-o", str(out))
     assert again.returncode == 0, again.stderr
-    assert "5 of 5 files already scanned" in again.stderr
+    assert "4 of 4 files already scanned" in again.stderr
     assert (out / "results.jsonl").read_text().splitlines() == lines
 
 
@@ -143,3 +143,27 @@ def test_eval_explains_a_damaged_model_and_a_bad_label_file(tmp_path: Path, labe
     assert read_labels(labelled)[0].label == "real"
     run = unmask("eval", str(empty))
     assert run.returncode == 64 and "no files under real/ or fake/" in run.stderr
+
+
+def test_eval_counts_a_file_named_in_a_label_file_as_an_error_even_when_it_is_no_medium(
+    labelled: Path, tmp_path: Path
+):
+    (labelled / "labels.csv").write_text(
+        "path,label\nreal/blue.png,real\nreal/notes.txt,real\nfake/red.png,fake\n"
+    )
+    model = write_model(tmp_path / "model")
+    out = tmp_path / "eval"
+    run = unmask("eval", str(labelled / "labels.csv"), "--model", str(model), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "skipped" not in run.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["skipped_not_media"] == []
+    assert metrics["counts"]["files"] == 3 and metrics["counts"]["errors"] == 1
+
+
+def test_eval_on_a_folder_holding_only_notes_says_there_is_nothing_to_measure(tmp_path: Path):
+    (tmp_path / "only" / "real").mkdir(parents=True)
+    (tmp_path / "only" / "real" / "notes.txt").write_text("to do: find photos\n")
+    run = unmask("eval", str(tmp_path / "only"), "-o", str(tmp_path / "out"))
+    assert run.returncode == 64 and "no pictures or videos under real/ or fake/" in run.stderr
+    assert "skipped 1 file that is not a picture or video: real/notes.txt" in run.stderr

@@ -37,6 +37,8 @@ NO_FACE_SCORE = 0.5
 """Score of a file with no face found (SBI's and the DFDC baseline's convention)."""
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
 LABELS = {"real": 0, "fake": 1}
+SKIPPED_NAMES_SHOWN = 10
+"""File names the skipped line lists before it says how many more there are."""
 
 _out = Console()
 _err = Console(stderr=True)
@@ -108,6 +110,32 @@ def _read_folder(folder: Path) -> list[LabelledFile]:
     if not files:
         raise click.UsageError(f"{folder} has no files under real/ or fake/")
     return files
+
+
+def leave_out_not_media(files: list[LabelledFile]) -> tuple[list[LabelledFile], list[str]]:
+    """The files of a labelled folder that may be pictures or videos, and the names of those
+    that clearly are not (`unmask.inputs.not_media`: a notes.txt beside the photos), which
+    would otherwise count as unreadable media in the metrics. Not for a label file: what a CSV
+    names was named on purpose, and stays an error when it cannot be read."""
+    from unmask.inputs import Input, not_media
+
+    kept, skipped = [], []
+    for item in files:
+        if not_media(Input(item.path, item.name, from_folder=True)) is None:
+            kept.append(item)
+        else:
+            skipped.append(item.name)
+    return kept, skipped
+
+
+def skipped_line(names: list[str]) -> str:
+    """E.g. "skipped 1 file that is not a picture or video: real/notes.txt"."""
+    shown = ", ".join(names[:SKIPPED_NAMES_SHOWN])
+    if len(names) > SKIPPED_NAMES_SHOWN:
+        shown += f" and {len(names) - SKIPPED_NAMES_SHOWN} more (all in metrics.json)"
+    if len(names) == 1:
+        return f"skipped 1 file that is not a picture or video: {shown}"
+    return f"skipped {len(names)} files that are not pictures or videos: {shown}"
 
 
 def _media_of(path: Path) -> str:
@@ -402,11 +430,13 @@ def eval_command(
 ) -> None:
     """Measure the face-manipulation model on labelled pictures and videos.
 
-    SOURCE is a folder with real/ and fake/ subfolders, or a CSV file with the columns
+    SOURCE is a folder with real/ and fake/ subfolders (files in it that are clearly not
+    pictures or videos, such as notes, are skipped and named), or a CSV file with the columns
     path,label[,media,manipulation,method] (paths relative to the CSV's folder, label real or
-    fake). Reports frame- and file-level AUC, accuracy and rates at the model card's threshold,
-    the true-positive rate at 1 % and 5 % false positives, expected calibration error (15 bins),
-    a ROC curve and a breakdown by method. Never evaluate on the files the model was trained on
+    fake; every file it names is counted, an unreadable one as an error). Reports frame- and
+    file-level AUC, accuracy and rates at the model card's threshold, the true-positive rate at
+    1 % and 5 % false positives, expected calibration error (15 bins), a ROC curve and a
+    breakdown by method. Never evaluate on the files the model was trained on
     (see --exclude). Interrupted runs resume from OUT/results.jsonl.
 
     \b
@@ -422,7 +452,14 @@ def eval_command(
     skip = set()
     if exclude is not None:
         skip = {line.strip() for line in exclude.read_text("utf-8").splitlines() if line.strip()}
-    items = select(read_labels(source), kinds, media, limit, skip)
+    labelled, not_media = read_labels(source), []
+    if source.is_dir():
+        labelled, not_media = leave_out_not_media(labelled)
+        if not_media:
+            _err.print(skipped_line(not_media), highlight=False, markup=False)
+        if not labelled:
+            raise click.UsageError(f"{source} has no pictures or videos under real/ or fake/")
+    items = select(labelled, kinds, media, limit, skip)
     if not items:
         raise click.UsageError("no labelled files match these filters")
     try:
@@ -496,6 +533,7 @@ def eval_command(
             "limit": limit,
         },
         "frames_per_video": frames,
+        "skipped_not_media": not_media,
         "command": shlex.join(["unmask", *sys.argv[1:]]),
         **report(chosen, card.threshold),
     }
