@@ -10,9 +10,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
 from media_factory import EXAMPLE, gradient, png_bomb, truncated, write_video
 from PIL import Image
 
+from unmask import scan_pool
+from unmask.cli import app
 from unmask.result import json_schema
 
 
@@ -258,6 +261,35 @@ def test_resume_after_a_finished_run_reports_the_errors_it_holds(tmp_path: Path)
     again = unmask("scan", str(empty), "-o", str(out), "--resume")
     assert again.returncode == 2  # nothing new was scanned, but the file is still unreadable
     assert len(out.read_text().splitlines()) == 1
+
+
+def test_an_empty_folder_is_named_as_such_and_starts_no_scan_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / ".DS_Store").write_bytes(b"\0")  # hidden files are not walked
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("find the photos\n")
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a scan worker was started with nothing to scan")
+
+    monkeypatch.setattr(scan_pool, "ScannerPool", no_pool)
+    runner = CliRunner()
+    run = runner.invoke(app, ["scan", str(empty)])
+    assert run.exit_code == 0, run.output  # nothing flagged, because nothing was checked
+    assert run.stderr.strip() == f"no files found in {empty}"
+    assert run.stdout == ""
+    as_json = runner.invoke(app, ["scan", "--json", str(empty)])
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["results"] == []
+    assert "no files found in" in as_json.stderr
+    both = runner.invoke(app, ["scan", str(notes), str(empty)])
+    assert both.exit_code == 0, both.output
+    assert "skipped 1 file that is not a picture or video: todo.txt" in both.stdout
+    assert "nothing was scanned" in both.stdout and f"no files found in {empty}" in both.stderr
+    assert f"no files found in {notes}" not in both.stderr
 
 
 def test_a_video_over_the_duration_limit_is_measured_in_seconds(tmp_path: Path):

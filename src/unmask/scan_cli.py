@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -20,6 +22,9 @@ from unmask.media.limits import Limits
 from unmask.result import ScanError, ScanResult
 from unmask.terminal import PipeSafeConsole, markup_safe
 
+if TYPE_CHECKING:
+    from unmask.scan_ray import RayScanner
+
 EXIT_OK = 0
 EXIT_FLAGGED = 1
 EXIT_UNREADABLE = 2
@@ -28,7 +33,9 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 nothing flagged; 1 at least one file is likely manipulated; "
     "2 at least one input could not be read (takes precedence over 1); 64 wrong usage. "
     "Files met in a folder that are clearly not pictures or videos (notes.md, labels.csv) are "
-    "skipped, named in one line, and do not set 2; a file named on the command line always counts."
+    "skipped, named in one line, and do not set 2; a file named on the command line always counts. "
+    "A folder holding no files is named on standard error ('no files found in FOLDER') and, "
+    "with nothing checked in it, sets nothing: 0 then means only that no file was flagged."
 )
 
 _out = PipeSafeConsole()
@@ -241,7 +248,12 @@ def scan(
 
     try:
         listed = input_list.read_list(files_from) if files_from is not None else []
-        items = input_list.expand(list(paths) + listed, max_file_bytes)
+        items, empty_folders = [], []
+        for argument in list(paths) + listed:
+            found = input_list.expand([argument], max_file_bytes)
+            if not found and Path(argument).is_dir():
+                empty_folders.append(argument)
+            items += found
         # Notes and exports beside the photos are left out here, before files are handed to
         # local workers or to Ray, so that both follow the same rule.
         skipped = {item: what for item in items if (what := input_list.not_media(item))}
@@ -253,6 +265,10 @@ def scan(
     except UnmaskError as exc:
         _err.print(f"[red]error:[/red] {markup_safe(exc.message)}; {markup_safe(exc.hint)}")
         sys.exit(EXIT_UNREADABLE)
+    for folder in empty_folders:
+        _err.print(
+            f"no files found in {markup_safe(printable(folder))}", highlight=False, soft_wrap=True
+        )
     done = _already_done(output) if resume and output is not None else {}
     todo = [item for item in items if item.name not in done]
     passed_over = [
@@ -264,12 +280,17 @@ def scan(
     if ray_address is None and any(is_uri(item.name) for item in items):
         input_list.cleanup(items)
         raise click.UsageError("URIs are read by Ray workers: add --ray ADDRESS")
-    if ray_address is not None:
+    # Nothing to scan (an empty folder, notes only, a resumed run with every file done): no
+    # worker is started, so no model is loaded and no Ray cluster is contacted.
+    scanner: ScannerPool | RayScanner | NothingToScan
+    if not todo:
+        scanner = NothingToScan()
+    elif ray_address is not None:
         from unmask.scan_ray import RayScanner
 
-        scanner: ScannerPool | RayScanner = RayScanner(config, ray_address, workers, len(todo))
+        scanner = RayScanner(config, ray_address, workers, len(todo))
     else:
-        scanner = ScannerPool(config, min(workers or default_workers(), max(1, len(todo))))
+        scanner = ScannerPool(config, min(workers or default_workers(), len(todo)))
     try:
         scanner.start()
     except ValueError as exc:
@@ -398,6 +419,20 @@ def scan(
         sys.exit(EXIT_UNREADABLE)
     earlier = [done[item.name] for item in items if item.name in done]
     sys.exit(_exit_code(results, earlier))
+
+
+class NothingToScan:
+    """The scanner of a run with no file to scan: starts no worker, yields no result."""
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def scan_in_order(self, files: Iterable[tuple[Path, str]], *args: Any) -> list[ScanResult]:
+        assert not list(files), "NothingToScan was given files"
+        return []
 
 
 def _skipped_result(name: str, what: str) -> ScanResult:
