@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import worker_tasks
 from fastapi.testclient import TestClient
-from media_factory import EXAMPLE
+from media_factory import EXAMPLE, write_video
 from test_report_received import make_package, rezip
 from test_web import kept, make_app, scan_one, text_of
 from web_server import page_client
@@ -266,3 +266,17 @@ def test_a_report_whose_hashing_worker_crashes_says_so_and_is_still_sealed(
         "PDQ hash missing: the decoder crashed"
         in evidence_in(client, job_id)["items"][0]["hash_error"]
     )
+
+
+def test_a_video_report_has_the_vpdq_of_every_second_hashed_in_the_worker(
+    client: TestClient, tmp_path: Path
+):
+    video = write_video(tmp_path / "clip.mp4", seconds=3.0)
+    job_id, _ = scan_one(client, "clip.mp4", video.read_bytes())
+    page = client.post(f"/jobs/{job_id}/report", data=FORM)
+    assert "Your evidence report is ready" in page.text and "missing-hashes" not in page.text
+    item = evidence_in(client, job_id)["items"][0]
+    assert item["hash_error"] is None
+    assert item["hashes"]["kind"] == "video" and item["hashes"]["sha256"] == item["scan"]["sha256"]
+    times = [float(frame.split(",")[2]) for frame in item["hashes"]["vpdq"]]
+    assert times == [0.0, 1.0, 2.0], "one frame hash a second, from the first frame"
