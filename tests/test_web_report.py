@@ -19,10 +19,10 @@ from test_report_received import make_package, rezip
 from test_web import kept, make_app, scan_one, text_of
 from web_server import page_client
 
+from unmask import hashing, worker
 from unmask.media.limits import Limits
 from unmask.report.package import zip_package
 from unmask.report.received import check_package_at
-from unmask.server.web import report_pages
 
 
 @pytest.fixture
@@ -206,8 +206,8 @@ def evidence_in(client: TestClient, job_id: str) -> dict:
 def hash_with(monkeypatch: pytest.MonkeyPatch, client: TestClient, task: object) -> None:
     """Hash uploads with a task from worker_tasks, under a 0.5 s budget (+0.5 s grace)."""
     monkeypatch.setenv("PYTHONPATH", str(Path(worker_tasks.__file__).parent))
-    monkeypatch.setattr(report_pages, "HASH_TASK", task)
-    monkeypatch.setattr(report_pages, "KILL_GRACE_S", 0.5)
+    monkeypatch.setattr(hashing, "hash_in_worker", task)
+    monkeypatch.setattr(worker, "KILL_GRACE_S", 0.5)
     queue = client.app.state.scans  # type: ignore[attr-defined]
     budget = replace(queue.scan_config, limits=Limits(time_budget_s=0.5))
     monkeypatch.setattr(queue, "scan_config", budget)

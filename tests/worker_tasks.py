@@ -76,7 +76,7 @@ def opencv_threads(_state: object) -> int:
     return int(cv2.getNumThreads())
 
 
-def hash_or_hang(state: object, path: str) -> object:
+def hash_or_hang(state: object, path: str, *args: object) -> object:
     """`hash_in_worker`, but a file named `*.jpeg` leaves a mark beside it (`*.hashing`) and
     then hangs in one C call, as a decoder stuck on a hostile video would."""
     from pathlib import Path
@@ -86,8 +86,8 @@ def hash_or_hang(state: object, path: str) -> object:
     if path.endswith(".jpeg"):
         Path(path).with_suffix(".hashing").touch()
         time.sleep(600)
-    return hash_in_worker(state, path)
+    return hash_in_worker(state, path, *args)  # type: ignore[arg-type]
 
 
-def crash_hashing(_state: object, _path: str) -> None:
+def crash_hashing(_state: object, *_args: object) -> None:
     os.kill(os.getpid(), signal.SIGSEGV)

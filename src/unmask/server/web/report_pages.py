@@ -25,7 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from unmask.errors import UnmaskError
-from unmask.hashing import FileHashes, file_md5, file_sha256, hash_in_worker
+from unmask.hashing import FileHashes, file_md5, file_sha256, hash_file_isolated
 from unmask.report.package import (
     BuiltPackage,
     EvidenceItem,
@@ -52,7 +52,6 @@ from unmask.server.web.jobs import Job
 from unmask.server.web.pages import read_form, scan_queue
 from unmask.server.web.rendering import PageError, render
 from unmask.server.web.uploads import UploadError, receive_form
-from unmask.worker import KILL_GRACE_S, FileWorker
 
 router = APIRouter(include_in_schema=False)
 
@@ -165,9 +164,6 @@ _BUILDING = threading.Lock()
 must not write into the same folder. Held only while writing, never while the upload is
 decoded (`hash_upload` runs before it is taken)."""
 
-HASH_TASK = hash_in_worker
-"""What the worker runs to hash the upload (`hash_file`)."""
-
 PERCEPTUAL_HASH = {"image": "PDQ", "video": "vPDQ"}
 
 
@@ -200,15 +196,14 @@ def _require_upload(job: Job) -> None:
 
 
 def hash_upload(job: Job, budget_s: float) -> UploadHashes:
-    """The upload's hashes, computed in a worker process of their own under `budget_s` (killed
-    `KILL_GRACE_S` later) and the worker's memory cap. When that fails (the budget ran out, the
+    """The upload's hashes, computed in a worker process of their own under `budget_s`
+    (`hash_file_isolated`). When that fails (the budget ran out, the
     worker crashed or ran out of memory, the decoder refused the file), the SHA-256 and MD5
     are read from the bytes here, which decodes nothing, and the error says the PDQ/vPDQ is
     missing."""
     assert job.result is not None
     try:
-        with FileWorker(budget_s, grace_s=KILL_GRACE_S) as worker:
-            return UploadHashes(worker.run(HASH_TASK, str(job.upload)))
+        return UploadHashes(hash_file_isolated(job.upload, budget_s))
     except UnmaskError as exc:
         reason = exc.message
     except Exception as exc:  # a bug of ours still makes the report, without the hash
