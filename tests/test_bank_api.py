@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import worker_tasks
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 from PIL import Image
 
+from unmask import hashing
 from unmask.bank.store import BankStore
 from unmask.server import create_app
 
@@ -226,3 +228,24 @@ def test_mirrored_upload_matches_over_the_api(api, shared_data: Path) -> None:
     ]
     assert match["transform"] == "mirrored left to right"
     assert "mirrored left to right" in match["meaning"]
+
+
+def test_an_upload_whose_hashing_worker_crashes_is_a_400_and_the_api_goes_on(
+    api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, keys = api
+    # Uploads are hashed in a worker process of their own; here it crashes as a decoder would
+    # on a hostile file.
+    monkeypatch.setenv("PYTHONPATH", str(Path(worker_tasks.__file__).parent))
+    monkeypatch.setattr(hashing, "hash_in_worker", worker_tasks.crash_hashing)
+    upload = {"file": ("a.png", _png(np.zeros((64, 64, 3), np.uint8)))}
+    for route in ("/v1/hash", "/v1/lookup/upload"):
+        answer = client.post(route, files=upload, headers=keys["platform"])
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "unreadable_media"
+        assert error["message"].startswith("the decoder crashed on this file")
+    found = client.post(
+        "/v1/lookup", json={"signal_type": "pdq", "signal": PDQ_A}, headers=keys["platform"]
+    )
+    assert found.status_code == 200

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+import worker_tasks
 from face_model_factory import write_model
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -25,6 +26,7 @@ from PIL import Image, ImageFilter
 from test_face_swap import write_face_video
 from web_server import free_port, page_client
 
+from unmask import hashing
 from unmask.bank.store import BankStore
 from unmask.config import ScanConfig
 from unmask.report.pictures import PREVIEW_SIDE
@@ -319,7 +321,7 @@ def test_bank_pages_need_a_key_then_add_hashes_and_match_them(tmp_path: Path):
             data={"bank": "ncii", "hashes": f"pdq:{PDQ_A}", "labels": "ncii"},
             files=[("files", ("", b"", "application/octet-stream"))],
         )
-        assert "Added 1 hashes" in added.text
+        assert "Added 1 hash to" in added.text
         picture = ("photo.png", _png(gradient(256, 256)), "image/png")
         added = client.post("/bank/add", data={"bank": "ncii"}, files=[("files", picture)])
         assert "Added 3 hashes" in added.text  # pdq, md5, sha256
@@ -332,6 +334,28 @@ def test_bank_pages_need_a_key_then_add_hashes_and_match_them(tmp_path: Path):
         assert denied.status_code == 403 and "admin" in denied.text
         client.post("/bank/forget")
         assert "Open the bank" in client.get("/bank").text
+
+
+def test_a_bank_page_upload_that_crashes_the_decoder_is_refused_and_the_server_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Hashing runs in a worker process of its own; here that worker crashes as a decoder
+    # would on a hostile file.
+    monkeypatch.setenv("PYTHONPATH", str(Path(worker_tasks.__file__).parent))
+    monkeypatch.setattr(hashing, "hash_in_worker", worker_tasks.crash_hashing)
+    app = make_app(tmp_path)
+    store: BankStore = app.state.store
+    store.create_bank("ncii", "test bank")
+    key = store.create_key("helper", ["write", "match"], ["ncii"])
+    with page_client(app) as client:
+        client.post("/bank/key", data={"api_key": key})
+        picture = ("photo.png", _png(gradient(64, 64)), "image/png")
+        refused = client.post("/bank/add", data={"bank": "ncii"}, files=[("files", picture)])
+        assert refused.status_code == 400
+        assert "“photo.png”: the decoder crashed on this file" in text_of(refused.text)
+        assert list(store.entries("ncii")) == [] and kept(app.state.scans.root) == []
+        pasted = client.post("/bank/match", data={"hashes": PDQ_A})
+        assert pasted.status_code == 200 and "Lookup results" in text_of(pasted.text)
 
 
 # -- the command -----------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The API key is checked before a byte of the body is read (FastAPI would otherwise parse a
 multipart body, spooling it to disk, before any dependency runs: 0.1 took 300 MB from a caller
 without a key before answering 401), and the body is streamed to a private folder within the
-server's upload size limit (`unmask.server.web.uploads`).
+server's upload size limit (`unmask.server.web.uploads`). It is hashed in a worker process of its
+own under the scan's time budget (`hash_file_isolated`): a file that hangs or crashes a decoder
+gets a 400 saying so, and the server goes on.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from unmask.bank.store import KeyInfo
-from unmask.hashing import FileHashes, hash_file
+from unmask.hashing import FileHashes, hash_file_isolated
+from unmask.media.limits import Limits
 from unmask.server.auth import MatchKey
 from unmask.server.errors import ERROR_RESPONSES, ApiError
 from unmask.server.routers.models import HashesOut
@@ -55,7 +58,10 @@ async def hash_upload(request: Request, window_cuts: tuple[float, ...] | None) -
         if not form.files:
             raise ApiError(400, "bad_request", "no file was sent", "send it as the field 'file'")
         received = form.files[0]
-        hashes = await run_in_threadpool(hash_file, received.path, window_cuts=window_cuts)
+        budget_s = (scans.scan_config.limits if scans is not None else Limits()).time_budget_s
+        hashes = await run_in_threadpool(
+            hash_file_isolated, received.path, budget_s, window_cuts=window_cuts
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     hashes.path = received.filename

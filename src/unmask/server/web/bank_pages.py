@@ -23,11 +23,12 @@ from starlette.responses import RedirectResponse, Response
 from unmask.bank.matching import Match, Query
 from unmask.bank.store import BankStore, KeyInfo, NewEntry, entries_for_file
 from unmask.errors import UnmaskError
-from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, hash_file, parse_hash
+from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, hash_file_isolated, parse_hash
 from unmask.server.web.jobs import ScanQueue
 from unmask.server.web.pages import read_form
 from unmask.server.web.rendering import render
 from unmask.server.web.uploads import ReceivedForm, UploadError, receive_form
+from unmask.terminal import counted
 
 router = APIRouter(prefix="/bank", include_in_schema=False)
 
@@ -156,7 +157,7 @@ async def add_to_bank(request: Request) -> Response:
         return _page(request, key, exc.status, error=exc.message, hint=exc.hint)
     except UnmaskError as exc:
         return _page(request, key, 400, error=exc.message, hint=exc.hint)
-    return _page(request, key, notice=f"Added {len(ids)} hashes to “{bank}”.")
+    return _page(request, key, notice=f"Added {counted(len(ids), 'hash', 'hashes')} to “{bank}”.")
 
 
 @router.post("/match")
@@ -186,8 +187,11 @@ async def _received(
     request: Request, cuts: tuple[float, ...], for_bank: bool
 ) -> tuple[ReceivedForm, list[Any]]:
     """Hash every uploaded file (then delete it) and parse pasted hashes. For a bank: entries;
-    for a lookup: (what, query) pairs."""
+    for a lookup: (what, query) pairs. Files are hashed in a worker process under the scan's
+    time budget (`hash_file_isolated`): an upload that hangs or crashes the decoder is refused
+    with that reason, and the server goes on."""
     queue: ScanQueue = request.app.state.scans
+    budget_s = queue.scan_config.limits.time_budget_s
     staging = await run_in_threadpool(queue.staging_folder)
     try:
         form = await receive_form(
@@ -198,7 +202,9 @@ async def _received(
         out: list[Any] = []
         for received in form.files:
             try:
-                hashes = await run_in_threadpool(hash_file, received.path, window_cuts=cuts)
+                hashes = await run_in_threadpool(
+                    hash_file_isolated, received.path, budget_s, window_cuts=cuts
+                )
             except UnmaskError as exc:
                 raise UploadError(400, f"“{received.filename}”: {exc.message}", exc.hint) from None
             finally:
