@@ -197,10 +197,9 @@ def _require_upload(job: Job) -> None:
 
 def hash_upload(job: Job, budget_s: float) -> UploadHashes:
     """The upload's hashes, computed in a worker process of their own under `budget_s`
-    (`hash_file_isolated`). When that fails (the budget ran out, the
-    worker crashed or ran out of memory, the decoder refused the file), the SHA-256 and MD5
-    are read from the bytes here, which decodes nothing, and the error says the PDQ/vPDQ is
-    missing."""
+    (`hash_file_isolated`). When that fails (the budget ran out, the worker crashed or ran out
+    of memory, the decoder refused the file), the SHA-256 and MD5 are read from the bytes here,
+    which decodes nothing, and the error says the PDQ/vPDQ is missing."""
     assert job.result is not None
     try:
         return UploadHashes(hash_file_isolated(job.upload, budget_s))
