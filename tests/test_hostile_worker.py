@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hostile_factory
 import pytest
 import worker_tasks
+from media_factory import EXAMPLE
 
-from unmask.errors import CorruptMediaError, TimeBudgetExceededError
+from unmask.errors import CorruptMediaError, LimitExceededError, TimeBudgetExceededError
+from unmask.hashing import hash_file, hash_file_isolated
 from unmask.worker import FileWorker, WorkerCrashedError
 
 
@@ -120,3 +123,25 @@ def test_the_worker_runs_opencv_on_one_thread_unless_told_otherwise(
     monkeypatch.setenv("OPENCV_FOR_THREADS_NUM", "2")
     with FileWorker(5.0) as worker:
         assert worker.run(worker_tasks.opencv_threads) == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (hostile_factory.png_claims_huge, "3600 megapixels, above the limit of 100"),
+        (hostile_factory.png_many_chunks, "more than 100,000 chunks"),
+    ],
+)
+def test_an_upload_hashed_in_a_worker_is_refused_with_the_decoders_own_reason(
+    tmp_path: Path, make: object, reason: str
+):
+    bomb = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(LimitExceededError, match=reason) as caught:
+        hash_file_isolated(bomb, 20)
+    assert caught.value.hint, "the hint crosses from the worker too"
+
+
+def test_an_upload_hashed_in_a_worker_gets_the_hashes_of_hashing_it_here():
+    assert hash_file_isolated(EXAMPLE, 20, window_cuts=(0.05,)) == hash_file(
+        EXAMPLE, window_cuts=(0.05,)
+    )
