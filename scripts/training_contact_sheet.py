@@ -6,7 +6,7 @@ mask. The faces come from the shared research media, whose licence forbids showi
 project's documentation: write the sheet outside the repository and look at it there.
 
     .venv/bin/python scripts/training_contact_sheet.py --cache runs/cache/held_out.npz \
-        --out runs/contact_sheet.png
+        --out runs/contact_sheet.png [--count-fallbacks 300]
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 
 from unmask.train.data import load_cache
-from unmask.train.donor_paste import donor_paste
-from unmask.train.sbi import self_blend
+from unmask.train.donor_paste import MIN_COVERAGE, align, donor_paste, picture_area
+from unmask.train.sbi import face_mask, self_blend
 
 
 def main() -> None:
@@ -28,11 +28,32 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="PNG to write")
     parser.add_argument("--rows", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--count-fallbacks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also draw N random pairs and say how many give a self-blend instead of a paste "
+        "(the donor's picture does not cover the mask)",
+    )
     args = parser.parse_args()
     samples = load_cache(args.cache)
     if len(samples) < 2:
         parser.error(f"{args.cache} holds {len(samples)} face(s); a paste needs two")
     rng = np.random.default_rng(args.seed)
+    if args.count_fallbacks:
+        fallbacks = 0
+        for _ in range(args.count_fallbacks):
+            target, other = rng.choice(len(samples), 2, replace=False)
+            face = samples[int(target)]
+            _, valid = align(samples[int(other)], face)
+            mask = face_mask(face, rng) * picture_area(face.rgb)
+            fallbacks += bool((mask * valid).sum() < MIN_COVERAGE * mask.sum())
+        drawn = args.count_fallbacks
+        print(
+            f"{fallbacks} of {drawn} drawn pairs ({fallbacks / drawn:.0%}) give a self-blend "
+            "instead of a paste"
+        )
     rows = []
     for _ in range(args.rows):
         target, other = rng.choice(len(samples), 2, replace=False)
