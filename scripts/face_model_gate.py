@@ -70,7 +70,12 @@ def main() -> None:
     parser.add_argument("--videos", type=Path)
     parser.add_argument("--paste", type=Path)
     parser.add_argument("--card", type=Path, help="the model's card, for its own threshold")
-    parser.add_argument("--write", type=Path, help="write the card with the gated threshold")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        help="write the card with the gated threshold (only when the gate is met; with --scope "
+        "photos the card is limited to photos)",
+    )
     parser.add_argument(
         "--scope",
         choices=("all", "photos"),
@@ -165,9 +170,13 @@ def main() -> None:
                 for f, rows in sorted(families.items())
             },
         }
-        if args.write:
+        if args.write and result["gate"]["met"]:
             card.update(threshold=threshold, inconclusive_band=[low, threshold])
+            if photos_only:  # its threshold was never measured on videos: never run it there
+                card["media"] = ["image"]
             args.write.write_text(json.dumps(card, indent=2) + "\n")
+        elif args.write:
+            result["card_written"] = "no: the gate is not met, so no card to ship was written"
     print(json.dumps(result, indent=2))
 
 
