@@ -147,7 +147,8 @@ class ScanResult:
     skipped: str | None = None
     """Why a file met in a folder was not scanned at all, when it is clearly neither a picture
     nor a video (`unmask.inputs.not_media`), e.g. "this is a text file, not a picture or
-    video"; such a result has no media, verdict or error (added in 1.2)."""
+    video"; such a result has no media, verdict or error (added in 1.2; left out of `to_dict()`
+    when None)."""
     schema_version: str = SCHEMA_VERSION
     preview: np.ndarray | None = field(default=None, repr=False, compare=False)
     """The picture that stands for the file (`ScanConfig.keep_preview`): the picture itself, or
@@ -163,8 +164,14 @@ class ScanResult:
         return self.verdict is not None and self.verdict.label == "likely_manipulated"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (maps and the preview are left out; `--maps` writes maps as files)."""
+        """A JSON-ready dict (maps and the preview are left out; `--maps` writes maps as files).
+
+        `skipped` is there only for a file that was skipped: a scanned file's record has exactly
+        the 1.1 fields, so a reader that checks records against the 1.1 schema (which allows no
+        other field) still accepts every scanned file."""
         data = asdict(self, dict_factory=_json_dict)
+        if data["skipped"] is None:
+            del data["skipped"]
         return {"schema_version": data.pop("schema_version"), **data}
 
 
