@@ -297,6 +297,30 @@ def test_an_empty_folder_is_named_as_such_and_starts_no_scan_worker(
     assert f"no files found in {notes}" not in both.stderr
 
 
+def test_a_misspelt_detector_is_a_usage_error_even_with_nothing_to_scan(tmp_path: Path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("find the photos\n")
+    run = unmask("scan", "--detectors", "metadata,forensic", str(empty))
+    assert run.returncode == 64, run.stderr  # wrong usage, as with files to scan
+    assert "Invalid value for --detectors: unknown detector 'forensic'" in run.stderr
+    assert "known detectors: face_swap, forensics, metadata" in run.stderr
+    runner = CliRunner()  # (its usage errors exit 2; the installed command's exit 64)
+    on_notes = runner.invoke(app, ["scan", "--detectors", "forensic", str(notes)])
+    assert "Invalid value for --detectors: unknown detector 'forensic'" in on_notes.stderr
+    # A resumed run with every file done starts no scanner either.
+    out = tmp_path / "done.jsonl"
+    assert runner.invoke(app, ["scan", str(notes), "-o", str(out)]).exit_code == 0
+    again = runner.invoke(
+        app, ["scan", str(notes), "-o", str(out), "--resume", "--detectors", "metdata"]
+    )
+    assert "Invalid value for --detectors: unknown detector 'metdata'" in again.stderr
+    right = runner.invoke(app, ["scan", "--detectors", "metadata, forensics", str(empty)])
+    assert right.exit_code == 0, right.output
+
+
 def test_a_video_over_the_duration_limit_is_measured_in_seconds(tmp_path: Path):
     video = write_video(tmp_path / "clip.mp4", seconds=2.0)
     run = unmask("scan", str(video), "--max-duration", "1", "--jsonl")

@@ -228,6 +228,19 @@ def scan(
         time_budget_s=time_budget,
     )
     chosen = tuple(name.strip() for name in detectors.split(",")) if detectors else None
+    if chosen is not None:
+        # Checked here, not when the scanner starts: with nothing to scan (an empty folder,
+        # notes only, a resumed run with every file done) no scanner starts at all.
+        from unmask.detectors.base import detector_names
+
+        known = detector_names()
+        unknown = [name for name in chosen if name not in known]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown detector {', '.join(map(repr, unknown))}; known detectors: "
+                f"{', '.join(known)}",
+                param_hint="--detectors",
+            )
     config = ScanConfig(
         limits=limits,
         frames=frames,
