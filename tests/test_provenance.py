@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import c2pa
@@ -435,7 +436,7 @@ def test_verify_of_a_truncated_video_says_it_is_damaged_and_exits_2(
     assert whole.exit_code == 0 and "error" not in json.loads(whole.output)
     for source, why in (
         (shared_data / REAL_VIDEO, "the video container is damaged"),  # index cut off
-        (playable, "the video's data ends at 2.0 s of the 5.0 s"),  # plays, then stops
+        (playable, "the video's data ends at 2.1 s of the 5.0 s"),  # plays, then stops
     ):
         data = source.read_bytes()
         half = tmp_path / f"half-of-{source.name}"
@@ -450,6 +451,51 @@ def test_verify_of_a_truncated_video_says_it_is_damaged_and_exits_2(
         text = " ".join(CliRunner().invoke(app, ["verify", str(half)]).output.split())
         assert "Damaged: the file is damaged and could be read only in part" in text
         assert "download or copy it again" in text
+
+
+def _slideshow(path: Path, rate: Fraction, frames: int, last_shown_s: float | None = None) -> Path:
+    """An H.264 MP4 of `frames` pictures at `rate` frames a second, its last picture shown for
+    `last_shown_s` when given (the last packet's duration, as a screen recorder writes a held
+    frame)."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        packets = []
+        for i in range(frames):
+            picture = np.full((48, 64, 3), 20 * i, np.uint8)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts, frame.time_base = i, 1 / rate
+            packets += stream.encode(frame)
+        packets += stream.encode()
+        if last_shown_s is not None:
+            last = max(packets, key=lambda packet: packet.pts)
+            last.duration = int(last_shown_s / last.time_base)
+        for packet in packets:
+            out.mux(packet)
+    return path
+
+
+def test_verify_of_a_slow_slideshow_or_a_held_last_frame_says_nothing_of_damage(
+    tmp_path: Path,
+) -> None:
+    """The data ends when the last frame stops being shown, not when it starts: 3 pictures at
+    0.5 fps last 6 s with the last starting at 4 s; a last frame held 5 s is no gap either."""
+    for video, seconds in (
+        (_slideshow(tmp_path / "slides.mp4", Fraction(1, 2), 3), 6.0),
+        (_slideshow(tmp_path / "held.mp4", Fraction(25), 10, last_shown_s=5.0), 5.36),
+    ):
+        media = open_media(video, n_frames=1, near_keyframes=True)
+        assert media.duration_s == pytest.approx(seconds, abs=0.05)
+        assert media.warnings == []
+        result = CliRunner().invoke(app, ["verify", str(video), "--json"])
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.output)
+        assert "error" not in document and "damaged" not in document
+        text = CliRunner().invoke(app, ["verify", str(video)]).output
+        assert "damaged" not in text.lower()
 
 
 def test_scan_runs_the_provenance_detector(shared_data: Path) -> None:

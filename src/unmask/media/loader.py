@@ -123,7 +123,7 @@ def open_media(
         )
 
     # PyAV loads FFmpeg: only when needed
-    from unmask.media.video import TRUNCATION_SLACK_S, decode_video
+    from unmask.media.video import decode_video, truncation_slack_s
 
     frames, container, facts = decode_video(
         str(file),
@@ -144,7 +144,7 @@ def open_media(
             "the video is probably truncated"
         )
     ends = facts.get("packets_end_s")
-    if ends is not None and facts["duration_s"] - ends > TRUNCATION_SLACK_S:
+    if ends is not None and facts["duration_s"] - ends > truncation_slack_s(facts["fps"]):
         warnings.append(
             f"the video's data ends at {ends:.1f} s of the {facts['duration_s']:.1f} s its "
             "container declares; the video is probably truncated, and only that part was sampled"

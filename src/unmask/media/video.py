@@ -38,9 +38,19 @@ TAP_BUDGET_SHARE = 0.5
 pass decodes every frame for it, and a video too long to decode whole in that time has its
 remaining samples taken by seeking, so that it is still scanned (the tap is told it failed)."""
 TRUNCATION_SLACK_S = 1.0
-"""With sampling near keyframes, a file whose packets end more than this before the duration its
-container declares is reported as probably truncated (the samples are spread over what is
-there, so no sample goes missing to show it)."""
+TRUNCATION_SLACK_FRAMES = 2
+"""With sampling near keyframes, a file whose packets end more than TRUNCATION_SLACK_S, or this
+many frame intervals if longer (a slideshow at 0.5 fps), before the duration its container
+declares is reported as probably truncated (the samples are spread over what is there, so no
+sample goes missing to show it). A packet ends when the next frame is due: its timestamp plus
+how long it is shown, so a held last frame (a screen recording, a still picture) is no gap."""
+
+
+def truncation_slack_s(fps: float | None) -> float:
+    """How far before its declared duration a video's packets may end without being called
+    truncated (`TRUNCATION_SLACK_S`, `TRUNCATION_SLACK_FRAMES`)."""
+    return max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRAMES / fps if fps else 0.0)
+
 
 _REDOWNLOAD = "the file may be damaged or incomplete: download or copy it again from its source"
 
@@ -160,7 +170,7 @@ def _decode(
     sampling = "exact"
     ends_s = None
     if near_keyframes and fps is None:
-        planned = _keyframe_plan(container, stream, duration_s, n_frames, limits, deadline)
+        planned = _keyframe_plan(container, stream, duration_s, rate, n_frames, limits, deadline)
         if planned is not None:
             times, seek_to, ends_s = planned
             sampling = "near_keyframes"
@@ -250,15 +260,19 @@ def _keyframe_plan(
     container: Any,
     stream: Any,
     duration_s: float,
+    rate: float,
     n_frames: int | None,
     limits: Limits,
     deadline: float,
 ) -> tuple[list[float], list[int | None], float] | None:
-    """Sample times, seek points (keyframe timestamps, or None to decode on) and the time of the
-    last packet, for sampling near keyframes; None when the packets do not say enough (no
-    timestamps, no keyframe, damaged data), and the exact times are decoded instead."""
+    """Sample times, seek points (keyframe timestamps, or None to decode on) and the time the
+    packets end (the last one's timestamp plus how long it is shown: its own duration, else
+    one frame at `rate`), for sampling near keyframes; None when the packets do not say enough
+    (no timestamps, no keyframe, damaged data), and the exact times are decoded instead."""
     stamps: set[int] = set()
     keys: set[int] = set()
+    ends = -math.inf
+    one_frame = 1 / (rate * stream.time_base) if stream.time_base else 0.0
     try:
         for packet in container.demux(stream):
             if time.monotonic() > deadline:
@@ -268,6 +282,7 @@ def _keyframe_plan(
             if packet.pts is None:
                 continue
             stamps.add(packet.pts)
+            ends = max(ends, packet.pts + (packet.duration or one_frame))
             if packet.is_keyframe:
                 keys.add(packet.pts)
     except av.error.FFmpegError:
@@ -285,7 +300,7 @@ def _keyframe_plan(
         times.append(float(order[index] * stream.time_base))
         key = key_indices[bisect_right(key_indices, index) - 1] if seek else None
         seek_to.append(order[key] if key is not None else None)
-    return times, seek_to, float(order[-1] * stream.time_base)
+    return times, seek_to, float(ends * stream.time_base)
 
 
 def _decode_at(
