@@ -5,6 +5,7 @@ that is current the moment a write answers, times with their UTC offset."""
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -249,3 +250,22 @@ def test_an_upload_whose_hashing_worker_crashes_is_a_400_and_the_api_goes_on(
         "/v1/lookup", json={"signal_type": "pdq", "signal": PDQ_A}, headers=keys["platform"]
     )
     assert found.status_code == 200
+
+
+def test_an_upload_the_server_cannot_start_a_worker_for_is_a_503_server_busy(
+    api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, keys = api
+
+    def no_processes(*_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork refused
+
+    monkeypatch.setattr(subprocess, "Popen", no_processes)
+    upload = {"file": ("a.png", _png(np.zeros((64, 64, 3), np.uint8)))}
+    for route in ("/v1/hash", "/v1/lookup/upload"):
+        answer = client.post(route, files=upload, headers=keys["platform"])
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Retry-After"] == "30"
+        error = answer.json()["error"]
+        assert error["code"] == "server_busy" and "busy" in error["message"]
+        assert "Resource temporarily" not in answer.text  # the detail is for the server log

@@ -3,6 +3,9 @@ a dying worker is reported, and the next file is handled by a fresh worker."""
 
 from __future__ import annotations
 
+import subprocess
+import threading
+import time
 from pathlib import Path
 
 import hostile_factory
@@ -10,8 +13,9 @@ import pytest
 import worker_tasks
 from media_factory import EXAMPLE
 
+from unmask import hashing
 from unmask.errors import CorruptMediaError, LimitExceededError, TimeBudgetExceededError
-from unmask.hashing import hash_file, hash_file_isolated
+from unmask.hashing import ServerBusyError, hash_file, hash_file_isolated
 from unmask.worker import FileWorker, WorkerCrashedError
 
 
@@ -145,3 +149,50 @@ def test_an_upload_hashed_in_a_worker_gets_the_hashes_of_hashing_it_here():
     assert hash_file_isolated(EXAMPLE, 20, window_cuts=(0.05,)) == hash_file(
         EXAMPLE, window_cuts=(0.05,)
     )
+
+
+def test_hashing_workers_wait_for_a_free_slot_and_then_are_refused_as_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(hashing, "_SLOTS", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(hashing, "HASHING_WAIT_S", 0.3)
+    monkeypatch.setattr(hashing, "hash_in_worker", worker_tasks.hash_or_hang)
+    monkeypatch.setattr("unmask.worker.KILL_GRACE_S", 0.5)
+    stuck = tmp_path / "stuck.jpeg"
+    stuck.write_bytes(EXAMPLE.read_bytes())
+    ended: list[BaseException] = []
+
+    def hash_stuck() -> None:
+        try:
+            hash_file_isolated(stuck, 1.5)
+        except BaseException as exc:
+            ended.append(exc)
+
+    holder = threading.Thread(target=hash_stuck)
+    holder.start()
+    for _ in range(300):  # until the one slot's worker hangs in C
+        if stuck.with_suffix(".hashing").exists() or not holder.is_alive():
+            break
+        time.sleep(0.05)
+    assert stuck.with_suffix(".hashing").exists()
+    started = time.monotonic()
+    with pytest.raises(ServerBusyError, match=r"every hashing worker stayed taken for 0\.3 s"):
+        hash_file_isolated(EXAMPLE, 20)
+    assert time.monotonic() - started < 1.0, "the wait is bounded, not queued behind the worker"
+    holder.join(10)
+    assert isinstance(ended[0], TimeBudgetExceededError)
+    assert hash_file_isolated(EXAMPLE, 20).pdq == hash_file(EXAMPLE).pdq, "the slot came back"
+
+
+def test_a_hashing_worker_the_system_cannot_start_is_a_busy_server_not_a_bad_file(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    def no_processes(*_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", no_processes)
+    slots = hashing.hashing_slots()
+    with pytest.raises(ServerBusyError, match="could not start a hashing process"):
+        hash_file_isolated(EXAMPLE, 20)
+    assert slots.acquire(timeout=0)  # its slot was given back
+    slots.release()

@@ -358,6 +358,29 @@ def test_a_bank_page_upload_that_crashes_the_decoder_is_refused_and_the_server_g
         assert pasted.status_code == 200 and "Lookup results" in text_of(pasted.text)
 
 
+def test_a_bank_page_upload_on_a_server_that_cannot_start_a_worker_says_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def no_processes(*_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork refused
+
+    app = make_app(tmp_path)
+    store: BankStore = app.state.store
+    store.create_bank("ncii", "test bank")
+    key = store.create_key("helper", ["write", "match"], ["ncii"])
+    with page_client(app) as client:
+        client.post("/bank/key", data={"api_key": key})
+        monkeypatch.setattr(subprocess, "Popen", no_processes)
+        picture = ("photo.png", _png(gradient(64, 64)), "image/png")
+        for route, data in (("/bank/add", {"bank": "ncii"}), ("/bank/match", {})):
+            refused = client.post(route, data=data, files=[("files", picture)])
+            assert refused.status_code == 503 and refused.headers["Retry-After"] == "30"
+            text = text_of(refused.text)
+            assert "The server is too busy to read “photo.png” just now" in text
+            assert "Try again in 30 seconds" in text
+        assert list(store.entries("ncii")) == [] and kept(app.state.scans.root) == []
+
+
 # -- the command -----------------------------------------------------------------------------
 
 

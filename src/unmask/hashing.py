@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -533,6 +535,39 @@ def hash_in_worker(
     return hash_file(path, window_cuts=window_cuts)
 
 
+HASHING_WAIT_S = 30.0
+"""Longest wait for a free hashing slot (`hashing_slots`) before the caller is told the server
+is busy: a bounded wait, never an unbounded queue of threads each about to start a worker."""
+BUSY_RETRY_AFTER_S = 30
+"""What a busy server asks a client to wait before trying again (HTTP Retry-After)."""
+
+_SLOTS: threading.BoundedSemaphore | None = None
+_SLOTS_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+class ServerBusyError(UnmaskError):
+    """No hashing worker could run now: every slot was taken for `HASHING_WAIT_S`, the worker did
+    not start in time, or the system refused a new process. Says nothing about the file."""
+
+    code = "server_busy"
+    retry_after_s = BUSY_RETRY_AFTER_S
+
+
+def hashing_slots() -> threading.BoundedSemaphore:
+    """The process-wide limit on hashing workers alive at once, sized as the scan's worker pool
+    is (`unmask.scan_pool.default_workers`: one per core, no more than the memory holds). Each
+    worker may use up to `unmask.worker.MEMORY_SHARE` of the memory and decodes a whole video,
+    so a server answering ~40 requests at a time must not start ~40 of them."""
+    global _SLOTS
+    with _SLOTS_LOCK:
+        if _SLOTS is None:
+            from unmask.scan_pool import default_workers
+
+            _SLOTS = threading.BoundedSemaphore(default_workers())
+        return _SLOTS
+
+
 def hash_file_isolated(
     path: str | os.PathLike[str],
     budget_s: float,
@@ -542,12 +577,35 @@ def hash_file_isolated(
     """`hash_file` in a worker process of its own, as a server needs it for an upload: the
     worker is killed `unmask.worker.KILL_GRACE_S` after `budget_s` and runs under the worker's
     memory cap, so a decoder stuck in C code or crashing on a hostile file ends that file's
-    hashing, not the server. Raises `UnmaskError`: the decoder's own errors,
-    `TimeBudgetExceededError`, `WorkerCrashedError`, `OutOfMemoryError`.
+    hashing, not the server. At most `hashing_slots()` workers live at once; a caller waits for
+    a slot up to `HASHING_WAIT_S`. Raises `UnmaskError`: the decoder's own errors,
+    `TimeBudgetExceededError`, `WorkerCrashedError`, `OutOfMemoryError`, and `ServerBusyError`
+    when no slot came free or no worker could be started (the server's state, not the file's).
 
     A fresh interpreter per call: about 0.4 s more than hashing in the caller's process
     (astronaut.jpg: 0.49 s against 0.08 CPU s), and none of it in the caller's process."""
     from unmask import worker
 
-    with worker.FileWorker(budget_s, grace_s=worker.KILL_GRACE_S) as child:
-        return child.run(hash_in_worker, str(path), window_cuts)
+    slots = hashing_slots()
+    if not slots.acquire(timeout=HASHING_WAIT_S):
+        raise ServerBusyError(
+            f"the server is busy: every hashing worker stayed taken for {HASHING_WAIT_S:g} s",
+            f"try again in {BUSY_RETRY_AFTER_S} s",
+        )
+    try:
+        child = worker.FileWorker(budget_s, grace_s=worker.KILL_GRACE_S)
+        try:
+            child.start()
+        except (OSError, worker.WorkerStartTimeoutError) as exc:
+            child.close()
+            log.warning("could not start a hashing worker: %s", exc)
+            raise ServerBusyError(
+                "the server is busy: it could not start a hashing process just now",
+                f"try again in {BUSY_RETRY_AFTER_S} s",
+            ) from None
+        try:
+            return child.run(hash_in_worker, str(path), window_cuts)
+        finally:
+            child.close()
+    finally:
+        slots.release()

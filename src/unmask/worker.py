@@ -73,6 +73,15 @@ class WorkerCrashedError(UnmaskError):
     code = "worker_crashed"
 
 
+class WorkerStartTimeoutError(WorkerCrashedError):
+    """The worker process did not say it was ready within START_TIMEOUT_S: the computer is
+    overloaded, nothing is known about the file."""
+
+
+class WorkerKilledError(WorkerCrashedError):
+    """The system killed the worker (SIGKILL), most likely for using too much memory."""
+
+
 class FileWorker:
     """One child process that runs `task(state, *args)` calls, where `state = setup()` is built
     once in the child (models, detectors). Use as a context manager.
@@ -141,7 +150,7 @@ class FileWorker:
         self._to_child.send(self._setup)
         if not self._from_child.poll(START_TIMEOUT_S):
             self._kill()
-            raise WorkerCrashedError(
+            raise WorkerStartTimeoutError(
                 f"the worker process did not start within {START_TIMEOUT_S:.0f} s",
                 "the computer may be overloaded; try again",
             )
@@ -211,7 +220,7 @@ class FileWorker:
         code = self._kill()
         self.restarts += 1
         if code == -signal.SIGKILL:
-            raise WorkerCrashedError(
+            raise WorkerKilledError(
                 "the work on this file was killed by the system, most likely for using too "
                 "much memory",
                 "lower --max-pixels or sample fewer frames, or scan it on a computer with more "

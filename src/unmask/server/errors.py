@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from unmask.bank.store import BankError, NotFoundError
 from unmask.errors import UnmaskError
-from unmask.hashing import InvalidHashError
+from unmask.hashing import InvalidHashError, ServerBusyError
 
 
 class ApiError(Exception):
@@ -80,6 +80,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UnmaskError)
     async def _unmask(_: Request, exc: UnmaskError) -> JSONResponse:
+        if isinstance(exc, ServerBusyError):  # the server's state, not the caller's file
+            return JSONResponse(
+                error_body("server_busy", exc.message, exc.hint),
+                status_code=503,
+                headers={"Retry-After": str(exc.retry_after_s)},
+            )
         if isinstance(exc, NotFoundError):
             status, code = 404, "not_found"
         elif isinstance(exc, InvalidHashError | BankError):

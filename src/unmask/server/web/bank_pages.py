@@ -23,7 +23,14 @@ from starlette.responses import RedirectResponse, Response
 from unmask.bank.matching import Match, Query
 from unmask.bank.store import BankStore, KeyInfo, NewEntry, entries_for_file
 from unmask.errors import UnmaskError
-from unmask.hashing import BANK_WINDOW_CUTS, QUERY_WINDOW_CUTS, hash_file_isolated, parse_hash
+from unmask.hashing import (
+    BANK_WINDOW_CUTS,
+    BUSY_RETRY_AFTER_S,
+    QUERY_WINDOW_CUTS,
+    ServerBusyError,
+    hash_file_isolated,
+    parse_hash,
+)
 from unmask.server.web.jobs import ScanQueue
 from unmask.server.web.pages import read_form
 from unmask.server.web.rendering import render
@@ -154,7 +161,7 @@ async def add_to_bank(request: Request) -> Response:
         # A person adding and then looking up expects the new hashes to match at once.
         await run_in_threadpool(request.app.state.matcher.refresh, True)
     except UploadError as exc:
-        return _page(request, key, exc.status, error=exc.message, hint=exc.hint)
+        return _refused(request, key, exc)
     except UnmaskError as exc:
         return _page(request, key, 400, error=exc.message, hint=exc.hint)
     return _page(request, key, notice=f"Added {counted(len(ids), 'hash', 'hashes')} to “{bank}”.")
@@ -177,10 +184,17 @@ async def match(request: Request) -> Response:
             found = await run_in_threadpool(matcher.match, query, banks)
             results.append((label, found, query.low_quality))
     except UploadError as exc:
-        return _page(request, key, exc.status, error=exc.message, hint=exc.hint)
+        return _refused(request, key, exc)
     except UnmaskError as exc:
         return _page(request, key, 400, error=exc.message, hint=exc.hint)
     return _page(request, key, results=results)
+
+
+def _refused(request: Request, key: KeyInfo, exc: UploadError) -> Response:
+    page = _page(request, key, exc.status, error=exc.message, hint=exc.hint)
+    if exc.status == 503:  # busy: the same request may succeed later
+        page.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return page
 
 
 async def _received(
@@ -205,6 +219,12 @@ async def _received(
                 hashes = await run_in_threadpool(
                     hash_file_isolated, received.path, budget_s, window_cuts=cuts
                 )
+            except ServerBusyError:  # nothing is wrong with the file: she may send it again
+                raise UploadError(
+                    503,
+                    f"The server is too busy to read “{received.filename}” just now.",
+                    f"Nothing was added or looked up. Try again in {BUSY_RETRY_AFTER_S} seconds.",
+                ) from None
             except UnmaskError as exc:
                 raise UploadError(400, f"“{received.filename}”: {exc.message}", exc.hint) from None
             finally:
