@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -496,6 +497,50 @@ def test_verify_of_a_slow_slideshow_or_a_held_last_frame_says_nothing_of_damage(
         assert "error" not in document and "damaged" not in document
         text = CliRunner().invoke(app, ["verify", str(video)]).output
         assert "damaged" not in text.lower()
+
+
+class _DemuxBreaksAfter:
+    """A PyAV container whose packets stop being readable after `good` of them, as FFmpeg
+    raises on damaged data in the middle of a file (corruptions made by overwriting bytes of
+    MP4, Matroska and MPEG-TS files here made FFmpeg stop quietly, or fail to decode at all,
+    so the error is simulated)."""
+
+    def __init__(self, container: object, good: int) -> None:
+        self._container, self._good = container, good
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._container, name)
+
+    def demux(self, *streams: object) -> Iterator[object]:
+        import av
+
+        for n, packet in enumerate(self._container.demux(*streams)):
+            if n == self._good:
+                raise av.error.InvalidDataError(1094995529, "Invalid data found")
+            yield packet
+
+
+def test_verify_says_a_video_is_damaged_when_its_packets_break_part_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one sampled frame decodes, but the packets after 1.6 s of 4 s cannot be read: that is
+    said (it was hidden: the error emptied the packet index and exact sampling found nothing)."""
+    import av
+    from media_factory import write_video
+
+    from unmask.provenance.cli import _extra_checks
+
+    video = write_video(tmp_path / "clip.mp4", seconds=4.0)
+    assert CliRunner().invoke(app, ["verify", str(video)]).exit_code == 0
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: _DemuxBreaksAfter(real_open(*a, **k), 40))
+    media = open_media(video, n_frames=1, near_keyframes=True)
+    assert len(media.frames) == 1
+    (warning,) = media.warnings
+    assert "packets are unreadable after 1.6 s of the 4.0 s" in warning
+    assert "Invalid data found" in warning
+    extras = _extra_checks(video, None, None)
+    assert "packets are unreadable after 1.6 s" in str(extras["damaged"])
 
 
 def test_scan_runs_the_provenance_detector(shared_data: Path) -> None:

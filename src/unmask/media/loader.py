@@ -144,7 +144,15 @@ def open_media(
             "the video is probably truncated"
         )
     ends = facts.get("packets_end_s")
-    if ends is not None and facts["duration_s"] - ends > truncation_slack_s(facts["fps"]):
+    unreadable = facts.get("packets_unreadable")
+    if unreadable is not None:
+        after, why = unreadable
+        warnings.append(
+            f"the video's packets are unreadable after {after:.1f} s of the "
+            f"{facts['duration_s']:.1f} s its container declares (FFmpeg said: {why}); the "
+            "video is probably damaged, and only what could be read was sampled"
+        )
+    elif ends is not None and facts["duration_s"] - ends > truncation_slack_s(facts["fps"]):
         warnings.append(
             f"the video's data ends at {ends:.1f} s of the {facts['duration_s']:.1f} s its "
             "container declares; the video is probably truncated, and only that part was sampled"

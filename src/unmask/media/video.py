@@ -6,6 +6,7 @@ import math
 import time
 from bisect import bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -169,10 +170,12 @@ def _decode(
     seek_to: list[int | None] | None = None
     sampling = "exact"
     ends_s = None
+    unreadable: tuple[float, str] | None = None
     if near_keyframes and fps is None:
-        planned = _keyframe_plan(container, stream, duration_s, rate, n_frames, limits, deadline)
-        if planned is not None:
-            times, seek_to, ends_s = planned
+        packets = _keyframe_plan(container, stream, duration_s, rate, n_frames, limits, deadline)
+        unreadable = packets.unreadable
+        if packets.times is not None:
+            times, seek_to, ends_s = packets.times, packets.seek_to, packets.ends_s
             sampling = "near_keyframes"
     frames: list[Frame] = []
     keep = on_frame or frames.append
@@ -208,6 +211,8 @@ def _decode(
         "start_s": start_s,
         "sampling": sampling,
         "packets_end_s": ends_s - start_s if ends_s is not None else None,
+        # (where, FFmpeg's words) when the packets stopped being readable part way
+        "packets_unreadable": (unreadable[0] - start_s, unreadable[1]) if unreadable else None,
     }
     return frames, info, facts
 
@@ -264,15 +269,19 @@ def _keyframe_plan(
     n_frames: int | None,
     limits: Limits,
     deadline: float,
-) -> tuple[list[float], list[int | None], float] | None:
+) -> _PacketPlan:
     """Sample times, seek points (keyframe timestamps, or None to decode on) and the time the
     packets end (the last one's timestamp plus how long it is shown: its own duration, else
-    one frame at `rate`), for sampling near keyframes; None when the packets do not say enough
-    (no timestamps, no keyframe, damaged data), and the exact times are decoded instead."""
+    one frame at `rate`), for sampling near keyframes; no times when the packets do not say
+    enough (no timestamps, no keyframe, no packet readable), and the exact times are decoded
+    instead. Packets that FFmpeg cannot read after some could be (damaged data in the middle
+    of the file) are said to be so, with where they stop: the samples are spread over the part
+    before, and the damage must not go unsaid because one sample there decoded."""
     stamps: set[int] = set()
     keys: set[int] = set()
     ends = -math.inf
     one_frame = 1 / (rate * stream.time_base) if stream.time_base else 0.0
+    unreadable = None
     try:
         for packet in container.demux(stream):
             if time.monotonic() > deadline:
@@ -285,11 +294,12 @@ def _keyframe_plan(
             ends = max(ends, packet.pts + (packet.duration or one_frame))
             if packet.is_keyframe:
                 keys.add(packet.pts)
-    except av.error.FFmpegError:
-        stamps.clear()
+    except av.error.FFmpegError as exc:
+        if stamps and stream.time_base is not None:
+            unreadable = (float(ends * stream.time_base), str(exc.strerror or exc))
     container.seek(0)
     if not stamps or not keys or stream.time_base is None:
-        return None
+        return _PacketPlan(unreadable=unreadable)
     order = sorted(stamps)
     position = {pts: i for i, pts in enumerate(order)}
     key_indices = sorted(position[pts] for pts in keys)
@@ -300,7 +310,18 @@ def _keyframe_plan(
         times.append(float(order[index] * stream.time_base))
         key = key_indices[bisect_right(key_indices, index) - 1] if seek else None
         seek_to.append(order[key] if key is not None else None)
-    return times, seek_to, float(ends * stream.time_base)
+    return _PacketPlan(times, seek_to, float(ends * stream.time_base), unreadable)
+
+
+@dataclass(frozen=True)
+class _PacketPlan:
+    """What one pass over a video's packets (no decoding) found, for `_keyframe_plan`."""
+
+    times: list[float] | None = None
+    seek_to: list[int | None] | None = None
+    ends_s: float | None = None
+    unreadable: tuple[float, str] | None = None
+    """(where the readable packets end, FFmpeg's words) when the rest could not be read."""
 
 
 def _decode_at(
