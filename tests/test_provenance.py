@@ -434,7 +434,7 @@ def test_verify_of_a_truncated_video_says_it_is_damaged_and_exits_2(
 ) -> None:
     playable = _index_first(shared_data / REAL_VIDEO, tmp_path / "index-first.mp4")
     whole = CliRunner().invoke(app, ["verify", str(playable), "--json"])
-    assert whole.exit_code == 0 and "error" not in json.loads(whole.output)
+    assert whole.exit_code == 0 and "damaged" not in json.loads(whole.output)
     for source, why in (
         (shared_data / REAL_VIDEO, "the video container is damaged"),  # index cut off
         (playable, "the video's data ends at 2.1 s of the 5.0 s"),  # plays, then stops
@@ -446,8 +446,11 @@ def test_verify_of_a_truncated_video_says_it_is_damaged_and_exits_2(
         assert result.exit_code == 2, result.output
         document = json.loads(result.output)
         jsonschema.validate(document, _verify_schema())
-        assert document["error"]["code"] == "corrupt_media"
-        assert why in document["error"]["message"] and document["error"]["hint"]
+        # "error" keeps its 1.0 meaning (nothing was checked): a damaged file says "damaged"
+        assert "error" not in document and why in document["damaged"]
+        both = {**document, "error": {"code": "corrupt_media", "message": why, "hint": None}}
+        with pytest.raises(jsonschema.ValidationError):  # as in 1.0: results or error, not both
+            jsonschema.validate(both, _verify_schema())
         assert document["content_credentials"]["state"] == "none"  # what was read is kept
         text = " ".join(CliRunner().invoke(app, ["verify", str(half)]).output.split())
         assert "Damaged: the file is damaged and could be read only in part" in text

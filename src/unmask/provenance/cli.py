@@ -154,9 +154,11 @@ def verify(
         _fail(path, exc, as_json)
         return
     damaged = extras.pop("damaged", None)
-    document.update(extras)
     if damaged is not None:  # the checks ran on what could be read: shown, and exit 2
-        document["error"] = damaged
+        # Never "error": since 1.0 that means nothing was checked, and a consumer reading it
+        # first would throw away what was read (a changed meaning needs a major version).
+        document["damaged"] = damaged["message"]
+    document.update(extras)
 
     if thumbnail is not None and thumbnail_bytes is not None:
         try:
@@ -288,8 +290,8 @@ def _extra_checks(path: Path, originals: Path | None, diff_out: Path | None) -> 
 
 
 def _damaged(code: str, why: str, hint: str) -> dict[str, str]:
-    """The error of a file that could be read only in part (`verify --json` "error", beside
-    what was checked)."""
+    """What is wrong with a file that could be read only in part: its message is `verify
+    --json`'s "damaged" (schema 1.1), the hint is shown beside it in the text output."""
     return {
         "code": code,
         "message": f"the file is damaged and could be read only in part ({why}); the checks "
