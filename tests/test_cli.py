@@ -258,6 +258,62 @@ def test_a_picture_name_holding_text_in_a_folder_is_an_error_not_a_skip(tmp_path
     assert "skipped" not in run.stderr
 
 
+def audio_only(path: Path) -> Path:
+    """A second of silence as AAC, the only stream of an MP4 container (a phone's voice memo
+    when `path` ends in .m4a)."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=16000)
+        stream.layout = "mono"
+        for index in range(16):
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+            )
+            frame.sample_rate, frame.pts = 16000, index * 1024
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_kinds_unmask_cannot_read_in_a_folder_are_not_checked_rows_without_exit_2(
+    tmp_path: Path,
+):
+    folder = tmp_path / "card"
+    folder.mkdir()
+    (folder / "IMG_0001.JPG").write_bytes(EXAMPLE.read_bytes())
+    raw = b"\x00\x00\x00\x18ftypcrx \x00\x00\x00\x01crx isom" + bytes(range(256)) * 8
+    (folder / "IMG_0001.CR3").write_bytes(raw)
+    (folder / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9"/>\n')
+    audio_only(folder / "memo.m4a")
+    audio_only(folder / "interview.mp4")  # no audio brand: no video stream says it
+    out = tmp_path / "card.jsonl"
+    run = unmask("scan", str(folder), "-o", str(out))
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = {line.split("│")[1].strip(): line for line in run.stdout.splitlines() if "│" in line}
+    assert "not checked" in rows["IMG_0001.CR3"] and "Canon RAW photo" in rows["IMG_0001.CR3"]
+    assert "not checked" in rows["logo.svg"] and "SVG drawing" in rows["logo.svg"]
+    assert "not checked" in rows["memo.m4a"] and "sound only" in rows["memo.m4a"]
+    assert "not checked" in rows["interview.mp4"]
+    assert "error" not in run.stdout
+    records = {Path(r["path"]).name: r for r in map(json.loads, out.read_text().splitlines())}
+    assert records["IMG_0001.JPG"]["error"] is None
+    assert records["memo.m4a"]["error"]["message"].startswith("not checked: sound only")
+    assert records["IMG_0001.CR3"]["error"]["code"] == "unsupported_format"
+    for record in records.values():
+        jsonschema.validate(record, json_schema())
+    # A resumed run reads them back as not checked; named alone, each is an unreadable input.
+    assert unmask("scan", str(folder), "-o", str(out), "--resume").returncode == 0
+    assert unmask("scan", str(folder / "memo.m4a"), "--quiet").returncode == 2
+    # A text file named .CR3 contradicts its name: an error that sets 2, as a text .jpg does.
+    (folder / "IMG_0002.CR3").write_text("not a photo\n")
+    again = unmask("scan", str(folder), "--jsonl")
+    assert again.returncode == 2
+    text = next(json.loads(line) for line in again.stdout.splitlines() if "IMG_0002" in line)
+    assert text["error"]["message"].startswith("this is a text file")
+
+
 def test_resume_after_a_finished_run_reports_the_errors_it_holds(tmp_path: Path):
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from media_factory import EXAMPLE
 
-from unmask.inputs import expand, not_media
+from unmask.inputs import expand, not_checked, not_media
 
 
 def walked(folder: Path) -> dict[str, str | None]:
@@ -58,3 +58,50 @@ def test_what_cannot_be_opened_is_not_left_out_but_reported(tmp_path: Path):
     os.mkfifo(tmp_path / "pipe.txt")  # never opened for a blocking read
     (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
     assert walked(tmp_path) == {"pipe.txt": None, "gone.txt": None}
+
+
+def test_kinds_unmask_cannot_read_are_not_checked_only_when_their_bytes_match_their_name(
+    tmp_path: Path,
+):
+    (tmp_path / "IMG_1.CR3").write_bytes(b"\x00\x00\x00\x18ftypcrx " + bytes(100))
+    (tmp_path / "IMG_2.ORF").write_bytes(b"IIRO\x08\x00\x00\x00" + bytes(100))
+    (tmp_path / "layers.psd").write_bytes(b"8BPS\x00\x01" + bytes(100))
+    (tmp_path / "drawing.svg").write_text('\n <?xml version="1.0"?><svg/>')
+    (tmp_path / "favicon.ico").write_bytes(b"\x00\x00\x01\x00\x01\x00" + bytes(100))
+    (tmp_path / "memo.m4a").write_bytes(b"\x00\x00\x00\x1cftypM4A \x00\x00\x02\x00" + bytes(100))
+    (tmp_path / "IMG_3.CR3").write_text("not a photo\n")  # bytes contradict the name
+    (tmp_path / "photo.jpg").write_text("not a photo\n")
+    (tmp_path / "memo.jpg").write_bytes((tmp_path / "memo.m4a").read_bytes())
+    found = {
+        item.path.name: not_checked(item, "unsupported_format", "this is ...")
+        for item in expand([str(tmp_path)], 0)
+    }
+    assert {name for name, why in found.items() if why} == {
+        "IMG_1.CR3",
+        "IMG_2.ORF",
+        "layers.psd",
+        "drawing.svg",
+        "favicon.ico",
+        "memo.m4a",
+    }
+    assert found["IMG_1.CR3"] == (
+        "a Canon RAW photo (CR3), which unmask cannot read",
+        "export it as JPEG or PNG to check it",
+    )
+    assert found["memo.m4a"][0] == "sound only, no picture (an audio file)"
+
+
+def test_a_named_file_or_one_refused_by_a_limit_is_never_excused(tmp_path: Path):
+    raw = tmp_path / "IMG_1.CR3"
+    raw.write_bytes(b"\x00\x00\x00\x18ftypcrx " + bytes(100))
+    [named] = expand([str(raw)], 0)
+    assert not_checked(named, "unsupported_format", "") is None
+    [walked_raw] = expand([str(tmp_path)], 0)
+    assert not_checked(walked_raw, "limit_exceeded", "") is None
+    assert not_checked(walked_raw, "corrupt_media", "") is not None  # FFmpeg read it as a video
+    # An MP4 container with sound alone says so only in the loader's words.
+    (tmp_path / "IMG_1.CR3").rename(tmp_path / "talk.mp4")
+    (tmp_path / "talk.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(100))
+    [talk] = expand([str(tmp_path)], 0)
+    assert not_checked(talk, "unsupported_format", "the file has no video stream (audio only?)")
+    assert not_checked(talk, "corrupt_media", "the video container is damaged") is None

@@ -6,6 +6,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,8 @@ MEDIA_SUFFIXES = frozenset(
     ).split()
 )
 """Names that promise a picture or a video, including the kinds unmask cannot read (camera raw,
-JPEG XL, SVG): a file so named is scanned, and reported as an error if it is something else,
-never skipped."""
+JPEG XL, SVG): a file so named is scanned, never skipped; in a folder, one of those kinds is
+then reported as not checked (`not_checked`), and anything else that fails as an error."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,86 @@ def not_media(item: Input) -> str | None:
         return "an empty file"
     kind = sniff(head)
     return kind.description if kind.family == "unknown" else None
+
+
+def _ftyp_brand(head: bytes, brands: tuple[bytes, ...]) -> bool:
+    """The ISO base media file's major brand (ISO/IEC 14496-12 "ftyp") is one of `brands`."""
+    return head[4:8] == b"ftyp" and head[8:12] in brands
+
+
+_TIFF = (b"II*\x00", b"MM\x00*")
+_HEIF = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
+AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
+"""ftyp major brands of MP4 audio: iTunes AAC audio, audiobooks, protected audio."""
+
+CANNOT_READ: tuple[tuple[frozenset[str], str, Callable[[bytes], bool]], ...] = (
+    (frozenset({".cr3"}), "a Canon RAW photo (CR3)", lambda h: _ftyp_brand(h, (b"crx ",))),
+    (frozenset({".raf"}), "a Fujifilm RAW photo (RAF)", lambda h: h[:15] == b"FUJIFILMCCD-RAW"),
+    (
+        frozenset({".orf"}),
+        "an Olympus RAW photo (ORF)",
+        lambda h: h[:4] in (b"IIRO", b"IIRS", b"MMOR"),
+    ),
+    (frozenset({".rw2"}), "a Panasonic RAW photo (RW2)", lambda h: h[:4] == b"IIU\x00"),
+    (
+        frozenset(".dng .cr2 .nef .nrw .arw .pef .srw".split()),  # noqa: SIM905
+        "a camera RAW photo",
+        lambda h: h[:4] in _TIFF,
+    ),
+    (frozenset({".svg"}), "an SVG drawing", lambda h: h.lstrip()[:1] == b"<"),
+    (frozenset({".psd"}), "a Photoshop document (PSD)", lambda h: h[:4] == b"8BPS"),
+    (
+        frozenset({".jxl"}),
+        "a JPEG XL picture",
+        lambda h: h[:2] == b"\xff\x0a" or h[4:12] == b"JXL \r\n\x87\n",
+    ),
+    (frozenset({".ico"}), "an icon (ICO)", lambda h: h[:4] == b"\x00\x00\x01\x00"),
+    (
+        frozenset({".heic", ".heif", ".hif", ".avif"}),
+        "a HEIF picture",
+        lambda h: h[4:8] == b"ftyp" and any(h[i : i + 4] in _HEIF for i in range(8, 40, 4)),
+    ),
+)
+"""Picture kinds a photographer's folder holds that unmask cannot read: the names, what they
+are, and the first bytes that show a file so named is one (a text file named .CR3 is not)."""
+
+PICTURE_SUFFIXES = MEDIA_SUFFIXES - frozenset(
+    (  # noqa: SIM905
+        ".mp4 .m4v .mov .qt .mkv .webm .avi .ts .m2ts .mts .3gp .3g2 .mpg .mpeg .wmv .flv .ogv"
+    ).split()
+)
+"""The names in `MEDIA_SUFFIXES` that promise a picture (the others promise a video)."""
+
+
+def not_checked(item: Input, code: str, message: str) -> tuple[str, str] | None:
+    """Why a file met in a folder, which the scan could not read, is a kind unmask does not
+    check rather than a file whose bytes contradict its name, with what the user can do; None
+    when it is not (and the failure counts as an unreadable input).
+
+    Two such kinds: a picture unmask cannot read, when its bytes are the kind its name says
+    (`CANNOT_READ`: camera RAW beside the JPEGs, SVG, PSD, JPEG XL, ICO, HEIC without
+    pillow-heif), and sound alone in an MP4 container (a .m4a voice memo: an audio brand, or
+    no video stream), unless its name promises a picture. Files the user named are never
+    excused, nor a `.jpg` holding text, nor a file refused by a limit."""
+    if not item.from_folder or code not in ("unsupported_format", "corrupt_media"):
+        return None
+    from unmask.media.loader import read_head
+
+    try:
+        _, head = read_head(item.path)
+    except UnmaskError:
+        return None
+    suffix = item.path.suffix.lower()
+    for suffixes, what, is_one in CANNOT_READ:
+        if suffix in suffixes and is_one(head):
+            return f"{what}, which unmask cannot read", "export it as JPEG or PNG to check it"
+    audio_only = _ftyp_brand(head, AUDIO_BRANDS) or (
+        # The video loader's words for a container holding no video stream.
+        code == "unsupported_format" and "no video stream" in message and head[4:8] == b"ftyp"
+    )
+    if audio_only and suffix not in PICTURE_SUFFIXES:
+        return "sound only, no picture (an audio file)", "unmask checks pictures and videos"
+    return None
 
 
 def read_list(source: str) -> list[str]:
@@ -148,4 +229,16 @@ def cleanup(inputs: list[Input]) -> None:
             item.path.unlink(missing_ok=True)
 
 
-__all__ = ["MEDIA_SUFFIXES", "STDIN", "Input", "cleanup", "expand", "not_media", "read_list"]
+__all__ = [
+    "AUDIO_BRANDS",
+    "CANNOT_READ",
+    "MEDIA_SUFFIXES",
+    "PICTURE_SUFFIXES",
+    "STDIN",
+    "Input",
+    "cleanup",
+    "expand",
+    "not_checked",
+    "not_media",
+    "read_list",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Any
 
@@ -146,8 +147,12 @@ def print_details(console: Console, result: ScanResult) -> None:
         say(4, f"- {item}")
 
 
-def print_table(console: Console, results: list[ScanResult]) -> None:
-    """One row a file, for batches; paths are shown relative to the folder they share."""
+def print_table(
+    console: Console, results: list[ScanResult], not_checked: Collection[str] = ()
+) -> None:
+    """One row a file, for batches; paths are shown relative to the folder they share. The
+    files named in `not_checked` (kinds unmask cannot read, met in a folder) say so, in yellow,
+    where other files that could not be read say "error", in red."""
     paths = [r.path for r in results]
     try:
         common = os.path.commonpath(paths) if len(paths) > 1 else ""
@@ -164,13 +169,15 @@ def print_table(console: Console, results: list[ScanResult]) -> None:
         )
     for result in results:
         if result.error:
+            passed = result.path in not_checked
+            why = result.error.message.removeprefix("not checked: ") if passed else None
             table.add_row(
                 _shown(result.path, common),
                 "-",
                 "-",
                 "-",
-                Text("error", "red"),
-                Text(printable(result.error.message)),
+                Text("not checked", "yellow") if passed else Text("error", "red"),
+                Text(printable(why or result.error.message)),
             )
             continue
         assert result.media is not None and result.verdict is not None

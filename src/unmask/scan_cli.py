@@ -33,7 +33,9 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 nothing flagged; 1 at least one file is likely manipulated; "
     "2 at least one input could not be read (takes precedence over 1); 64 wrong usage. "
     "Files met in a folder that are clearly not pictures or videos (notes.md, labels.csv) are "
-    "skipped, named in one line, and do not set 2; a file named on the command line always counts. "
+    "skipped, named in one line, and do not set 2; nor do kinds unmask cannot read (camera RAW, "
+    "SVG, PSD, an audio-only .m4a), listed as not checked; a file named on the command line "
+    "always counts. "
     "A folder holding no files is named on standard error ('no files found in FOLDER') and, "
     "with nothing checked in it, sets nothing: 0 then means only that no file was flagged."
 )
@@ -333,6 +335,7 @@ def scan(
         sink = sys.stdout
 
     results: list[ScanResult] = []
+    not_checked: set[str] = set()  # names of files met in a folder of kinds unmask cannot read
     # A batch shows files done; a single file shows its steps (a video takes seconds).
     one_file = len(items) == 1 and len(todo) == 1
     show_progress = (len(items) > 1 or (one_file and _err.is_terminal)) and not quiet
@@ -370,6 +373,11 @@ def scan(
                     from unmask.compare.scan_finding import add_comparison
 
                     add_comparison(result, item.path, original, config)
+                if result.error and (
+                    why := input_list.not_checked(item, result.error.code, result.error.message)
+                ):
+                    result.error = ScanError("unsupported_format", f"not checked: {why[0]}", why[1])
+                    not_checked.add(item.name)
                 results.append(result)
                 if sink is not None:
                     try:
@@ -423,7 +431,7 @@ def scan(
             )
             parquet_failed = True
     try:
-        _show(results, passed_over, output, maps, as_json, as_jsonl, jsonl)
+        _show(results, passed_over, output, maps, as_json, as_jsonl, jsonl, not_checked)
     except BrokenPipeError:
         # The reader went away (`unmask scan photo.jpg -q | head -1`): the exit code still
         # says what the scan found, not that the pipe closed.
@@ -431,7 +439,17 @@ def scan(
     if parquet_failed:
         sys.exit(EXIT_UNREADABLE)
     earlier = [done[item.name] for item in items if item.name in done]
-    sys.exit(_exit_code(results, earlier))
+    for item in items:  # files a resumed run found before, in a folder, of kinds not checked
+        error = (done.get(item.name) or {}).get("error") or {}
+        code, message = str(error.get("code")), str(error.get("message"))
+        if (
+            error
+            and item.from_folder
+            and code == "unsupported_format"
+            and (message.startswith("not checked: ") or input_list.not_checked(item, code, message))
+        ):
+            not_checked.add(item.name)
+    sys.exit(_exit_code(results, earlier, not_checked))
 
 
 class NothingToScan:
@@ -488,8 +506,10 @@ def _show(
     as_json: bool,
     as_jsonl: bool,
     jsonl: bool,
+    not_checked: set[str] | None = None,
 ) -> None:
-    """Print (or write) the results as the options ask."""
+    """Print (or write) the results as the options ask; the table says "not checked" for the
+    files named in `not_checked` (`inputs.not_checked`), not "error"."""
     from unmask.output import json_document, print_details, print_table
 
     if as_json or (output is not None and not jsonl):
@@ -502,7 +522,7 @@ def _show(
         if len(results) == 1:
             print_details(_out, results[0])
         elif results:
-            print_table(_out, results)
+            print_table(_out, results, not_checked or set())
         if skipped:
             _out.print(markup_safe(skipped_line(skipped)), highlight=False, soft_wrap=True)
         if skipped and not results:
@@ -623,12 +643,19 @@ def _already_done(output: Path) -> dict[str, dict]:
     return done
 
 
-def _exit_code(results: list[ScanResult], earlier: list[dict] | None = None) -> int:
+def _exit_code(
+    results: list[ScanResult],
+    earlier: list[dict] | None = None,
+    not_checked: set[str] | None = None,
+) -> int:
     """2 if any input could not be read, else 1 if any was flagged, else 0.
 
     Files a folder scan skipped (`inputs.not_media`: a .txt beside the photos) are not among
     the results and count for nothing: the user asked for the folder's pictures, not for every
-    file in it. Every file that was scanned counts, a `.jpg` holding text included. With
+    file in it. Nor do the files of a folder named in `not_checked` (`inputs.not_checked`: a
+    camera RAW beside its JPEG, a .m4a voice memo), kinds unmask cannot read whose bytes are
+    what their names say. Every other file that was scanned counts, a `.jpg` holding text
+    included. With
     --resume, the results recorded earlier for this run's inputs count too, so a resumed run
     that finds nothing new still reports the errors and flags it holds."""
     outcomes: list[tuple[str, str | None, bool]] = [
@@ -644,7 +671,11 @@ def _exit_code(results: list[ScanResult], earlier: list[dict] | None = None) -> 
                 verdict.get("label") == "likely_manipulated",
             )
         )
-    if any(code is not None for _, code, _ in outcomes):
+    excused = not_checked or set()
+    if any(
+        code is not None and not (code == "unsupported_format" and path in excused)
+        for path, code, _ in outcomes
+    ):
         return EXIT_UNREADABLE
     if any(flagged for _, _, flagged in outcomes):
         return EXIT_FLAGGED
