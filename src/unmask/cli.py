@@ -71,7 +71,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "train": (
         "unmask.train.cli:train",
-        "Train the face-manipulation detector on self-blended images of the faces in DATA.",
+        "Train the face-manipulation detector on self-blends and pastes of the faces in DATA.",
     ),
     "verify": (
         "unmask.provenance.cli:verify",
