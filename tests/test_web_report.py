@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -203,13 +204,15 @@ def evidence_in(client: TestClient, job_id: str) -> dict:
         return json.loads(archive.read(f"{top}/evidence.json"))  # type: ignore[no-any-return]
 
 
-def hash_with(monkeypatch: pytest.MonkeyPatch, client: TestClient, task: object) -> None:
-    """Hash uploads with a task from worker_tasks, under a 0.5 s budget (+0.5 s grace)."""
+def hash_with(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient, task: object, budget_s: float = 0.5
+) -> None:
+    """Hash uploads with a task from worker_tasks, under `budget_s` (+0.5 s grace)."""
     monkeypatch.setenv("PYTHONPATH", str(Path(worker_tasks.__file__).parent))
     monkeypatch.setattr(hashing, "hash_in_worker", task)
     monkeypatch.setattr(worker, "KILL_GRACE_S", 0.5)
     queue = client.app.state.scans  # type: ignore[attr-defined]
-    budget = replace(queue.scan_config, limits=Limits(time_budget_s=0.5))
+    budget = replace(queue.scan_config, limits=Limits(time_budget_s=budget_s))
     monkeypatch.setattr(queue, "scan_config", budget)
 
 
@@ -218,7 +221,9 @@ def test_a_report_whose_hashing_hangs_is_made_without_its_pdq_and_holds_up_no_ot
 ):
     hanging, _ = scan_one(client, "hostile.jpeg", EXAMPLE.read_bytes())
     other, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
-    hash_with(monkeypatch, client, worker_tasks.hash_or_hang)
+    hash_with(monkeypatch, client, worker_tasks.hash_or_hang, budget_s=3.0)
+    # Two hashing workers may run at once here, whatever the number of cores of this computer.
+    monkeypatch.setattr(hashing, "_SLOTS", threading.BoundedSemaphore(2))
     job = client.app.state.scans.get(hanging)  # type: ignore[attr-defined]
     mark = job.upload.with_suffix(".hashing")
     answers: list = []
@@ -242,12 +247,42 @@ def test_a_report_whose_hashing_hangs_is_made_without_its_pdq_and_holds_up_no_ot
     assert page.status_code == 200 and "Your evidence report is ready" in page.text
     text = text_of(page.text)
     assert "The PDQ fingerprint of hostile.jpeg could not be computed" in text
-    assert "time budget of 0.5 s" in text and "match exact copies only" in text
+    assert "time budget of 3 s" in text and "match exact copies only" in text
     item = evidence_in(client, hanging)["items"][0]
-    assert item["hash_error"].startswith("PDQ hash missing: stopped after the per-file time")
+    assert item["hash_error"] == (
+        "PDQ hash missing: the hashing did not finish within the time budget of 3 s"
+    )
+    assert "--time-budget" not in text, "a hint for the command line, not for her"
     assert "pdq" not in item["hashes"] and "pdq" not in item["hashes"]["signals"]
     assert item["hashes"]["sha256"] == item["scan"]["sha256"] and len(item["hashes"]["md5"]) == 32
     assert client.get("/").status_code == 200
+
+
+def test_a_report_asked_for_again_while_it_is_being_made_is_not_hashed_twice(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    job_id, _ = scan_one(client, "hostile.jpeg", EXAMPLE.read_bytes())
+    hash_with(monkeypatch, client, worker_tasks.hash_or_hang, budget_s=3.0)
+    queue = client.app.state.scans  # type: ignore[attr-defined]
+    mark = queue.get(job_id).upload.with_suffix(".hashing")
+    answers: list = []
+    first = threading.Thread(
+        target=lambda: answers.append(client.post(f"/jobs/{job_id}/report", data=FORM))
+    )
+    first.start()
+    for _ in range(600):
+        if mark.exists() or not first.is_alive():
+            break
+        first.join(0.1)
+    assert mark.exists(), "the first report's hashing started"
+    mark.unlink()
+    again = client.post(f"/jobs/{job_id}/report", data=FORM)
+    assert first.is_alive(), "asked again while the first was still hashing"
+    assert again.status_code == 409
+    assert "Your report for this file is already being prepared" in text_of(again.text)
+    first.join(60)
+    assert not mark.exists(), "no second worker hashed the upload"
+    assert "Your evidence report is ready" in answers[0].text
 
 
 def test_a_report_whose_hashing_worker_crashes_says_so_and_is_still_sealed(
@@ -258,14 +293,59 @@ def test_a_report_whose_hashing_worker_crashes_says_so_and_is_still_sealed(
     page = client.post(f"/jobs/{job_id}/report", data=FORM)
     assert page.status_code == 200
     text = text_of(page.text)
-    assert "The PDQ fingerprint of astronaut.jpg could not be computed (the decoder crashed" in text
+    assert (
+        "The PDQ fingerprint of astronaut.jpg could not be computed (the hashing process crashed)"
+        in text
+    )
     saved = tmp_path / "package.zip"
     saved.write_bytes(client.get(f"/jobs/{job_id}/report.zip").content)
     assert check_package_at(saved).ok
     assert (
-        "PDQ hash missing: the decoder crashed"
-        in evidence_in(client, job_id)["items"][0]["hash_error"]
+        evidence_in(client, job_id)["items"][0]["hash_error"]
+        == "PDQ hash missing: the hashing process crashed"
     )
+
+
+def test_a_report_whose_upload_the_decoder_refuses_names_no_path_on_the_server(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    job_id, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
+    job = client.app.state.scans.get(job_id)  # type: ignore[attr-defined]
+    hash_with(monkeypatch, client, worker_tasks.refuse_naming_the_path)
+    page = client.post(f"/jobs/{job_id}/report", data=FORM)
+    assert page.status_code == 200 and "Your evidence report is ready" in page.text
+    raw = client.get(f"/jobs/{job_id}/report.zip").content
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        top = archive.namelist()[0].split("/", 1)[0]
+        evidence = archive.read(f"{top}/evidence.json").decode()
+    server_folder = str(job.folder.parent)
+    assert server_folder not in evidence and str(tmp_path) not in evidence
+    assert server_folder not in page.text
+    error = json.loads(evidence)["items"][0]["hash_error"]
+    assert error == (
+        "PDQ hash missing: the file could not be decoded: [Errno 5] Input/output error: "
+        "'astronaut.jpg'; could not read astronaut.jpg"
+    )
+
+
+def test_a_report_on_a_server_that_cannot_start_a_worker_is_refused_as_busy(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    job_id, _ = scan_one(client, "astronaut.jpg", EXAMPLE.read_bytes())
+
+    def no_processes(*_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork refused
+
+    with monkeypatch.context() as patched:
+        patched.setattr(subprocess, "Popen", no_processes)
+        page = client.post(f"/jobs/{job_id}/report", data=FORM)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    text = text_of(page.text)
+    assert "The server is too busy to make your report just now" in text
+    assert "Send them again in 30 seconds" in text and "Jane Example" in page.text
+    assert client.get(f"/jobs/{job_id}/report.zip").status_code == 404, "no package without PDQ"
+    made = client.post(f"/jobs/{job_id}/report", data=FORM)
+    assert "Your evidence report is ready" in made.text and "missing-hashes" not in made.text
 
 
 def test_a_video_report_has_the_vpdq_of_every_second_hashed_in_the_worker(

@@ -91,3 +91,11 @@ def hash_or_hang(state: object, path: str, *args: object) -> object:
 
 def crash_hashing(_state: object, *_args: object) -> None:
     os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def refuse_naming_the_path(_state: object, path: str, *_args: object) -> None:
+    """A decoder refusing the upload with the server's path in its message, as an OSError's
+    text or FFmpeg's does."""
+    raise CorruptMediaError(
+        f"[Errno 5] Input/output error: '{path}'; could not read {path}", "download it again"
+    )

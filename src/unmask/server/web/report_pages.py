@@ -14,6 +14,8 @@ from the bytes without decoding), never the server or anyone else's report.
 
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 import threading
 from dataclasses import dataclass, replace
@@ -24,8 +26,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from unmask.errors import UnmaskError
-from unmask.hashing import FileHashes, file_md5, file_sha256, hash_file_isolated
+from unmask.errors import TimeBudgetExceededError, UnmaskError
+from unmask.hashing import (
+    BUSY_RETRY_AFTER_S,
+    FileHashes,
+    ServerBusyError,
+    file_md5,
+    file_sha256,
+    hash_file_isolated,
+)
 from unmask.report.package import (
     BuiltPackage,
     EvidenceItem,
@@ -52,8 +61,10 @@ from unmask.server.web.jobs import Job
 from unmask.server.web.pages import read_form, scan_queue
 from unmask.server.web.rendering import PageError, render
 from unmask.server.web.uploads import UploadError, receive_form
+from unmask.worker import OutOfMemoryError, WorkerCrashedError, WorkerKilledError
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 MAX_PACKAGE_BYTES = 1 << 30
 """Largest evidence package zip the check page accepts."""
@@ -152,6 +163,20 @@ async def make_report(request: Request, job_id: str) -> Response:
         options = PackageOptions(reveal="reveal" in form, notices=chosen)
         budget_s = scan_queue(request).scan_config.limits.time_budget_s
         made = await run_in_threadpool(_build, job, answers, sighting, options, budget_s)
+    except ReportInProgressError as exc:
+        context = _form_context(job, error=exc.message, hint=exc.hint, values=values)
+        return render(request, "report_form.html", context, 409)
+    except ServerBusyError:
+        context = _form_context(
+            job,
+            error="The server is too busy to make your report just now.",
+            hint=f"Nothing was lost: your answers are still below. Send them again in "
+            f"{BUSY_RETRY_AFTER_S} seconds.",
+            values=values,
+        )
+        page = render(request, "report_form.html", context, 503)
+        page.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+        return page
     except UnmaskError as exc:
         context = _form_context(job, error=exc.message, hint=exc.hint, values=values)
         return render(request, "report_form.html", context, 400)
@@ -164,7 +189,16 @@ _BUILDING = threading.Lock()
 must not write into the same folder. Held only while writing, never while the upload is
 decoded (`hash_upload` runs before it is taken)."""
 
+_IN_FLIGHT: set[str] = set()
+"""Jobs whose report is being made now: a second request for one of them is refused at once,
+instead of decoding the same upload in a second worker (and writing into the same folder)."""
+_IN_FLIGHT_LOCK = threading.Lock()
+
 PERCEPTUAL_HASH = {"image": "PDQ", "video": "vPDQ"}
+
+
+class ReportInProgressError(UnmaskError):
+    """Another request is making this job's report now."""
 
 
 @dataclass
@@ -181,10 +215,21 @@ class UploadHashes:
 def _build(
     job: Job, answers: Any, sighting: Sighting, options: PackageOptions, budget_s: float
 ) -> MadeReport:
-    _require_upload(job)
-    hashes = hash_upload(job, budget_s)
-    with _BUILDING:
-        return _build_now(job, hashes, answers, sighting, options)
+    with _IN_FLIGHT_LOCK:
+        if job.id in _IN_FLIGHT:
+            raise ReportInProgressError(
+                "Your report for this file is already being prepared.",
+                f"Wait a moment, then open /jobs/{job.id}/report/ready to download it.",
+            )
+        _IN_FLIGHT.add(job.id)
+    try:
+        _require_upload(job)
+        hashes = hash_upload(job, budget_s)
+        with _BUILDING:
+            return _build_now(job, hashes, answers, sighting, options)
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard(job.id)
 
 
 def _require_upload(job: Job) -> None:
@@ -199,14 +244,17 @@ def hash_upload(job: Job, budget_s: float) -> UploadHashes:
     """The upload's hashes, computed in a worker process of their own under `budget_s`
     (`hash_file_isolated`). When that fails (the budget ran out, the worker crashed or ran out
     of memory, the decoder refused the file), the SHA-256 and MD5 are read from the bytes here,
-    which decodes nothing, and the error says the PDQ/vPDQ is missing."""
+    which decodes nothing, and the error says the PDQ/vPDQ is missing and why (`missing_reason`).
+    A busy server (`ServerBusyError`) is raised: the report waits for a retry rather than lose
+    its PDQ to the server's load."""
     assert job.result is not None
     try:
         return UploadHashes(hash_file_isolated(job.upload, budget_s))
-    except UnmaskError as exc:
-        reason = exc.message
-    except Exception as exc:  # a bug of ours still makes the report, without the hash
-        reason = f"hashing failed ({type(exc).__name__}: {exc})"
+    except ServerBusyError:
+        raise
+    except Exception as exc:  # a bug of ours too still makes the report, without the hash
+        log.warning("hashing the upload of job %s failed: %r", job.id, exc, exc_info=True)
+        reason = missing_reason(exc, budget_s, job)
     kind = job.result.media.kind if job.result.media is not None else "image"
     name = PERCEPTUAL_HASH[kind]
     try:
@@ -224,6 +272,28 @@ def hash_upload(job: Job, budget_s: float) -> UploadHashes:
         "package has its SHA-256 and MD5, which match exact copies only; a copy that was "
         f"resized or re-encoded can be matched by its {name} fingerprint alone.",
     )
+
+
+_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"]+[/\\])+[^\s'\",;:)]*")
+"""An absolute path of two parts or more (a server folder in a decoder's message)."""
+
+
+def missing_reason(exc: BaseException, budget_s: float, job: Job) -> str:
+    """Why the PDQ/vPDQ is missing, as the package (sent to platforms and the police) and the
+    page say it: one fixed sentence per kind of failure, and for a refused file the decoder's
+    short reason with any path on this server cut out. The full error goes to the server log;
+    hints written for the command line ("raise the budget with --time-budget") are not used."""
+    if isinstance(exc, TimeBudgetExceededError):
+        return f"the hashing did not finish within the time budget of {budget_s:g} s"
+    if isinstance(exc, OutOfMemoryError | WorkerKilledError):
+        return "the hashing ran out of memory"
+    if isinstance(exc, WorkerCrashedError):
+        return "the hashing process crashed"
+    if isinstance(exc, UnmaskError):
+        short = exc.message.replace(str(job.upload), job.filename)
+        short = _PATH.sub("(a file on the server)", short).rstrip(".")
+        return f"the file could not be decoded: {short}"
+    return "the hashing failed because of an error in unmask"
 
 
 def _build_now(
