@@ -269,3 +269,5 @@ def test_an_upload_the_server_cannot_start_a_worker_for_is_a_503_server_busy(
         error = answer.json()["error"]
         assert error["code"] == "server_busy" and "busy" in error["message"]
         assert "Resource temporarily" not in answer.text  # the detail is for the server log
+        documented = client.get("/openapi.json").json()["paths"][route]["post"]["responses"]
+        assert "503" in documented, "clients generated from the document expect it"

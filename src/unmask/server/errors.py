@@ -52,6 +52,25 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+BUSY_RESPONSE: dict[int | str, dict[str, object]] = {
+    503: {
+        "description": "No worker could hash the upload now (a Retry-After header says when "
+        "to try again); nothing is known about the file",
+        "model": ErrorOut,
+        "content": {
+            "application/json": {
+                "example": error_body(
+                    "server_busy",
+                    "the server is busy: it could not start a hashing process just now",
+                    "try again in 30 s",
+                )
+            }
+        },
+    }
+}
+"""Routes that hash an upload (`unmask.hashing.ServerBusyError`)."""
+
+
 def _without_422(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """FastAPI documents invalid requests as 422 with its own body; this server answers them
     400 in the one error shape (below), so the document says that instead, and a client

@@ -20,7 +20,7 @@ from unmask.bank.store import KeyInfo
 from unmask.hashing import FileHashes, hash_file_isolated
 from unmask.media.limits import Limits
 from unmask.server.auth import MatchKey
-from unmask.server.errors import ERROR_RESPONSES, ApiError
+from unmask.server.errors import BUSY_RESPONSE, ERROR_RESPONSES, ApiError
 from unmask.server.routers.models import HashesOut
 from unmask.server.web.folders import make_private_folder
 from unmask.server.web.uploads import UploadError, receive_form
@@ -72,6 +72,7 @@ async def hash_upload(request: Request, window_cuts: tuple[float, ...] | None) -
     "/v1/hash",
     summary="Hash a picture or video",
     responses={
+        **BUSY_RESPONSE,
         200: {
             "content": {
                 "application/json": {
@@ -90,7 +91,7 @@ async def hash_upload(request: Request, window_cuts: tuple[float, ...] | None) -
                     }
                 }
             }
-        }
+        },
     },
     openapi_extra=UPLOAD_BODY,
 )

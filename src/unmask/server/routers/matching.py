@@ -9,7 +9,7 @@ from unmask.bank.matching import Matcher, Query
 from unmask.bank.store import KeyInfo
 from unmask.hashing import QUERY_WINDOW_CUTS
 from unmask.server.auth import MatchKey
-from unmask.server.errors import ERROR_RESPONSES
+from unmask.server.errors import BUSY_RESPONSE, ERROR_RESPONSES
 from unmask.server.routers.hashing import UPLOAD_BODY, hash_upload
 from unmask.server.routers.models import IndexOut, LookupOut, MatchOut
 
@@ -67,7 +67,7 @@ def lookup_hash(body: HashLookup, request: Request, key: KeyInfo = MatchKey) -> 
 @router.post(
     "/v1/lookup/upload",
     summary="Look up a picture or video",
-    responses={200: {"content": {"application/json": {"example": MATCH_EXAMPLE}}}},
+    responses={**BUSY_RESPONSE, 200: {"content": {"application/json": {"example": MATCH_EXAMPLE}}}},
     openapi_extra=UPLOAD_BODY,
 )
 async def lookup_upload(request: Request, key: KeyInfo = MatchKey) -> LookupOut:
