@@ -32,13 +32,11 @@ from rich.table import Table
 
 from unmask.cli_options import frames_option
 from unmask.evaluation import Metrics, auc, roc_curve, summarise
+from unmask.inputs import VIDEO_SUFFIXES, skipped_line
 
 NO_FACE_SCORE = 0.5
 """Score of a file with no face found (SBI's and the DFDC baseline's convention)."""
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
 LABELS = {"real": 0, "fake": 1}
-SKIPPED_NAMES_SHOWN = 10
-"""File names the skipped line lists before it says how many more there are."""
 
 _out = Console()
 _err = Console(stderr=True)
@@ -126,16 +124,6 @@ def leave_out_not_media(files: list[LabelledFile]) -> tuple[list[LabelledFile], 
         else:
             skipped.append(item.name)
     return kept, skipped
-
-
-def skipped_line(names: list[str]) -> str:
-    """E.g. "skipped 1 file that is not a picture or video: real/notes.txt"."""
-    shown = ", ".join(names[:SKIPPED_NAMES_SHOWN])
-    if len(names) > SKIPPED_NAMES_SHOWN:
-        shown += f" and {len(names) - SKIPPED_NAMES_SHOWN} more (all in metrics.json)"
-    if len(names) == 1:
-        return f"skipped 1 file that is not a picture or video: {shown}"
-    return f"skipped {len(names)} files that are not pictures or videos: {shown}"
 
 
 def _media_of(path: Path) -> str:
@@ -456,7 +444,7 @@ def eval_command(
     if source.is_dir():
         labelled, not_media = leave_out_not_media(labelled)
         if not_media:
-            _err.print(skipped_line(not_media), highlight=False, markup=False)
+            _err.print(skipped_line(not_media, "metrics.json"), highlight=False, markup=False)
         if not labelled:
             raise click.UsageError(f"{source} has no pictures or videos under real/ or fake/")
     items = select(labelled, kinds, media, limit, skip)

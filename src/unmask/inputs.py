@@ -14,16 +14,24 @@ from unmask.errors import LimitExceededError, UnmaskError, UnreadableFileError
 
 STDIN = "-"
 
-MEDIA_SUFFIXES = frozenset(
-    (  # noqa: SIM905 (one string reads better than 48 quoted names)
+PICTURE_SUFFIXES = frozenset(
+    (  # noqa: SIM905 (one string reads better than 31 quoted names)
         ".jpg .jpeg .jpe .jfif .png .apng .gif .webp .bmp .dib .tif .tiff .heic .heif .hif "
-        ".avif .jxl .svg .psd .ico .dng .cr2 .cr3 .nef .nrw .arw .raf .orf .rw2 .pef .srw "
-        ".mp4 .m4v .mov .qt .mkv .webm .avi .ts .m2ts .mts .3gp .3g2 .mpg .mpeg .wmv .flv .ogv"
+        ".avif .jxl .svg .psd .ico .dng .cr2 .cr3 .nef .nrw .arw .raf .orf .rw2 .pef .srw"
     ).split()
 )
-"""Names that promise a picture or a video, including the kinds unmask cannot read (camera raw,
-JPEG XL, SVG): a file so named is scanned, never skipped; in a folder, one of those kinds is
-then reported as not checked (`not_checked`), and anything else that fails as an error."""
+"""Names that promise a picture, including the kinds unmask cannot read (camera raw, JPEG XL,
+SVG)."""
+VIDEO_SUFFIXES = frozenset(
+    ".mp4 .m4v .mov .qt .mkv .webm .avi .ts .m2ts .mts .3gp .3g2 .mpg .mpeg .wmv .flv .ogv".split()  # noqa: SIM905
+)
+"""Names that promise a video."""
+MEDIA_SUFFIXES = PICTURE_SUFFIXES | VIDEO_SUFFIXES
+"""Names that promise a picture or a video: a file so named is scanned, never skipped; in a
+folder, a kind unmask cannot read is then reported as not checked (`not_checked`), and anything
+else that fails as an error."""
+SKIPPED_NAMES_SHOWN = 10
+"""File names `skipped_line` lists before it says how many more there are."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +94,17 @@ def _ftyp_brand(head: bytes, brands: tuple[bytes, ...]) -> bool:
     return head[4:8] == b"ftyp" and head[8:12] in brands
 
 
-_TIFF = (b"II*\x00", b"MM\x00*")
-_HEIF = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
+def _sniffed_as(*formats: str) -> Callable[[bytes], bool]:
+    """The loader's own sniffing (`unmask.media.sniff`) names the file one of `formats`."""
+
+    def check(head: bytes) -> bool:
+        from unmask.media.sniff import sniff
+
+        return sniff(head).format in formats
+
+    return check
+
+
 AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
 """ftyp major brands of MP4 audio: iTunes AAC audio, audiobooks, protected audio."""
 
@@ -103,7 +120,7 @@ CANNOT_READ: tuple[tuple[frozenset[str], str, Callable[[bytes], bool]], ...] = (
     (
         frozenset(".dng .cr2 .nef .nrw .arw .pef .srw".split()),  # noqa: SIM905
         "a camera RAW photo",
-        lambda h: h[:4] in _TIFF,
+        _sniffed_as("TIFF"),
     ),
     (frozenset({".svg"}), "an SVG drawing", lambda h: h.lstrip()[:1] == b"<"),
     (frozenset({".psd"}), "a Photoshop document (PSD)", lambda h: h[:4] == b"8BPS"),
@@ -116,18 +133,11 @@ CANNOT_READ: tuple[tuple[frozenset[str], str, Callable[[bytes], bool]], ...] = (
     (
         frozenset({".heic", ".heif", ".hif", ".avif"}),
         "a HEIF picture",
-        lambda h: h[4:8] == b"ftyp" and any(h[i : i + 4] in _HEIF for i in range(8, 40, 4)),
+        _sniffed_as("HEIF", "AVIF"),
     ),
 )
 """Picture kinds a photographer's folder holds that unmask cannot read: the names, what they
 are, and the first bytes that show a file so named is one (a text file named .CR3 is not)."""
-
-PICTURE_SUFFIXES = MEDIA_SUFFIXES - frozenset(
-    (  # noqa: SIM905
-        ".mp4 .m4v .mov .qt .mkv .webm .avi .ts .m2ts .mts .3gp .3g2 .mpg .mpeg .wmv .flv .ogv"
-    ).split()
-)
-"""The names in `MEDIA_SUFFIXES` that promise a picture (the others promise a video)."""
 
 
 def not_checked(item: Input, code: str, message: str) -> tuple[str, str] | None:
@@ -152,13 +162,27 @@ def not_checked(item: Input, code: str, message: str) -> tuple[str, str] | None:
     for suffixes, what, is_one in CANNOT_READ:
         if suffix in suffixes and is_one(head):
             return f"{what}, which unmask cannot read", "export it as JPEG or PNG to check it"
+    from unmask.media.video import NO_VIDEO_STREAM
+
     audio_only = _ftyp_brand(head, AUDIO_BRANDS) or (
-        # The video loader's words for a container holding no video stream.
-        code == "unsupported_format" and "no video stream" in message and head[4:8] == b"ftyp"
+        code == "unsupported_format" and NO_VIDEO_STREAM in message and head[4:8] == b"ftyp"
     )
     if audio_only and suffix not in PICTURE_SUFFIXES:
         return "sound only, no picture (an audio file)", "unmask checks pictures and videos"
     return None
+
+
+def skipped_line(names: list[str], more_in: str = "") -> str:
+    """One line naming the files a folder scan or evaluation left out, e.g. "skipped 3 files
+    that are not pictures or videos: labels.csv, notes.md, results.json"; past
+    `SKIPPED_NAMES_SHOWN` names it says how many more, and `more_in` where all are listed."""
+    shown = ", ".join(names[:SKIPPED_NAMES_SHOWN])
+    if len(names) > SKIPPED_NAMES_SHOWN:
+        where = f" (all in {more_in})" if more_in else ""
+        shown += f" and {len(names) - SKIPPED_NAMES_SHOWN} more{where}"
+    if len(names) == 1:
+        return f"skipped 1 file that is not a picture or video: {shown}"
+    return f"skipped {len(names)} files that are not pictures or videos: {shown}"
 
 
 def read_list(source: str) -> list[str]:
@@ -234,11 +258,14 @@ __all__ = [
     "CANNOT_READ",
     "MEDIA_SUFFIXES",
     "PICTURE_SUFFIXES",
+    "SKIPPED_NAMES_SHOWN",
     "STDIN",
+    "VIDEO_SUFFIXES",
     "Input",
     "cleanup",
     "expand",
     "not_checked",
     "not_media",
     "read_list",
+    "skipped_line",
 ]

@@ -47,6 +47,11 @@ sample goes missing to show it). A packet ends when the next frame is due: its t
 how long it is shown, so a held last frame (a screen recording, a still picture) is no gap."""
 
 
+NO_VIDEO_STREAM = "no video stream"
+"""Words of the error for a container without a video track; `unmask.inputs.not_checked`
+finds a sound-only file met in a folder by them (the error crosses the worker as text)."""
+
+
 def truncation_slack_s(fps: float | None) -> float:
     """How far before its declared duration a video's packets may end without being called
     truncated (`TRUNCATION_SLACK_S`, `TRUNCATION_SLACK_FRAMES`)."""
@@ -126,7 +131,7 @@ def _decode(
 ) -> tuple[list[Frame], VideoContainer, dict[str, Any]]:
     if not container.streams.video:
         raise UnsupportedFormatError(
-            "the file has no video stream (audio only?)", "unmask scans pictures and videos"
+            f"the file has {NO_VIDEO_STREAM} (audio only?)", "unmask scans pictures and videos"
         )
     stream = container.streams.video[0]
     if stream.codec_context is None:  # FFmpeg knows no decoder for the track's codec
