@@ -155,6 +155,25 @@ class ScanResult:
     a video's sampled frame where the face model scored highest (else the middle one), at most
     `unmask.scan.PREVIEW_MAX_SIDE` on its long side; not part of the JSON result."""
 
+    @classmethod
+    def not_scanned(
+        cls, path: str, *, error: ScanError | None = None, skipped: str | None = None
+    ) -> ScanResult:
+        """The entry of a file that was never scanned: left out (`skipped`), or lost before a
+        scan could start or finish (`error`); started now, no time spent."""
+        from datetime import UTC, datetime
+
+        from unmask import __version__
+
+        return cls(
+            path=path,
+            tool_version=__version__,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            elapsed_s=0.0,
+            error=error,
+            skipped=skipped,
+        )
+
     @property
     def ok(self) -> bool:
         return self.error is None

@@ -468,34 +468,14 @@ class NothingToScan:
 
 def _skipped_result(name: str, what: str) -> ScanResult:
     """The entry of a file that `inputs.not_media` left out of a folder scan."""
-    from datetime import UTC, datetime
-
-    from unmask import __version__
-
-    return ScanResult(
-        path=name,
-        tool_version=__version__,
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        elapsed_s=0.0,
-        skipped=f"this is {what}, not a picture or video",
-    )
-
-
-SKIPPED_NAMES_SHOWN = 10
-"""File names the skipped line lists before it says how many more there are (all of them are
-in --json, --jsonl and -o)."""
+    return ScanResult.not_scanned(name, skipped=f"this is {what}, not a picture or video")
 
 
 def skipped_line(skipped: list[ScanResult]) -> str:
-    """One line naming the files a folder scan left out, e.g. "skipped 3 files that are not
-    pictures or videos: labels.csv, notes.md, results.json"."""
-    names = [Path(r.path).name for r in skipped]
-    shown = ", ".join(names[:SKIPPED_NAMES_SHOWN])
-    if len(names) > SKIPPED_NAMES_SHOWN:
-        shown += f" and {len(names) - SKIPPED_NAMES_SHOWN} more"
-    if len(names) == 1:
-        return f"skipped 1 file that is not a picture or video: {shown}"
-    return f"skipped {len(names)} files that are not pictures or videos: {shown}"
+    """One line naming the files a folder scan left out (`inputs.skipped_line`)."""
+    from unmask.inputs import skipped_line as line
+
+    return line([Path(r.path).name for r in skipped])
 
 
 def _show(

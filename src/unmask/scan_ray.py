@@ -445,11 +445,8 @@ class RayScanner:
 
 
 def _lost_result(name: str, exc: BaseException) -> ScanResult:
-    return ScanResult(
-        path=name,
-        tool_version=__version__,
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        elapsed_s=0.0,
+    return ScanResult.not_scanned(
+        name,
         error=ScanError(
             "worker_lost",
             f"the Ray workers scanning this file were lost {1 + RESUBMITS} times "

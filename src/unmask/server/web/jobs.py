@@ -28,7 +28,6 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from unmask import __version__
 from unmask.compare.result import Comparison
 from unmask.config import ScanConfig
 from unmask.result import ScanError, ScanResult
@@ -312,11 +311,8 @@ class ScanQueue:
 
 
 def _failed(job: Job, exc: Exception) -> ScanResult:
-    return ScanResult(
-        path=job.filename,
-        tool_version=__version__,
-        started_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-        elapsed_s=0,
+    return ScanResult.not_scanned(
+        job.filename,
         error=ScanError(
             "internal_error",
             f"unmask failed before it could scan this file ({type(exc).__name__}: {exc})",
