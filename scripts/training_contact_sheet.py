@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 
 from unmask.train.data import load_cache
-from unmask.train.donor_paste import MIN_COVERAGE, align, donor_paste, picture_area
-from unmask.train.sbi import face_mask, self_blend
+from unmask.train.donor_paste import donor_paste, paste_region
+from unmask.train.sbi import self_blend
 
 
 def main() -> None:
@@ -45,10 +45,7 @@ def main() -> None:
         fallbacks = 0
         for _ in range(args.count_fallbacks):
             target, other = rng.choice(len(samples), 2, replace=False)
-            face = samples[int(target)]
-            _, valid = align(samples[int(other)], face)
-            mask = face_mask(face, rng) * picture_area(face.rgb)
-            fallbacks += bool((mask * valid).sum() < MIN_COVERAGE * mask.sum())
+            fallbacks += paste_region(samples[int(target)], samples[int(other)], rng) is None
         drawn = args.count_fallbacks
         print(
             f"{fallbacks} of {drawn} drawn pairs ({fallbacks / drawn:.0%}) give a self-blend "

@@ -92,14 +92,25 @@ def match_colour(
     return source + strength * (matched - source)
 
 
-def donor_paste(target: FaceSample, donor: FaceSample, rng: np.random.Generator) -> SelfBlend:
-    """`donor`'s face pasted into `target` over a deformed face mask of the target (a
-    self-blend where the donor's picture does not cover the mask, see `MIN_COVERAGE`)."""
+def paste_region(
+    target: FaceSample, donor: FaceSample, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(donor picture moved onto the target, deformed face mask of the target within its own
+    picture), or None when the donor's picture does not cover the mask (`MIN_COVERAGE`)."""
     moved, valid = align(donor, target)
-    # nothing is pasted outside the target's own picture either
     mask = face_mask(target, rng) * picture_area(target.rgb)
     if (mask * valid).sum() < MIN_COVERAGE * mask.sum():
+        return None
+    return moved, mask
+
+
+def donor_paste(target: FaceSample, donor: FaceSample, rng: np.random.Generator) -> SelfBlend:
+    """`donor`'s face pasted into `target` over a deformed face mask of the target (a
+    self-blend where the donor's picture does not cover the mask, see `paste_region`)."""
+    region = paste_region(target, donor, rng)
+    if region is None:
         return self_blend(target, rng)
+    moved, mask = region
     source = change_detail(moved, rng).astype(np.float32)
     original = target.rgb.astype(np.float32)
     strength = float(rng.choice([0.0, rng.uniform(0.3, 1.0), 1.0]))
