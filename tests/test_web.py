@@ -304,11 +304,16 @@ def scan_one_status(client: TestClient, name: str, data: bytes) -> tuple[str, di
 # -- bank pages ----------------------------------------------------------------------------
 
 
-def test_bank_pages_need_a_key_then_add_hashes_and_match_them(tmp_path: Path):
+def _bank_app(tmp_path: Path) -> tuple[FastAPI, BankStore, str]:
+    """An app whose bank store holds the bank "ncii" and a helper's key to write and match."""
     app = make_app(tmp_path)
     store: BankStore = app.state.store
     store.create_bank("ncii", "test bank")
-    key = store.create_key("helper", ["write", "match"], ["ncii"])
+    return app, store, store.create_key("helper", ["write", "match"], ["ncii"])
+
+
+def test_bank_pages_need_a_key_then_add_hashes_and_match_them(tmp_path: Path):
+    app, _store, key = _bank_app(tmp_path)
     with page_client(app) as client:
         assert "API key" in client.get("/bank").text
         wrong = client.post("/bank/key", data={"api_key": "nope"})
@@ -343,10 +348,7 @@ def test_a_bank_page_upload_that_crashes_the_decoder_is_refused_and_the_server_g
     # would on a hostile file.
     monkeypatch.setenv("PYTHONPATH", str(Path(worker_tasks.__file__).parent))
     monkeypatch.setattr(hashing, "hash_in_worker", worker_tasks.crash_hashing)
-    app = make_app(tmp_path)
-    store: BankStore = app.state.store
-    store.create_bank("ncii", "test bank")
-    key = store.create_key("helper", ["write", "match"], ["ncii"])
+    app, store, key = _bank_app(tmp_path)
     with page_client(app) as client:
         client.post("/bank/key", data={"api_key": key})
         picture = ("photo.png", _png(gradient(64, 64)), "image/png")
@@ -364,10 +366,7 @@ def test_a_bank_page_upload_on_a_server_that_cannot_start_a_worker_says_busy(
     def no_processes(*_args: object, **_kwargs: object) -> None:
         raise BlockingIOError(11, "Resource temporarily unavailable")  # fork refused
 
-    app = make_app(tmp_path)
-    store: BankStore = app.state.store
-    store.create_bank("ncii", "test bank")
-    key = store.create_key("helper", ["write", "match"], ["ncii"])
+    app, store, key = _bank_app(tmp_path)
     with page_client(app) as client:
         client.post("/bank/key", data={"api_key": key})
         monkeypatch.setattr(subprocess, "Popen", no_processes)
