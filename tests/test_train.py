@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from media_factory import EXAMPLE
@@ -378,6 +379,37 @@ def test_a_donor_paste_brings_the_other_face_in_only_under_the_mask(sample):
     assert difference[paste.mask > 0.5].mean() > 10  # another face came in
     assert difference[paste.mask == 0].max() <= 1  # outside the mask nothing changed
     assert paste.mask[nose[1], nose[0]] > 0.5
+
+
+def test_padding_along_the_edges_is_not_picture_but_a_dark_patch_inside_it_is():
+    from unmask.train.donor_paste import picture_area
+
+    rgb = np.full((64, 64, 3), 120, np.uint8)
+    rgb[:, :10] = 0  # the black a face cut near its photo's edge is padded with
+    rgb[30:40, 30:40] = 0  # a dark patch in the picture (hair, a pupil)
+    area = picture_area(rgb)
+    assert area[:, :10].sum() == 0
+    assert area[30:40, 30:40].all() and area[:, 12:].all()
+
+
+def test_a_donor_padded_where_the_mask_lies_never_brings_its_black_in(sample):
+    from unmask.train.donor_paste import EDGE_PX, align, paste_region
+
+    _, full_mask = paste_region(sample, sample, np.random.default_rng(3))
+    # black padding over the donor's columns under the mask's leftmost 1 % (a face cut near
+    # its photo's edge): little enough that the donor is still used
+    share = np.cumsum(full_mask.sum(axis=0)) / full_mask.sum()
+    edge = int(np.searchsorted(share, 0.01))
+    donor = dataclasses.replace(sample, rgb=sample.rgb.copy())
+    donor.rgb[:, :edge] = 0
+    _, valid = align(donor, sample)
+    assert (full_mask * (1 - valid)).sum() > 0  # the padding does lie under the mask
+    region = paste_region(sample, donor, np.random.default_rng(3))
+    assert region is not None
+    _, mask = region
+    near_padding = cv2.dilate(1 - valid, np.ones((2 * EDGE_PX - 1,) * 2, np.uint8)) > 0
+    assert mask[near_padding].max() == 0
+    assert mask.sum() > 0.9 * full_mask.sum()
 
 
 def test_colour_matching_moves_the_spread_and_mean_by_its_strength():

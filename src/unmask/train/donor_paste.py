@@ -29,16 +29,27 @@ from PIL import Image, ImageFilter
 from unmask.train.sbi import FaceSample, SelfBlend, face_mask, self_blend
 
 MIN_COVERAGE = 0.97
-"""Share of the paste mask the donor's picture must cover; below it (a donor cut from near its
-photo's edge, whose cache square is black there) the face is self-blended instead, so no black
-corner is ever pasted in."""
+"""Share of the paste mask the donor's picture must cover, at least `EDGE_PX` inside it; below
+it (a donor cut from near its photo's edge, whose cache square is black there) the face is
+self-blended instead (34 % of drawn pairs, `scripts/training_contact_sheet.py
+--count-fallbacks`); the rest (at most 3 %) is cut from the mask, so no black corner is ever
+pasted in."""
+EDGE_PX = 3
+"""How far inside the donor's picture the mask must stay: `change_detail` blurs and resizes the
+donor, which smears its black padding inwards."""
 
 
 def picture_area(rgb: np.ndarray) -> np.ndarray:
     """HxW uint8, 1 where the cached square holds picture, 0 where it is the black the cache pads
     a face cut near its photo's edge with."""
     content = (rgb.max(axis=2) > 4).astype(np.uint8)
-    return cv2.morphologyEx(content, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    content = cv2.morphologyEx(content, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    # Padding lies along the square's edges; a dark patch inside the picture (hair, a pupil, a
+    # night photo) is picture, not padding.
+    _, labels = cv2.connectedComponents(1 - content, connectivity=4)
+    edges = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    padding = np.isin(labels, np.unique(edges[edges > 0]))
+    return (~padding).astype(np.uint8)
 
 
 def align(donor: FaceSample, target: FaceSample) -> tuple[np.ndarray, np.ndarray]:
@@ -98,10 +109,11 @@ def paste_region(
     """(donor picture moved onto the target, deformed face mask of the target within its own
     picture), or None when the donor's picture does not cover the mask (`MIN_COVERAGE`)."""
     moved, valid = align(donor, target)
+    inside = cv2.erode(valid, np.ones((2 * EDGE_PX + 1, 2 * EDGE_PX + 1), np.uint8))
     mask = face_mask(target, rng) * picture_area(target.rgb)
-    if (mask * valid).sum() < MIN_COVERAGE * mask.sum():
+    if (mask * inside).sum() < MIN_COVERAGE * mask.sum():
         return None
-    return moved, mask
+    return moved, mask * inside
 
 
 def donor_paste(target: FaceSample, donor: FaceSample, rng: np.random.Generator) -> SelfBlend:
