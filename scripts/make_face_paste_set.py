@@ -25,7 +25,7 @@ from PIL import Image
 from unmask.errors import UnmaskError
 from unmask.faces import FaceDetector
 from unmask.media import open_media
-from unmask.train.data import split_data
+from unmask.train.data import MIN_FACE_SCORE, split_data
 from unmask.train.face_paste import (
     DONOR_QUALITY,
     FINAL_QUALITY,
@@ -35,8 +35,6 @@ from unmask.train.face_paste import (
     PasteError,
     paste_face,
 )
-
-MIN_FACE_SCORE = 0.9
 
 
 def main() -> None:

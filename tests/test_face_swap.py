@@ -4,6 +4,7 @@ aggregated by the documented rule, and the verdict's words and thresholds follow
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -26,7 +27,7 @@ from unmask.detectors.face_swap import MIN_TRACK_DETECTIONS, file_probability
 from unmask.errors import ModelError
 from unmask.faces import crop_face
 from unmask.models import ModelNotInstalledError, load_card, parse_card
-from unmask.result import json_schema
+from unmask.result import FaceTrack, Finding, json_schema
 from unmask.scan import Scanner
 from unmask.verdict import NO_FACE_MODEL, decide
 
@@ -202,6 +203,99 @@ def test_a_model_measured_on_photos_only_is_not_run_on_a_video_and_the_verdict_s
     # on a photo the same model runs as before
     assert photo.verdict is not None and photo.verdict.label == "likely_manipulated"
     assert any(check.startswith("face_swap") for check in photo.verdict.checks_run)
+
+
+@pytest.mark.parametrize(
+    ("limits", "why"),
+    [
+        ({"min_face_px": 5000}, "smaller than the 5000 px faces the model was measured on"),
+        ({"min_face_score": 1.0}, "found it with confidence"),
+    ],
+)
+def test_a_face_unlike_those_the_model_was_measured_on_is_not_checked_and_never_reads_as_no_signs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limits: dict, why: str
+):
+    model = write_model(tmp_path / "m", {**CARD, **limits})
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(model))
+    # a bluish face: scored, it would show no signs
+    result = face_scanner().scan(save_png(tinted(BLUE), tmp_path / "blue.png"))
+
+    assert result.ok and len(result.faces) == 1
+    [finding] = result.findings
+    assert finding.code == "face_not_checked" and finding.score is None
+    assert finding.indicates == "none" and finding.track_id == 0
+    assert why in finding.summary
+    assert result.verdict is not None and result.verdict.label == "inconclusive"
+    assert result.verdict.probability is None
+    assert "model did not check the face found" in result.verdict.headline
+    assert "no signs" not in result.verdict.headline.lower()
+    assert finding.summary in result.verdict.reasons
+    jsonschema.validate(result.to_dict(), json_schema())
+
+
+def test_a_face_the_model_can_check_is_scored_as_before_when_the_card_sets_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    card = {**CARD, "min_face_px": 40, "min_face_score": 0.9}
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "m", card)))
+    result = face_scanner().scan(save_png(tinted(RED), tmp_path / "red.png"))
+    assert result.verdict is not None and result.verdict.label == "likely_manipulated"
+    assert [f.code for f in result.findings] == ["face_manipulation"]
+
+
+def test_with_mirror_average_the_model_scores_each_crop_and_its_mirror_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from unmask.detectors import face_swap
+
+    seen: list[np.ndarray] = []
+    original = face_swap.FaceSwapDetector.predict
+
+    def spy(self, crops):  # type: ignore[no-untyped-def]
+        seen.append(crops.copy())
+        return original(self, crops)
+
+    monkeypatch.setattr(face_swap.FaceSwapDetector, "predict", spy)
+    card = {**CARD, "mirror_average": True}
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "m", card)))
+    picture = tinted(RED)
+    picture[:, :256] = tinted(BLUE)[:, :256]  # left and right differ, so the mirror does too
+    result = face_scanner().scan(save_png(picture, tmp_path / "half.png"))
+
+    assert len(seen) == 2 and not np.array_equal(seen[0], seen[1])
+    np.testing.assert_array_equal(seen[1], seen[0][:, :, ::-1])
+    [finding] = result.findings
+    logit = (expected_logit(seen[0][0]) + expected_logit(seen[1][0])) / 2
+    assert finding.score == pytest.approx(sigmoid(logit), abs=1e-4)
+
+
+def test_faces_left_unchecked_are_named_in_a_no_signs_headline():
+    scored = Finding(
+        detector="face_swap",
+        code="face_manipulation",
+        summary="Face 0: face-manipulation probability 0.10.",
+        indicates="manipulation",
+        score=0.1,
+        track_id=0,
+    )
+    unchecked = Finding(
+        detector="face_swap",
+        code="face_not_checked",
+        summary="Face 1: not checked for a swap: it is at most 30 px across.",
+        indicates="none",
+        track_id=1,
+    )
+    verdict = decide([scored, unchecked], [], [], face_probability=0.1, face_model=card_with())
+    assert verdict.label == "no_signs_found"
+    assert "did not look at 1 other face: too small or too unclear" in verdict.headline
+    assert unchecked.summary in verdict.reasons
+    # the unchecked face is part of the face check, not a file-level "noted" measurement
+    assert "for a person to interpret" not in verdict.headline
+    other = dataclasses.replace(unchecked, track_id=2, summary="Face 2: not checked.")
+    tracks = [FaceTrack(track_id=i, detections=[]) for i in (1, 2)]
+    none_checked = decide([unchecked, other], tracks, [], face_model=card_with())
+    assert none_checked.label == "inconclusive" and none_checked.probability is None
+    assert "checked none of the 2 faces found (each is smaller" in none_checked.headline
 
 
 def test_the_file_score_comes_from_tracks_seen_in_enough_frames():

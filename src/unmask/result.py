@@ -7,6 +7,7 @@ number; adding a field bumps the minor number. The JSON Schema lives in
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +24,13 @@ manipulation."""
 Strength = Literal["info", "weak", "strong"]
 """How much a finding should move a verdict: context only, a weak hint, or strong evidence."""
 VerdictLabel = Literal["likely_manipulated", "no_signs_found", "inconclusive"]
+
+
+def box_size(box: Box) -> float:
+    """A face box's size: the geometric mean of its width and height, in pixels (the measure
+    the face detector, training's face filter and a model card's `min_face_px` share)."""
+    width, height = max(box[2] - box[0], 0.0), max(box[3] - box[1], 0.0)
+    return math.sqrt(width * height)
 
 
 @dataclass

@@ -11,12 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from unmask.result import FaceModelUse, FaceTrack, Finding, Verdict
+from unmask.terminal import counted
 
 if TYPE_CHECKING:
     from unmask.models import ModelCard
 
 FACE_FINDING = "face_manipulation"
 """Code of the face model's per-face findings; the verdict reads their fused probability."""
+FACE_NOT_CHECKED = "face_not_checked"
+"""Code of a face the model did not score (smaller or less certain than its card allows): part
+of the face check's answer, never counted as a face that showed no signs."""
 NO_FACE_MODEL = (
     "Face swaps and reenactments: no face-manipulation model is installed in this version, so "
     "this scan cannot say whether a face was swapped."
@@ -58,10 +62,12 @@ def decide(
     manipulation found by these checks".
     """
     face = [f for f in findings if f.code == FACE_FINDING]
-    others = [f for f in findings if f.code != FACE_FINDING and f.indicates != "none"]
+    unchecked = [f for f in findings if f.code == FACE_NOT_CHECKED]
+    face_check = (FACE_FINDING, FACE_NOT_CHECKED)
+    others = [f for f in findings if f.code not in face_check and f.indicates != "none"]
     strong = [f for f in others if f.strength == "strong"]
     weak = [f for f in others if f.strength == "weak"]
-    reasons = [f.summary for f in face] + [f.summary for f in strong + weak]
+    reasons = [f.summary for f in face + unchecked] + [f.summary for f in strong + weak]
     not_covered = _not_covered(face_model)
     if face_model is None and face_model_not_run is not None:
         not_covered[0] = _out_of_scope(face_model_not_run, media_kind)
@@ -90,7 +96,7 @@ def decide(
         kinds = {f.indicates for f in strong}
         what = "AI-generated" if kinds == {"ai_generation"} else "manipulated"
         return verdict("likely_manipulated", f"Likely {what}: {strong[0].summary}")
-    noted = any(f.code != FACE_FINDING and f.indicates == "none" for f in findings)
+    noted = any(f.code not in face_check and f.indicates == "none" for f in findings)
     file_checks = _other_checks(checks_run, weak=bool(weak), noted=noted)
     if face_model is None and face_model_not_run is not None:
         card = face_model_not_run
@@ -105,6 +111,18 @@ def decide(
             "inconclusive",
             "Inconclusive: this version cannot tell whether a face was swapped or reenacted "
             f"(no face-manipulation model ran). {file_checks}",
+        )
+    if face_probability is None and unchecked:
+        which = (
+            "did not check the face found (it is"
+            if len(unchecked) == 1
+            else f"checked none of the {len(unchecked)} faces found (each is"
+        )
+        return verdict(
+            "inconclusive",
+            f"Inconclusive: the face-manipulation model {which} smaller or less clearly a face "
+            "than those it was measured on), so this scan cannot tell whether a face was "
+            f"swapped. {file_checks}",
         )
     if face_probability is None:
         return verdict(
@@ -121,6 +139,11 @@ def decide(
         )
     headline = "No signs of manipulation found by these checks"
     headline += f" (face-manipulation probability {face_probability:.2f})."
+    if unchecked:
+        headline += (
+            f" The face check did not look at {counted(len(unchecked), 'other face')}: too small "
+            "or too unclear for it (listed below)."
+        )
     if weak:
         headline += " Some checks found weak hints, listed below."
     headline += (

@@ -29,7 +29,8 @@ from unmask.detectors.base import Detector, ScanContext, register
 from unmask.errors import ModelError
 from unmask.faces import crop_face
 from unmask.models import DEFAULT_THREADS, ModelCard, load_card, onnx_session
-from unmask.result import Finding, Strength
+from unmask.result import FaceDetection, FaceTrack, Finding, Strength, box_size
+from unmask.verdict import FACE_NOT_CHECKED
 
 MODEL_NAME = "face_swap"
 BATCH_SIZE = 32
@@ -144,20 +145,25 @@ class FaceSwapDetector(Detector):
             )
 
     def analyse(self, context: ScanContext) -> list[Finding]:
-        keys = [(t.track_id, d.frame_index) for t in context.tracks for d in t.detections]
+        checkable = [(t, [d for d in t.detections if self.checkable(d)]) for t in context.tracks]
+        findings = [self._not_checked(t) for t, detections in checkable if not detections]
+        keys = [(t.track_id, d.frame_index) for t, detections in checkable for d in detections]
         if not keys:
-            return []
+            return findings
         crops = self._crops(context, keys)
         logits, heatmaps = self.predict(crops)
+        if self.card.mirror_average:
+            mirrored, _ = self.predict(np.ascontiguousarray(crops[:, :, ::-1]))
+            logits = (logits + mirrored) / 2.0
         probabilities = np.asarray(self.card.probability(logits), dtype=np.float64)
         row = {key: i for i, key in enumerate(keys)}
         scored = [
-            (track, [row[(track.track_id, d.frame_index)] for d in track.detections])
-            for track in context.tracks
+            (track, detections, [row[(track.track_id, d.frame_index)] for d in detections])
+            for track, detections in checkable
+            if detections
         ]
-        counted = self._counted(scored)
-        findings = []
-        for track, rows in scored:
+        counted = self._counted([(track, rows) for track, _, rows in scored])
+        for track, detections, rows in scored:
             score = TrackScore(track.track_id, probabilities[rows])
             best = rows[int(np.argmax(probabilities[rows]))]
             findings.append(
@@ -169,7 +175,7 @@ class FaceSwapDetector(Detector):
                             "time_s": d.time_s,
                             "probability": round(float(probabilities[r]), 4),
                         }
-                        for d, r in zip(track.detections, rows, strict=True)
+                        for d, r in zip(detections, rows, strict=True)
                     ],
                     best_frame=keys[best][1],
                     heatmap=heatmaps[best],
@@ -178,7 +184,55 @@ class FaceSwapDetector(Detector):
                     video=context.media.kind == "video",
                 )
             )
-        return findings
+        return sorted(findings, key=lambda f: f.track_id or 0)
+
+    def checkable(self, detection: FaceDetection) -> bool:
+        """Whether a detected face is like those the model was trained and measured on: at
+        least the card's `min_face_px` across and found with its `min_face_score`."""
+        return (
+            box_size(detection.box) >= self.card.min_face_px
+            and detection.score >= self.card.min_face_score
+        )
+
+    def _not_checked(self, track: FaceTrack) -> Finding:
+        """A face no sampled frame shows as the model needs it: said so, with no score, so that
+        the verdict never counts it among the faces that showed no signs."""
+        card = self.card
+        largest = max(box_size(d.box) for d in track.detections)
+        surest = max(d.score for d in track.detections)
+        at_most = " at most" if len(track.detections) > 1 else ""
+        if largest < card.min_face_px:
+            why = (
+                f"it is{at_most} {largest:.0f} px across, smaller than the "
+                f"{card.min_face_px:.0f} px faces the model was measured on"
+            )
+        elif surest < card.min_face_score:
+            why = (
+                f"the face detector found it with confidence{at_most} {surest:.2f}, under the "
+                f"{card.min_face_score:.2f} of the faces the model was trained on (it may not be "
+                "a face)"
+            )
+        else:
+            why = (
+                f"no sampled frame shows it both {card.min_face_px:.0f} px across and found with "
+                f"confidence {card.min_face_score:.2f}, as the faces the model was measured on"
+            )
+        return Finding(
+            detector=self.name,
+            code=FACE_NOT_CHECKED,
+            summary=f"Face {track.track_id}: not checked for a swap: {why}.",
+            indicates="none",
+            strength="info",
+            score=None,
+            evidence={
+                "model": {"name": card.name, "version": card.version},
+                "min_face_px": card.min_face_px,
+                "min_face_score": card.min_face_score,
+                "largest_px": round(largest, 1),
+                "highest_detection_score": round(surest, 6),
+            },
+            track_id=track.track_id,
+        )
 
     def predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw logits (N,) and heatmaps (N, 7, 7) for N x S x S x 3 uint8 RGB crops."""

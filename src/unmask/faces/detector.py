@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from unmask.models import DEFAULT_THREADS, onnx_session
+from unmask.result import box_size
 
 # Score thresholds of the three stages: the MTCNN defaults [0.6, 0.7, 0.7] used by the authors'
 # release and by facenet-pytorch. Lowering them buys little recall on our real photos and
@@ -85,7 +86,7 @@ class DetectedFace:
     @property
     def size(self) -> float:
         """Geometric mean of width and height."""
-        return float(np.sqrt(max(self.width, 0.0) * max(self.height, 0.0)))
+        return box_size(self.box)
 
     @property
     def centre(self) -> tuple[float, float]:

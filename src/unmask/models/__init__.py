@@ -158,6 +158,16 @@ class ModelCard:
     """The kinds of media ("image", "video") the model was validated on and the scan runs it
     on; on others the scan says it was not run and why, instead of giving a score no
     measurement backs."""
+    min_face_px: float = 0.0
+    """Smallest face the model scores: the geometric mean of the face box's width and height, in
+    pixels of the frame. The model was trained and measured on faces at least this large, so a
+    smaller one is reported as not checked, never as showing no signs."""
+    min_face_score: float = 0.0
+    """Least face-detector confidence of a face the model scores (the filter its training data
+    passed); a less certain detection is reported as not checked."""
+    mirror_average: bool = False
+    """Score each face crop and its mirror image and average the two logits (the network's own
+    noise averaged out on faces, at twice the network's cost)."""
     evaluated: dict[str, Any] = field(default_factory=dict, compare=False)
     """Measured numbers. Read by the verdict where present: `false_positive_rate` (share of
     held-out real media at or above `threshold`), `false_positive_data` (which media) and
@@ -261,6 +271,11 @@ def parse_card(data: Any, card_file: Path, model: Path | None = None) -> ModelCa
     for key in ("name", "version", "covers"):
         if not isinstance(data[key], str) or not data[key]:
             raise bad(f"{key} must be a non-empty string")
+    min_px = number("min_face_px", 0.0, 1e5) if "min_face_px" in data else 0.0
+    min_score = number("min_face_score", 0.0, 1.0) if "min_face_score" in data else 0.0
+    mirror = data.get("mirror_average", False)
+    if not isinstance(mirror, bool):
+        raise bad("mirror_average must be true or false")
     return ModelCard(
         name=data["name"],
         version=data["version"],
@@ -272,6 +287,9 @@ def parse_card(data: Any, card_file: Path, model: Path | None = None) -> ModelCa
         covers=data["covers"],
         does_not_cover=tuple(does_not),
         media=tuple(dict.fromkeys(media)),
+        min_face_px=min_px,
+        min_face_score=min_score,
+        mirror_average=mirror,
         evaluated=dict(data["evaluated"]),
         path=model,
     )

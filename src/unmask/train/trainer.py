@@ -24,6 +24,7 @@ from torch import nn
 from unmask.config import DEFAULT_FACE_MARGIN
 from unmask.evaluation import auc
 from unmask.faces.crop import cut_square, square_around
+from unmask.train.data import MIN_FACE_PX, MIN_FACE_SCORE
 from unmask.train.donor_paste import donor_paste
 from unmask.train.model import INPUT_SIZE, FaceSwapNet, export_onnx
 from unmask.train.sbi import FaceSample, degrade, self_blend
@@ -356,6 +357,9 @@ def run(
         "temperature": temperature,
         "threshold": threshold,
         "inconclusive_band": [band_low, threshold],
+        # Faces like those the network was trained on; the scan reports others as not checked.
+        "min_face_px": MIN_FACE_PX,
+        "min_face_score": MIN_FACE_SCORE,
         "covers": (
             "Faces blended into a picture or video frame (face swaps and other composites), "
             "learnt from self-blends of photos of people."
