@@ -8,6 +8,8 @@ weighs on both alike; medians are reported. On a shared machine wall time depend
 load, so the CPU of the command's process and of each worker is reported too:
 "throughput_ratio_cpu_bound" is the ratio of the critical paths (the command's CPU plus its
 busiest worker's), what the throughput ratio would be with a free core for every process.
+"steal_s" is the CPU time the hypervisor gave to other guests during a run (/proc/stat): on a
+shared virtual machine it slows a run that keeps both CPUs busy more than one that keeps one.
 
 Usage:  .venv/bin/python bench/bench_workers.py [--photos 200] [--workers 2] [--rounds 2]
 Needs ../shared/data (or UNMASK_DATA).
@@ -58,7 +60,16 @@ def tree_rss_bytes(root: int, cpu: dict[int, float] | None = None) -> int:
     return total
 
 
+def steal_s() -> float:
+    """CPU seconds the hypervisor gave to other guests while this machine's CPUs wanted to run
+    (the 'steal' column of /proc/stat, summed over CPUs): time no process here could use."""
+    with open("/proc/stat") as handle:
+        fields = handle.readline().split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def run_scan(photos: list[Path], workers: int, out: Path) -> dict[str, float]:
+    stolen = steal_s()
     before = os.times()
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -73,6 +84,7 @@ def run_scan(photos: list[Path], workers: int, out: Path) -> dict[str, float]:
         time.sleep(0.1)
     wall = time.perf_counter() - start
     after = os.times()
+    stolen = steal_s() - stolen
     if process.returncode not in (0, 1, 2):
         sys.exit(process.stderr.read().decode() if process.stderr else "scan failed")
     lines = out.read_text().splitlines()
@@ -91,6 +103,7 @@ def run_scan(photos: list[Path], workers: int, out: Path) -> dict[str, float]:
         "busiest_worker_cpu_s": workers[0] if workers else 0.0,
         "workers_cpu_s": sum(workers),
         "critical_path_cpu_s": parent + (workers[0] if workers else 0.0),
+        "steal_s": stolen,
     }
 
 
