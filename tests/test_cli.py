@@ -114,6 +114,27 @@ def test_jsonl_is_written_per_file_and_resume_skips_what_is_done(mixed_folder: P
     assert sorted(Path(p).name for p in paths) == ["empty.jpg", "good.jpg"]
 
 
+def test_a_resumed_folder_scan_keeps_the_skipped_files_in_its_parquet_table(tmp_path: Path):
+    pyarrow = pytest.importorskip("pyarrow.parquet", reason="--parquet needs the unmask[ray] extra")
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "good.jpg").write_bytes(EXAMPLE.read_bytes())
+    (folder / "notes.txt").write_text("not a picture\n")
+    out = tmp_path / "results.jsonl"
+    first = unmask("scan", str(folder), "-q", "-o", str(out), "--parquet", str(tmp_path / "1.pq"))
+    again = unmask(
+        "scan", str(folder), "-q", "-o", str(out), "--resume", "--parquet", str(tmp_path / "2.pq")
+    )
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    tables = [pyarrow.read_table(tmp_path / name).to_pylist() for name in ("1.pq", "2.pq")]
+    # the resumed run scanned nothing, and its table still holds both files, as the first one
+    assert [Path(r["path"]).name for r in tables[1]] == [Path(r["path"]).name for r in tables[0]]
+    assert sorted(Path(r["path"]).name for r in tables[1]) == ["good.jpg", "notes.txt"]
+    assert [r["skipped"] is not None for r in tables[1]] == [
+        r["skipped"] is not None for r in tables[0]
+    ]
+
+
 def test_video_scan_reports_tracks_and_sampled_frames(tmp_path: Path):
     video = write_video(tmp_path / "clip.mp4", seconds=2.0)
     run = unmask("scan", str(video), "--jsonl", "--frames", "8")

@@ -421,7 +421,8 @@ def scan(
     if parquet is not None:
         from unmask.parquet_output import write_parquet
 
-        earlier_records = [done[item.name] for item in items if item.name in done]
+        # what a resumed run found done: scanned files, and the files an earlier run skipped
+        earlier_records = [done[item.name] for item in [*items, *skipped] if item.name in done]
         try:
             write_parquet(parquet, earlier_records + [r.to_dict() for r in results + passed_over])
         except OSError as exc:  # a full disk, no write permission: the results are still shown
