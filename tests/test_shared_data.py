@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,18 @@ def test_no_verdict_ever_calls_a_file_real_or_authentic(shared_data: Path):
         assert verdict is not None, path.name
         words = " ".join([verdict.headline, *verdict.reasons, *verdict.not_covered]).lower()
         assert not re.search(r"\b(real|authentic|genuine)\b", words), (path.name, words)
+
+
+def test_what_the_image_decoder_warns_about_is_the_files_warning_not_terminal_noise(
+    shared_data: Path,
+):
+    # A CASIA 2 TIFF whose IPTC tag holds two entries where one is expected: Pillow warns.
+    tiff = next((shared_data / "forensics").glob("*Tp_D_CND_M_N_ani00018_sec00096_00138.tif"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning escaping the loader fails this test
+        media = open_media(tiff)
+    assert media.kind == "image" and media.frames
+    assert media.warnings == [
+        "the image decoder (Pillow) warned: Metadata Warning, tag 33723 had too many "
+        "entries: 2, expected 1"
+    ]

@@ -47,6 +47,28 @@ def decode_image(
     on_frame: Callable[[Frame], None] | None = None,
     frames_within_bytes: int | None = None,
 ) -> tuple[list[Frame], ImageHeaders, dict[str, Any]]:
+    """`_decode_image`, with what Pillow warns about on the way (a malformed metadata tag, say)
+    kept as the file's warnings (facts["warnings"]) instead of printed to the terminal."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limits decide
+        frames, headers, facts = _decode_image(
+            data, limits, n_frames, fps, deadline, on_frame, frames_within_bytes
+        )
+    said = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+    facts["warnings"] = [f"the image decoder (Pillow) warned: {message}" for message in said]
+    return frames, headers, facts
+
+
+def _decode_image(
+    data: bytes,
+    limits: Limits,
+    n_frames: int | None,
+    fps: float | None,
+    deadline: float,
+    on_frame: Callable[[Frame], None] | None = None,
+    frames_within_bytes: int | None = None,
+) -> tuple[list[Frame], ImageHeaders, dict[str, Any]]:
     """Decode `data`; returns frames (one for a still image, a sample for an animation),
     the headers and facts about the file (format, size, animation timing).
     `frames_within_bytes`: sample an animation's every frame, or as many as fit in that many
@@ -59,9 +81,7 @@ def decode_image(
     pages are never walked. The container's framing (PNG chunks, HEIF boxes) is checked by
     the loader before the file is read (`unmask.media.guards`)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise UnsupportedFormatError(
             "the file looks like an image but no decoder recognised it",

@@ -120,6 +120,7 @@ def open_media(
             raw=data,
             image_headers=headers,
             has_c2pa_manifest=_image_has_c2pa(data, kind.format),
+            warnings=facts["warnings"],
         )
 
     # PyAV loads FFmpeg: only when needed
