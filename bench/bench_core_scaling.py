@@ -30,12 +30,9 @@ import time
 from multiprocessing import get_context
 from pathlib import Path
 
-for _name in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENCV_FOR_THREADS_NUM",
-):
+from unmask.worker import ONE_THREAD_ENV
+
+for _name in ONE_THREAD_ENV:  # as the scan's workers do
     os.environ.setdefault(_name, "1")
 
 DATA = Path(os.environ.get("UNMASK_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -90,7 +90,8 @@ def main() -> None:
         write_held_out_csv(args.data, args.held_out_csv)
         return
 
-    photos = [r for r in read(args.photos) if r["error"] is None and r["probability"] is not None]
+    photo_rows = read(args.photos)
+    photos = [r for r in photo_rows if r["error"] is None and r["probability"] is not None]
     videos = [r for r in read(args.videos) if r["error"] is None]
     pastes = [r for r in read(args.paste) if r["error"] is None]
     real_videos = [r for r in videos if r["label"] == "real" and r["probability"] is not None]
@@ -119,7 +120,7 @@ def main() -> None:
     eval_videos = [r["probability"] for r in real_videos if not video_calibration_half(r["path"])]
     # A paste set made from both halves: pastes onto calibration-half photos may be looked at
     # to choose settings (development); the gate counts only those onto evaluation-half photos.
-    half = {Path(r["path"]).stem: r["method"] for r in read(args.photos)}
+    half = {Path(r["path"]).stem: r["method"] for r in photo_rows}
     development = [r for r in pastes if half.get(Path(r["path"]).stem) == "calibration"]
     pastes = [r for r in pastes if half.get(Path(r["path"]).stem) != "calibration"]
     families: dict[str, list[dict[str, Any]]] = defaultdict(list)

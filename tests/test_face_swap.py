@@ -278,11 +278,12 @@ def test_faces_left_unchecked_are_named_in_a_no_signs_headline():
         score=0.1,
         track_id=0,
     )
-    unchecked = Finding(
-        detector="face_swap",
+    unchecked = dataclasses.replace(
+        scored,
         code="face_not_checked",
         summary="Face 1: not checked for a swap: it is at most 30 px across.",
         indicates="none",
+        score=None,
         track_id=1,
     )
     verdict = decide([scored, unchecked], [], [], face_probability=0.1, face_model=card_with())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import time
@@ -38,29 +39,27 @@ _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
 
 
+def _keeping_warnings(
+    decode: Callable[..., tuple[list[Frame], ImageHeaders, dict[str, Any]]],
+) -> Callable[..., tuple[list[Frame], ImageHeaders, dict[str, Any]]]:
+    """`decode`, with what Pillow warns about on the way (a malformed metadata tag, say) kept as
+    the file's warnings (facts["warnings"]) instead of printed to the terminal."""
+
+    @functools.wraps(decode)
+    def decoding(*args: Any, **kwargs: Any) -> tuple[list[Frame], ImageHeaders, dict[str, Any]]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limits decide
+            frames, headers, facts = decode(*args, **kwargs)
+        said = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+        facts["warnings"] = [f"the image decoder (Pillow) warned: {message}" for message in said]
+        return frames, headers, facts
+
+    return decoding
+
+
+@_keeping_warnings
 def decode_image(
-    data: bytes,
-    limits: Limits,
-    n_frames: int | None,
-    fps: float | None,
-    deadline: float,
-    on_frame: Callable[[Frame], None] | None = None,
-    frames_within_bytes: int | None = None,
-) -> tuple[list[Frame], ImageHeaders, dict[str, Any]]:
-    """`_decode_image`, with what Pillow warns about on the way (a malformed metadata tag, say)
-    kept as the file's warnings (facts["warnings"]) instead of printed to the terminal."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limits decide
-        frames, headers, facts = _decode_image(
-            data, limits, n_frames, fps, deadline, on_frame, frames_within_bytes
-        )
-    said = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning))
-    facts["warnings"] = [f"the image decoder (Pillow) warned: {message}" for message in said]
-    return frames, headers, facts
-
-
-def _decode_image(
     data: bytes,
     limits: Limits,
     n_frames: int | None,
