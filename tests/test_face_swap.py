@@ -393,6 +393,57 @@ def test_a_damaged_model_file_is_a_clear_error_naming_the_file(
     assert "face_swap.onnx" in run.stderr and "Traceback" not in run.stderr + run.stdout
 
 
+def test_a_face_the_second_detector_confirms_is_scored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    card = {**CARD, "confirm_faces": True}
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "m", card)))
+    result = face_scanner().scan(save_png(tinted(RED), tmp_path / "red.png"))
+    assert [f.code for f in result.findings] == ["face_manipulation"]
+    assert result.verdict is not None and result.verdict.label == "likely_manipulated"
+
+
+def test_a_face_the_second_detector_does_not_confirm_is_not_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from unmask.detectors import face_swap
+
+    asked: list[tuple[float, ...]] = []
+
+    def cascades_find_nothing(rgb, box):  # type: ignore[no-untyped-def]
+        asked.append(tuple(box))
+        return False
+
+    monkeypatch.setattr(face_swap, "confirms_face", cascades_find_nothing)
+    card = {**CARD, "confirm_faces": True}
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "m", card)))
+    result = face_scanner().scan(save_png(tinted(RED), tmp_path / "red.png"))
+
+    assert asked == [tuple(result.faces[0].detections[0].box)]
+    [finding] = result.findings
+    assert finding.code == "face_not_checked" and finding.score is None
+    assert "second face detector of another kind (OpenCV's Haar cascades) found no face" in (
+        finding.summary
+    )
+    assert finding.evidence["confirm_faces"] is True
+    assert result.verdict is not None and result.verdict.label == "inconclusive"
+    assert "no signs" not in result.verdict.headline.lower()
+    jsonschema.validate(result.to_dict(), json_schema())
+
+
+def test_without_confirm_faces_in_the_card_the_second_detector_is_not_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colour_model: Path
+):
+    from unmask.detectors import face_swap
+
+    def must_not_run(rgb, box):  # type: ignore[no-untyped-def]
+        raise AssertionError("asked the cascades for a card that does not want them")
+
+    monkeypatch.setattr(face_swap, "confirms_face", must_not_run)
+    result = face_scanner().scan(save_png(tinted(RED), tmp_path / "red.png"))
+    assert [f.code for f in result.findings] == ["face_manipulation"]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -402,6 +453,7 @@ def test_a_damaged_model_file_is_a_clear_error_naming_the_file(
         ({"does_not_cover": "everything"}, "does_not_cover"),
         ({"media": ["photo"]}, "media must be"),
         ({"media": []}, "media must be"),
+        ({"confirm_faces": "yes"}, "confirm_faces must be true or false"),
     ],
 )
 def test_a_bad_card_is_a_clear_error_naming_the_key(tmp_path: Path, change: dict, message: str):

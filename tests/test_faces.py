@@ -171,6 +171,43 @@ def test_tiny_pictures_give_no_face_and_no_error(detector: FaceDetector) -> None
     assert detector.detect(np.zeros((5, 7, 3), dtype=np.uint8)) == []
 
 
+# --- second opinion ----------------------------------------------------------------------
+
+
+def test_the_cascades_confirm_a_face_at_any_size_and_at_the_pictures_edge(
+    detector: FaceDetector,
+) -> None:
+    from unmask.faces.confirm import confirms_face
+
+    photo = astronaut()
+    for scale in (0.5, 1.0, 3.0):
+        picture = resized(photo, scale)
+        [face, *_] = detector.detect(picture)
+        assert confirms_face(picture, face.box), scale
+    # the face cut by the picture's left edge: the region beyond it is grey, not an error
+    [face, *_] = detector.detect(photo)
+    cut = np.ascontiguousarray(photo[:, int(face.box[0] + face.width * 0.2) :])
+    [edge, *_] = detector.detect(cut)
+    assert edge.box[0] < 0
+    assert confirms_face(cut, edge.box)
+
+
+def test_the_cascades_find_no_face_where_there_is_none(detector: FaceDetector) -> None:
+    from unmask.faces.confirm import best_overlap, confirms_face
+
+    photo = astronaut()
+    [face, *_] = detector.detect(photo)
+    side = face.width
+    smooth = gradient(640, 480)
+    assert not confirms_face(smooth, (100, 100, 100 + side, 100 + side))
+    assert best_overlap(smooth, (100, 100, 100 + side, 100 + side)) == 0.0
+    # the face's own box moved off the face, by a box width to the side
+    moved = (face.box[0] + 2 * side, face.box[1], face.box[2] + 2 * side, face.box[3])
+    canvas = np.full((photo.shape[0], photo.shape[1] + 3 * int(side), 3), 200, dtype=np.uint8)
+    paste(canvas, photo, 0, 0)
+    assert not confirms_face(canvas, moved)
+
+
 # --- crops -----------------------------------------------------------------------------
 
 

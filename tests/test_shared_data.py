@@ -95,3 +95,20 @@ def test_what_the_image_decoder_warns_about_is_the_files_warning_not_terminal_no
         "the image decoder (Pillow) warned: Metadata Warning, tag 33723 had too many "
         "entries: 2, expected 1"
     ]
+
+
+def test_the_second_face_detector_confirms_a_face_and_not_a_background_object(shared_data: Path):
+    # MTCNN finds the speaker's face and, with confidence 0.97, a blurred chair behind him: a
+    # "face" the face check could only raise a false alarm on. The cascades confirm the first
+    # and not the second.
+    from unmask.faces import FaceDetector
+    from unmask.faces.confirm import confirms_face
+
+    photo = shared_data / "faces" / "real" / "face_recognition__examples__obama-1080p.jpg"
+    rgb = open_media(photo).frames[0].rgb
+    faces = sorted(FaceDetector().detect(rgb), key=lambda face: face.size)
+    assert len(faces) == 2
+    background, speaker = faces
+    assert background.score > 0.9 and background.size > 40  # the face check would judge it
+    assert confirms_face(rgb, speaker.box)
+    assert not confirms_face(rgb, background.box)

@@ -449,3 +449,37 @@ def test_training_batches_mix_pastes_and_self_blends_by_the_paste_share(sample, 
     made.clear()
     trainer.batch(faces, np.array([0, 1] * 20), np.random.default_rng(1), 0.5)
     assert 8 <= len(made) <= 32
+
+
+def test_a_training_pair_goes_through_one_and_the_same_degradation(sample, monkeypatch):
+    pytest.importorskip("torch", reason="training needs the unmask[train] extra")
+    from unmask.train import trainer
+
+    draws = []
+    original = trainer.degrade
+
+    def recording(rgb, rng):
+        draws.append(rng.bit_generator.state["state"])
+        return original(rgb, rng)
+
+    monkeypatch.setattr(trainer, "degrade", recording)
+    for seed in range(4):
+        trainer.training_pair(sample, np.random.default_rng(seed))
+    # real and fake of each pair from the same draws; other pairs from other draws
+    assert draws[0::2] == draws[1::2]
+    assert len({str(state) for state in draws[0::2]}) == 4
+
+
+def test_skin_smoothing_flattens_texture_and_keeps_edges():
+    from unmask.train.sbi import smooth_skin
+
+    rng = np.random.default_rng(0)
+    picture = np.full((96, 96, 3), 90, dtype=np.uint8)
+    picture[:, 48:] = 200  # an edge
+    noisy = np.clip(picture + rng.normal(0, 6, picture.shape), 0, 255).astype(np.uint8)
+    smoothed = smooth_skin(noisy, np.random.default_rng(1)).astype(np.float64)
+    assert smoothed.shape == noisy.shape
+    assert smoothed[:, 5:40].std() < 0.5 * noisy[:, 5:40].astype(np.float64).std()
+    # the edge stays within a few pixels
+    row = smoothed[48, :, 0]
+    assert row[44] < 110 and row[52] > 180

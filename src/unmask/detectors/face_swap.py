@@ -28,6 +28,7 @@ from unmask.config import ScanConfig
 from unmask.detectors.base import Detector, ScanContext, register
 from unmask.errors import ModelError
 from unmask.faces import crop_face
+from unmask.faces.confirm import confirms_face
 from unmask.models import DEFAULT_THREADS, ModelCard, load_card, onnx_session
 from unmask.result import FaceDetection, FaceTrack, Finding, Strength, box_size
 from unmask.verdict import FACE_NOT_CHECKED
@@ -145,7 +146,15 @@ class FaceSwapDetector(Detector):
             )
 
     def analyse(self, context: ScanContext) -> list[Finding]:
-        checkable = [(t, [d for d in t.detections if self.checkable(d)]) for t in context.tracks]
+        frames = {frame.index: frame for frame in context.media.frames}
+
+        def usable(detection: FaceDetection) -> bool:
+            return self.checkable(detection) and (
+                not self.card.confirm_faces
+                or confirms_face(frames[detection.frame_index].rgb, detection.box)
+            )
+
+        checkable = [(t, [d for d in t.detections if usable(d)]) for t in context.tracks]
         findings = [self._not_checked(t) for t, detections in checkable if not detections]
         keys = [(t.track_id, d.frame_index) for t, detections in checkable for d in detections]
         if not keys:
@@ -212,6 +221,12 @@ class FaceSwapDetector(Detector):
                 f"{card.min_face_score:.2f} of the faces the model was trained on (it may not be "
                 "a face)"
             )
+        elif card.confirm_faces and any(self.checkable(d) for d in track.detections):
+            why = (
+                "a second face detector of another kind (OpenCV's Haar cascades) found no face "
+                f"there{' in any sampled frame' if at_most else ''}, so it may not be a face; the "
+                "model was measured only on faces both detectors find"
+            )
         else:
             why = (
                 f"no sampled frame shows it both {card.min_face_px:.0f} px across and found with "
@@ -230,6 +245,7 @@ class FaceSwapDetector(Detector):
                 "min_face_score": card.min_face_score,
                 "largest_px": round(largest, 1),
                 "highest_detection_score": round(surest, 6),
+                "confirm_faces": card.confirm_faces,
             },
             track_id=track.track_id,
         )

@@ -165,6 +165,10 @@ class ModelCard:
     min_face_score: float = 0.0
     """Least face-detector confidence of a face the model scores (the filter its training data
     passed); a less certain detection is reported as not checked."""
+    confirm_faces: bool = False
+    """Score only faces that a second detector of another kind (OpenCV's Haar cascades,
+    `unmask.faces.confirm`) also finds; the model's false-positive rate was measured that way,
+    and an unconfirmed face is reported as not checked."""
     mirror_average: bool = False
     """Score each face crop and its mirror image and average the two logits (the network's own
     noise averaged out on faces, at twice the network's cost)."""
@@ -276,6 +280,9 @@ def parse_card(data: Any, card_file: Path, model: Path | None = None) -> ModelCa
     mirror = data.get("mirror_average", False)
     if not isinstance(mirror, bool):
         raise bad("mirror_average must be true or false")
+    confirm = data.get("confirm_faces", False)
+    if not isinstance(confirm, bool):
+        raise bad("confirm_faces must be true or false")
     return ModelCard(
         name=data["name"],
         version=data["version"],
@@ -289,6 +296,7 @@ def parse_card(data: Any, card_file: Path, model: Path | None = None) -> ModelCa
         media=tuple(dict.fromkeys(media)),
         min_face_px=min_px,
         min_face_score=min_score,
+        confirm_faces=confirm,
         mirror_average=mirror,
         evaluated=dict(data["evaluated"]),
         path=model,

@@ -39,6 +39,14 @@ H264_CRF_RANGE = (23, 40)
 H264_SHARE = 0.45
 """Share of training crops that go through H.264; JPEG takes most of the rest."""
 JPEG_SHARE = 0.4
+DOWNSCALE_SHARE = 0.4
+DOWNSCALE_RANGE = (0.35, 0.9)
+"""Share of crops shrunk by a factor in this range and enlarged back: faces of 80-150 px in
+webcam and phone video frames, enlarged to the 224 px crop."""
+SMOOTHING_SHARE = 0.25
+SMOOTHING_SIGMA_COLOUR = (15.0, 60.0)
+"""Share of crops through the bilateral filter of `smooth_skin`, and its colour range (grey
+levels): from a light denoiser to a strong beauty filter."""
 
 
 @dataclass(frozen=True)
@@ -156,13 +164,13 @@ def self_blend(sample: FaceSample, rng: np.random.Generator) -> SelfBlend:
 
 
 def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """What sharing does to a picture: resizing, blur, noise, then H.264 (CRF 23-40) or JPEG
-    (quality 40-100) or neither.
+    """What cameras and sharing do to a picture: resizing, blur, a webcam's or phone's skin
+    smoothing, noise, then H.264 (CRF 23-40) or JPEG (quality 40-100) or neither.
 
     Applied to real and fake alike, so that compression is never a cue for the label."""
     picture = Image.fromarray(rgb)
-    if rng.random() < 0.3:
-        factor = rng.uniform(0.5, 0.9)
+    if rng.random() < DOWNSCALE_SHARE:
+        factor = rng.uniform(*DOWNSCALE_RANGE)
         size = picture.size
         picture = picture.resize(
             (max(8, int(size[0] * factor)), max(8, int(size[1] * factor))), Image.BILINEAR
@@ -170,6 +178,8 @@ def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         picture = picture.resize(size, Image.BILINEAR)
     if rng.random() < 0.2:
         picture = picture.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 1.2))))
+    if rng.random() < SMOOTHING_SHARE:
+        picture = Image.fromarray(smooth_skin(np.asarray(picture), rng))
     array = np.asarray(picture).astype(np.float32)
     if rng.random() < 0.2:
         array = array + rng.normal(0, rng.uniform(1, 6), array.shape)
@@ -183,6 +193,20 @@ def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         picture.save(buffer, "JPEG", quality=int(rng.integers(*JPEG_QUALITY_RANGE, endpoint=True)))
         picture = Image.open(buffer).convert("RGB")
     return np.asarray(picture)
+
+
+def smooth_skin(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The whole picture through an edge-preserving (bilateral) filter, as webcam "beauty"
+    filters and phone denoisers leave it: flat skin, edges kept. Real faces filmed that way
+    were the face check's worst false alarms (BENCHMARKS.md, "Screenshots of real videos")."""
+    import cv2
+
+    return cv2.bilateralFilter(
+        np.ascontiguousarray(rgb),
+        d=int(rng.integers(5, 9, endpoint=True)),
+        sigmaColor=float(rng.uniform(*SMOOTHING_SIGMA_COLOUR)),
+        sigmaSpace=float(rng.uniform(3, 9)),
+    )
 
 
 def h264_roundtrip(rgb: np.ndarray, crf: int) -> np.ndarray:

@@ -1,0 +1,115 @@
+"""A second opinion on a detected face: do OpenCV's Haar cascades find a face in the same place?
+
+MTCNN sometimes takes a blurred background object for a face with high confidence (0.93-0.97
+on a chair behind a speaker in two of the held-out photos and one training photo). A face
+check that scores such a "face" can only give a false alarm, so a model card may ask
+(`confirm_faces`) that each detection be confirmed by a detector of another kind before the
+model scores it: the Viola-Jones cascades that ship inside opencv-python (Viola and Jones,
+CVPR 2001; frontal "default" and "alt2" and the profile cascade, also on the mirrored region
+for profiles turned the other way). A face they do not confirm is reported as not checked,
+never as showing no signs.
+
+Measured on the photos of shared/data/faces/real (BENCHMARKS.md, "A second face detector"):
+the cascades confirm 98 % of the MTCNN faces the face model is allowed to judge, and none of
+the background-object detections.
+
+    >>> confirmed = confirms_face(frame.rgb, face.box)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import cv2
+import numpy as np
+
+CONTEXT = 0.5
+"""Margin around the face box, on each side, as a fraction of its longer side: the cascades
+need the face's outline and some background."""
+BOX_PX = 96
+"""The box's longer side is resampled to this many pixels, so the cascades see every face at
+the same scale whatever its size in the picture (the region is 192 px square)."""
+MIN_SIZE_PX = 48
+"""Smallest cascade window: half the resampled box, so that small textures inside the region
+do not count."""
+SCALE_FACTOR = 1.1
+MIN_NEIGHBOURS = 3
+"""OpenCV's defaults for `detectMultiScale`."""
+MIN_IOU = 0.3
+"""Overlap (intersection over union) of a cascade's face with the MTCNN box that confirms it.
+The two detectors draw their boxes differently (the cascades' are square and tighter), so
+the usual 0.5 of detection benchmarks is too strict for a confirmation."""
+FILL = 127
+"""Grey outside the picture (a face at the picture's edge)."""
+CASCADES = ("frontalface_default", "frontalface_alt2", "profileface")
+"""The cascade files (`haarcascade_<name>.xml` in `cv2.data.haarcascades`) asked in turn."""
+
+
+@cache
+def _cascade(name: str) -> cv2.CascadeClassifier:
+    path = f"{cv2.data.haarcascades}haarcascade_{name}.xml"
+    cascade = cv2.CascadeClassifier(path)
+    if cascade.empty():
+        raise RuntimeError(f"OpenCV's cascade file {path} is missing or unreadable")
+    return cascade
+
+
+def region(grey: np.ndarray, box: Sequence[float]) -> tuple[np.ndarray, tuple[float, ...]]:
+    """The square around `box` at the cascades' scale, and the box in its coordinates."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = max(x1 - x0, y1 - y0)
+    scale = BOX_PX / side
+    left = (x0 + x1) / 2 - side * (0.5 + CONTEXT)
+    top = (y0 + y1) / 2 - side * (0.5 + CONTEXT)
+    out = round(side * (1 + 2 * CONTEXT) * scale)
+    warp = np.array([[scale, 0.0, -left * scale], [0.0, scale, -top * scale]])
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    cut = cv2.warpAffine(
+        grey,
+        warp,
+        (out, out),
+        flags=interpolation,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=FILL,
+    )
+    inner = ((x0 - left) * scale, (y0 - top) * scale, (x1 - left) * scale, (y1 - top) * scale)
+    return cut, inner
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def best_overlap(rgb: np.ndarray, box: Sequence[float]) -> float:
+    """The highest overlap of any cascade's face with `box` (0 when they find none there)."""
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    cut, inner = region(grey, box)
+    mirrored = np.ascontiguousarray(cut[:, ::-1])
+    best = 0.0
+    for name in CASCADES:
+        views = ((cut, False), (mirrored, True)) if name == "profileface" else ((cut, False),)
+        for view, flipped in views:
+            found = _cascade(name).detectMultiScale(
+                view,
+                scaleFactor=SCALE_FACTOR,
+                minNeighbors=MIN_NEIGHBOURS,
+                minSize=(MIN_SIZE_PX, MIN_SIZE_PX),
+            )
+            for x, y, w, h in np.asarray(found).reshape(-1, 4).tolist():
+                if flipped:
+                    x = view.shape[1] - x - w
+                best = max(best, iou(inner, (x, y, x + w, y + h)))
+                if best >= MIN_IOU:
+                    return best
+    return best
+
+
+def confirms_face(rgb: np.ndarray, box: Sequence[float]) -> bool:
+    """Whether a second detector of another kind finds a face where MTCNN put `box`."""
+    return best_overlap(rgb, box) >= MIN_IOU
