@@ -22,6 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from unmask.errors import UnmaskError
 from unmask.media import open_media
 from unmask.train.data import split_data
 
@@ -40,9 +41,14 @@ def main() -> None:
         for video in videos:
             # One more sample than kept, dropping the first: the opening frame is often black
             # or a title.
-            media = open_media(video, n_frames=args.per_video + 1)
+            try:
+                media = open_media(video, n_frames=args.per_video + 1)
+            except UnmaskError as error:
+                print(f"{video.name}: skipped ({error})", flush=True)
+                continue
             for frame in media.frames[1:]:
-                name = f"{video.stem}__{frame.index:05d}.png"
+                # The video's whole file name: the gate puts each still in its video's half.
+                name = f"{video.name}__{frame.index:05d}.png"
                 Image.fromarray(frame.rgb).save(args.out / name)
                 writer.writerow([name, "real", "image", "none", "video_still", video.name])
             print(f"{video.name}: {len(media.frames) - 1} stills", flush=True)

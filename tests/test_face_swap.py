@@ -431,6 +431,30 @@ def test_a_face_the_second_detector_does_not_confirm_is_not_checked(
     jsonschema.validate(result.to_dict(), json_schema())
 
 
+def test_video_frames_the_second_detector_does_not_confirm_are_left_out_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from unmask.detectors import face_swap
+
+    calls = iter(range(100))
+    # confirms the face in every other sampled frame
+    monkeypatch.setattr(face_swap, "confirms_face", lambda rgb, box: next(calls) % 2 == 0)
+    card = {**CARD, "confirm_faces": True}
+    monkeypatch.setenv("UNMASK_FACE_SWAP_MODEL", str(write_model(tmp_path / "m", card)))
+    video = write_face_video(tmp_path / "red.mp4", [RED, RED])
+    result = face_scanner(frames=8).scan(video)
+
+    assert result.ok, result.error
+    [track] = result.faces
+    [finding] = result.findings
+    assert finding.code == "face_manipulation"
+    kept = [d.frame_index for d in track.detections][0::2]
+    assert [f["frame_index"] for f in finding.evidence["frames"]] == kept
+    assert finding.evidence["detections"] == len(kept) == 4
+    assert finding.evidence["frames_not_checked"] == 4
+    jsonschema.validate(result.to_dict(), json_schema())
+
+
 def test_without_confirm_faces_in_the_card_the_second_detector_is_not_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colour_model: Path
 ):

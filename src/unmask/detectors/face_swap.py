@@ -191,6 +191,7 @@ class FaceSwapDetector(Detector):
                     overlay=heatmap_overlay(crops[best], heatmaps[best]),
                     counts=track.track_id in counted,
                     video=context.media.kind == "video",
+                    not_checked=len(track.detections) - len(detections),
                 )
             )
         return sorted(findings, key=lambda f: f.track_id or 0)
@@ -224,8 +225,9 @@ class FaceSwapDetector(Detector):
         elif card.confirm_faces and any(self.checkable(d) for d in track.detections):
             why = (
                 "a second face detector of another kind (OpenCV's Haar cascades) found no face "
-                f"there{' in any sampled frame' if at_most else ''}, so it may not be a face; the "
-                "model was measured only on faces both detectors find"
+                "there"
+                + (" in any sampled frame where it was large and clear enough" if at_most else "")
+                + ", so it may not be a face; the model judges only faces both detectors find"
             )
         else:
             why = (
@@ -294,6 +296,7 @@ class FaceSwapDetector(Detector):
         overlay: np.ndarray,
         counts: bool,
         video: bool,
+        not_checked: int = 0,
     ) -> Finding:
         card = self.card
         low, threshold = card.inconclusive_band
@@ -337,6 +340,9 @@ class FaceSwapDetector(Detector):
                 "aggregation": AGGREGATION,
                 "frames": timeline,
                 "detections": frames,
+                # sampled frames where the face was too small or unclear for the model, or not
+                # confirmed by the second detector: left out of the timeline and the mean
+                "frames_not_checked": not_checked,
                 "mean": round(p, 6),
                 "max": round(score.max, 6),
                 "fraction_at_or_above_threshold": round(over, 6),

@@ -1,15 +1,16 @@
 """A second opinion on a detected face: do OpenCV's Haar cascades find a face in the same place?
 
-MTCNN sometimes takes a blurred background object for a face with high confidence (0.93-0.97
+MTCNN sometimes takes a blurred background object for a face with high confidence (0.92-0.97
 on a chair behind a speaker in two of the held-out photos and one training photo). A face
 check that scores such a "face" can only give a false alarm, so a model card may ask
 (`confirm_faces`) that each detection be confirmed by a detector of another kind before the
-model scores it: the Viola-Jones cascades that ship inside opencv-python (Viola and Jones,
+model scores it: the Viola-Jones cascades that ship inside opencv-python-headless (Viola and Jones,
 CVPR 2001; frontal "default" and "alt2" and the profile cascade, also on the mirrored region
 for profiles turned the other way). A face they do not confirm is reported as not checked,
 never as showing no signs.
 
-Measured on the photos of shared/data/faces/real (BENCHMARKS.md, "A second face detector"):
+Measured on the photos of shared/data/faces/real (BENCHMARKS.md, "A second face detector, and
+screenshots of real videos"):
 the cascades confirm 98 % of the MTCNN faces the face model is allowed to judge, and none of
 the background-object detections.
 
@@ -18,8 +19,9 @@ the background-object detections.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Sequence
-from functools import cache
 
 import cv2
 import numpy as np
@@ -34,45 +36,63 @@ MIN_SIZE_PX = 48
 """Smallest cascade window: half the resampled box, so that small textures inside the region
 do not count."""
 SCALE_FACTOR = 1.1
+"""Scale step between the cascades' window sizes (OpenCV's default for `detectMultiScale`)."""
 MIN_NEIGHBOURS = 3
-"""OpenCV's defaults for `detectMultiScale`."""
+"""Overlapping windows needed for a face (OpenCV's default for `detectMultiScale`)."""
 MIN_IOU = 0.3
 """Overlap (intersection over union) of a cascade's face with the MTCNN box that confirms it.
 The two detectors draw their boxes differently (the cascades' are square and tighter), so
 the usual 0.5 of detection benchmarks is too strict for a confirmation."""
 FILL = 127
 """Grey outside the picture (a face at the picture's edge)."""
+MIN_BOX_PX = 2.0
+"""A box smaller than this (or with a coordinate that is not a finite number) is never
+confirmed: there is nothing in it to ask about."""
 CASCADES = ("frontalface_default", "frontalface_alt2", "profileface")
 """The cascade files (`haarcascade_<name>.xml` in `cv2.data.haarcascades`) asked in turn."""
 
 
-@cache
+_local = threading.local()
+
+
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    path = f"{cv2.data.haarcascades}haarcascade_{name}.xml"
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV's cascade file {path} is missing or unreadable")
-    return cascade
+    """The cascade `name`, loaded once per thread: `detectMultiScale` changes state inside the
+    classifier, so two threads must not share one."""
+    loaded = getattr(_local, "cascades", None)
+    if loaded is None:
+        loaded = _local.cascades = {}
+    if name not in loaded:
+        path = f"{cv2.data.haarcascades}haarcascade_{name}.xml"
+        cascade = cv2.CascadeClassifier(path)
+        if cascade.empty():
+            raise RuntimeError(f"OpenCV's cascade file {path} is missing or unreadable")
+        loaded[name] = cascade
+    return loaded[name]
 
 
-def region(grey: np.ndarray, box: Sequence[float]) -> tuple[np.ndarray, tuple[float, ...]]:
-    """The square around `box` at the cascades' scale, and the box in its coordinates."""
+def region(rgb: np.ndarray, box: Sequence[float]) -> tuple[np.ndarray, tuple[float, ...]]:
+    """The grey square around `box` at the cascades' scale (`BOX_PX` for the box's longer
+    side), and the box in its coordinates. The square is cut in whole pixels, padded with
+    `FILL` where it leaves the picture, then resized (area averaging when it shrinks, so a
+    large face is not aliased)."""
     x0, y0, x1, y1 = (float(v) for v in box)
     side = max(x1 - x0, y1 - y0)
-    scale = BOX_PX / side
-    left = (x0 + x1) / 2 - side * (0.5 + CONTEXT)
-    top = (y0 + y1) / 2 - side * (0.5 + CONTEXT)
-    out = round(side * (1 + 2 * CONTEXT) * scale)
-    warp = np.array([[scale, 0.0, -left * scale], [0.0, scale, -top * scale]])
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    cut = cv2.warpAffine(
-        grey,
-        warp,
-        (out, out),
-        flags=interpolation,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=FILL,
-    )
+    span = side * (1 + 2 * CONTEXT)
+    left = math.floor((x0 + x1) / 2 - span / 2)
+    top = math.floor((y0 + y1) / 2 - span / 2)
+    n = max(1, math.ceil(span))
+    h, w = rgb.shape[:2]
+    inside = rgb[max(top, 0) : min(top + n, h), max(left, 0) : min(left + n, w)]
+    grey = np.full((n, n), FILL, dtype=np.uint8)
+    if inside.size:
+        ox, oy = max(left, 0) - left, max(top, 0) - top
+        grey[oy : oy + inside.shape[0], ox : ox + inside.shape[1]] = cv2.cvtColor(
+            np.ascontiguousarray(inside), cv2.COLOR_RGB2GRAY
+        )
+    out = round(span * BOX_PX / side)
+    interpolation = cv2.INTER_AREA if n > out else cv2.INTER_LINEAR
+    cut = cv2.resize(grey, (out, out), interpolation=interpolation)
+    scale = out / n
     inner = ((x0 - left) * scale, (y0 - top) * scale, (x1 - left) * scale, (y1 - top) * scale)
     return cut, inner
 
@@ -87,9 +107,15 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def best_overlap(rgb: np.ndarray, box: Sequence[float]) -> float:
-    """The highest overlap of any cascade's face with `box` (0 when they find none there)."""
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    cut, inner = region(grey, box)
+    """The overlap of a cascade's face with `box`: the first one of at least `MIN_IOU` (the
+    cascades are asked in turn and the search stops there), else the highest found (0 when
+    they find no face there, or when the box is degenerate)."""
+    if (
+        not all(math.isfinite(float(v)) for v in box)
+        or min(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])) < MIN_BOX_PX
+    ):
+        return 0.0
+    cut, inner = region(rgb, box)
     mirrored = np.ascontiguousarray(cut[:, ::-1])
     best = 0.0
     for name in CASCADES:

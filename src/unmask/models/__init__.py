@@ -167,8 +167,9 @@ class ModelCard:
     passed); a less certain detection is reported as not checked."""
     confirm_faces: bool = False
     """Score only faces that a second detector of another kind (OpenCV's Haar cascades,
-    `unmask.faces.confirm`) also finds; the model's false-positive rate was measured that way,
-    and an unconfirmed face is reported as not checked."""
+    `unmask.faces.confirm`) also finds; an unconfirmed face is reported as not checked. A
+    threshold placed on `unmask eval` results (scripts/face_model_gate.py) was measured with
+    it; the false-positive figure `unmask train` writes comes from held-out crops without it."""
     mirror_average: bool = False
     """Score each face crop and its mirror image and average the two logits (the network's own
     noise averaged out on faces, at twice the network's cost)."""

@@ -24,6 +24,7 @@ import io
 from dataclasses import dataclass
 from fractions import Fraction
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -40,13 +41,14 @@ H264_SHARE = 0.45
 """Share of training crops that go through H.264; JPEG takes most of the rest."""
 JPEG_SHARE = 0.4
 DOWNSCALE_SHARE = 0.4
+"""Share of crops shrunk and enlarged back, as faces of 80-150 px in webcam and phone video
+frames are enlarged to the 224 px crop."""
 DOWNSCALE_RANGE = (0.35, 0.9)
-"""Share of crops shrunk by a factor in this range and enlarged back: faces of 80-150 px in
-webcam and phone video frames, enlarged to the 224 px crop."""
+"""The factor they are shrunk by."""
 SMOOTHING_SHARE = 0.25
+"""Share of crops through the bilateral filter of `smooth_skin`."""
 SMOOTHING_SIGMA_COLOUR = (15.0, 60.0)
-"""Share of crops through the bilateral filter of `smooth_skin`, and its colour range (grey
-levels): from a light denoiser to a strong beauty filter."""
+"""Its colour range in grey levels: from a light denoiser to a strong beauty filter."""
 
 
 @dataclass(frozen=True)
@@ -198,9 +200,8 @@ def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def smooth_skin(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The whole picture through an edge-preserving (bilateral) filter, as webcam "beauty"
     filters and phone denoisers leave it: flat skin, edges kept. Real faces filmed that way
-    were the face check's worst false alarms (BENCHMARKS.md, "Screenshots of real videos")."""
-    import cv2
-
+    were the face check's worst false alarms (BENCHMARKS.md, "A second face detector, and
+    screenshots of real videos")."""
     return cv2.bilateralFilter(
         np.ascontiguousarray(rgb),
         d=int(rng.integers(5, 9, endpoint=True)),

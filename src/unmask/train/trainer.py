@@ -87,9 +87,10 @@ def training_pair(
     flip = rng.random() < 0.5
     # Both go through the same degradation (the same draws): a pair that differs only where
     # the face was altered, so that nothing but the alteration tells the label (paired real
-    # and fake from one source, GenD, WACV 2026). Independent draws left the network free to
-    # learn "softer or more compressed than usual" as "fake", which flagged smooth webcam
-    # faces (BENCHMARKS.md, "Screenshots of real videos").
+    # and fake from one source, GenD, WACV 2026). With independent draws the network may learn
+    # "softer or more compressed than usual" as "fake"; smooth webcam faces were the eighth
+    # run's worst false alarms, and the ninth run tests this (BENCHMARKS.md, "A second face
+    # detector, and screenshots of real videos").
     shared = int(rng.integers(2**63))
     real = degrade(cut_square(sample.rgb, square, INPUT_SIZE), np.random.default_rng(shared))
     fake = degrade(cut_square(blend.image, square, INPUT_SIZE), np.random.default_rng(shared))
