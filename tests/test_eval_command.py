@@ -81,6 +81,15 @@ def test_eval_on_a_labelled_folder_writes_results_metrics_and_a_roc_curve(
     assert "4 of 4 files already scanned" in again.stderr
     assert (out / "results.jsonl").read_text().splitlines() == lines
 
+    # the same network under a changed card (same name and version) is another model: its
+    # results are never mixed with the earlier ones
+    card_file = model.with_suffix(".json")
+    card_file.write_text(json.dumps({**json.loads(card_file.read_text()), "mirror_average": True}))
+    changed = unmask("eval", str(labelled), "--model", str(model), "-o", str(out))
+    assert changed.returncode == 64 and "holds results of another model" in changed.stderr
+    assert "--restart" in changed.stderr and "Traceback" not in changed.stderr
+    assert (out / "results.jsonl").read_text().splitlines() == lines
+
 
 def test_eval_reads_a_label_file_and_filters_by_manipulation_media_and_limit(tmp_path: Path):
     save_png(tinted(BLUE), tmp_path / "a.png")

@@ -174,6 +174,22 @@ def frame_scores(result: dict[str, Any]) -> list[dict[str, float]]:
     return [{"frame_index": i, "probability": p} for i, p in sorted(best.items())]
 
 
+def model_fingerprint(model: Path | None) -> str:
+    """The first 12 hex digits of SHA-256 over the ONNX file and its card: two trainings on one
+    day, or one network under two cards (another threshold, mirror averaging, face limits), share
+    a name and version but not this, so results of one are never resumed as the other's."""
+    if model is None:
+        return "unknown"
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in (model, model.with_suffix(".json")):
+        with part.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
 def record_of(item: LabelledFile, result: dict[str, Any], model: str) -> dict[str, Any]:
     verdict = result.get("verdict") or {}
     media = result.get("media") or {}
@@ -471,7 +487,7 @@ def eval_command(
         sys.exit(2)
     card = scanner.detectors[0].card
     assert card is not None
-    model_id = f"{card.name} {card.version}"
+    model_id = f"{card.name} {card.version} {model_fingerprint(card.path)}"
 
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.jsonl"
