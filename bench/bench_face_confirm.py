@@ -10,28 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from bench_face_cues import EXAMPLE, median_ms  # the same portrait and timing as that bench
 from PIL import Image
 
 import unmask  # noqa: F401  (first: switches ONNX Runtime's telemetry off before its import)
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "astronaut.jpg"
-
-
-def median_ms(work: Callable[[], object], repeat: int) -> float:
-    work()  # warm-up
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
 
 
 def main() -> None:

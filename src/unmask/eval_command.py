@@ -16,6 +16,7 @@ of any face in that sampled frame, with its file's label; frames without a face 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shlex
 import sys
@@ -175,19 +176,16 @@ def frame_scores(result: dict[str, Any]) -> list[dict[str, float]]:
 
 
 def model_fingerprint(model: Path | None) -> str:
-    """The first 12 hex digits of SHA-256 over the ONNX file and its card: two trainings on one
-    day, or one network under two cards (another threshold, mirror averaging, face limits), share
-    a name and version but not this, so results of one are never resumed as the other's."""
+    """The first 12 hex digits of SHA-256 over the digests of the ONNX file and its card: two
+    trainings on one day, or one network under two cards (another threshold, mirror averaging,
+    face limits), share a name and version but not this, so results of one are never resumed
+    as the other's."""
     if model is None:
         return "unknown"
-    import hashlib
+    from unmask.hashing import file_sha256
 
-    digest = hashlib.sha256()
-    for part in (model, model.with_suffix(".json")):
-        with part.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:12]
+    both = file_sha256(model) + file_sha256(model.with_suffix(".json"))
+    return hashlib.sha256(both.encode()).hexdigest()[:12]
 
 
 def record_of(item: LabelledFile, result: dict[str, Any], model: str) -> dict[str, Any]:

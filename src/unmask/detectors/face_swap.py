@@ -29,6 +29,7 @@ from unmask.detectors.base import Detector, ScanContext, register
 from unmask.errors import ModelError
 from unmask.faces import crop_face
 from unmask.faces.confirm import confirms_face
+from unmask.media.types import Frame
 from unmask.models import DEFAULT_THREADS, ModelCard, load_card, onnx_session
 from unmask.result import FaceDetection, FaceTrack, Finding, Strength, box_size
 from unmask.verdict import FACE_NOT_CHECKED
@@ -159,7 +160,7 @@ class FaceSwapDetector(Detector):
         keys = [(t.track_id, d.frame_index) for t, detections in checkable for d in detections]
         if not keys:
             return findings
-        crops = self._crops(context, keys)
+        crops = self._crops(context, frames, keys)
         logits, heatmaps = self.predict(crops)
         if self.card.mirror_average:
             mirrored, _ = self.predict(np.ascontiguousarray(crops[:, :, ::-1]))
@@ -273,12 +274,13 @@ class FaceSwapDetector(Detector):
             ]
         )
 
-    def _crops(self, context: ScanContext, keys: list[tuple[int, int]]) -> np.ndarray:
+    def _crops(
+        self, context: ScanContext, frames: dict[int, Frame], keys: list[tuple[int, int]]
+    ) -> np.ndarray:
         size, margin = self.card.input_size, self.card.crop_margin
         if context.crops and size == self._crop_size and abs(margin - self._margin) < 1e-9:
             return np.stack([context.crops[key] for key in keys])
         # The card asks for another crop than the scan made: cut our own from the frames.
-        frames = {frame.index: frame for frame in context.media.frames}
         boxes = {(t.track_id, d.frame_index): d.box for t in context.tracks for d in t.detections}
         return np.stack([crop_face(frames[key[1]].rgb, boxes[key], margin, size) for key in keys])
 

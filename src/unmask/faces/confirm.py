@@ -26,12 +26,16 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from unmask.faces.crop import crop_face, crop_square
+
 CONTEXT = 0.5
 """Margin around the face box, on each side, as a fraction of its longer side: the cascades
 need the face's outline and some background."""
 BOX_PX = 96
 """The box's longer side is resampled to this many pixels, so the cascades see every face at
-the same scale whatever its size in the picture (the region is 192 px square)."""
+the same scale whatever its size in the picture."""
+REGION_PX = round(BOX_PX * (1 + 2 * CONTEXT))
+"""Side of the square the cascades search (192 px)."""
 MIN_SIZE_PX = 48
 """Smallest cascade window: half the resampled box, so that small textures inside the region
 do not count."""
@@ -72,29 +76,14 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
 
 def region(rgb: np.ndarray, box: Sequence[float]) -> tuple[np.ndarray, tuple[float, ...]]:
     """The grey square around `box` at the cascades' scale (`BOX_PX` for the box's longer
-    side), and the box in its coordinates. The square is cut in whole pixels, padded with
-    `FILL` where it leaves the picture, then resized (area averaging when it shrinks, so a
-    large face is not aliased)."""
+    side), and the box in its coordinates: `crop_face`'s square with a `CONTEXT` margin,
+    `FILL` outside the picture and its antialiased resize (a large face is not aliased)."""
+    left, top, side = crop_square(box, CONTEXT)
+    cut = crop_face(rgb, box, CONTEXT, REGION_PX, fill=FILL)
+    scale = REGION_PX / side
     x0, y0, x1, y1 = (float(v) for v in box)
-    side = max(x1 - x0, y1 - y0)
-    span = side * (1 + 2 * CONTEXT)
-    left = math.floor((x0 + x1) / 2 - span / 2)
-    top = math.floor((y0 + y1) / 2 - span / 2)
-    n = max(1, math.ceil(span))
-    h, w = rgb.shape[:2]
-    inside = rgb[max(top, 0) : min(top + n, h), max(left, 0) : min(left + n, w)]
-    grey = np.full((n, n), FILL, dtype=np.uint8)
-    if inside.size:
-        ox, oy = max(left, 0) - left, max(top, 0) - top
-        grey[oy : oy + inside.shape[0], ox : ox + inside.shape[1]] = cv2.cvtColor(
-            np.ascontiguousarray(inside), cv2.COLOR_RGB2GRAY
-        )
-    out = round(span * BOX_PX / side)
-    interpolation = cv2.INTER_AREA if n > out else cv2.INTER_LINEAR
-    cut = cv2.resize(grey, (out, out), interpolation=interpolation)
-    scale = out / n
     inner = ((x0 - left) * scale, (y0 - top) * scale, (x1 - left) * scale, (y1 - top) * scale)
-    return cut, inner
+    return cv2.cvtColor(cut, cv2.COLOR_RGB2GRAY), inner
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:

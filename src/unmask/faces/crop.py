@@ -49,11 +49,7 @@ def crop_face(
     if margin < 0 or size < 1:
         raise ValueError("margin must be >= 0 and size >= 1")
 
-    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
-    side_px = max(1, round(side))
-    left = round((x0 + x1) / 2 - side_px / 2)
-    top = round((y0 + y1) / 2 - side_px / 2)
-
+    left, top, side_px = crop_square(box, margin)
     h, w = rgb.shape[:2]
     square = np.full((side_px, side_px, 3), fill, dtype=np.uint8)
     sx0, sy0 = max(left, 0), max(top, 0)
@@ -65,6 +61,14 @@ def crop_face(
     return np.asarray(
         Image.fromarray(square).resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     )
+
+
+def crop_square(box: Sequence[float], margin: float) -> tuple[int, int, int]:
+    """(left, top, side) in whole pixels of the square `crop_face` cuts around `box`: a point
+    (x, y) of the picture is at ((x - left) * size / side, (y - top) * size / side) in its crop."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = max(1, round(max(x1 - x0, y1 - y0) * (1 + 2 * margin)))
+    return round((x0 + x1) / 2 - side / 2), round((y0 + y1) / 2 - side / 2), side
 
 
 def square_around(box: Sequence[float], scale: float) -> tuple[float, float, float]:
