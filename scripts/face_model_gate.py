@@ -115,21 +115,23 @@ def main() -> None:
     ]
     cal_stills = [r["probability"] for r in stills if still_calibration_half(r["path"])]
     eval_stills = [r["probability"] for r in stills if not still_calibration_half(r["path"])]
-    cal_photos = [r["probability"] for r in photos if r["method"] == "calibration"] + cal_stills
+    cal_photos = [r["probability"] for r in photos if r["method"] == "calibration"]
+    # Screenshots are photos too: they place the photo threshold beside the photos.
+    cal_pictures = cal_photos + cal_stills
     cal_videos = [r["probability"] for r in real_videos if video_calibration_half(r["path"])]
 
     def at(scores: list[float], share: float) -> float:
         return float(np.quantile(scores, 1 - share, method="higher"))
 
     photos_only = args.scope == "photos"
-    threshold = at(cal_photos, MAX_PHOTO_FPR / 2)
+    threshold = at(cal_pictures, MAX_PHOTO_FPR / 2)
     if not photos_only:
         threshold = max(threshold, at(cal_videos, MAX_VIDEO_FPR / 2))
     threshold = float(np.nextafter(threshold, 1.0))
     low = (
-        at(cal_photos, BAND_FPR)
+        at(cal_pictures, BAND_FPR)
         if photos_only
-        else max(at(cal_photos, BAND_FPR), at(cal_videos, BAND_FPR))
+        else max(at(cal_pictures, BAND_FPR), at(cal_videos, BAND_FPR))
     )
     low = min(threshold, low)
 
@@ -162,7 +164,7 @@ def main() -> None:
         "threshold": threshold,
         "inconclusive_band": [low, threshold],
         "calibration": {
-            "photos": len(cal_photos) - len(cal_stills),
+            "photos": len(cal_photos),
             "video_stills": len(cal_stills),
             "videos": len(cal_videos),
         },
